@@ -1,0 +1,49 @@
+import { DynamicModule, Global, Module, Type } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { ApiKeyGuard } from './common/auth/api-key.guard';
+import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
+import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor';
+import { IdempotencyModule } from './common/idempotency/idempotency.module';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { DatabaseModule } from './infra/database/database.module';
+import { DatabaseUrl } from './infra/database/database-url';
+import { LoggingModule } from './infra/logging/logging.module';
+import { QueuesModule } from './infra/queues/queues.module';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module';
+import { DiagnosticsModule } from './modules/diagnostics/diagnostics.module';
+import { HealthModule } from './modules/health/health.module';
+
+/** Domain modules, one per bounded context. */
+export const DOMAIN_MODULES: Type[] = [ApiKeysModule, DiagnosticsModule, HealthModule];
+
+@Global()
+@Module({})
+class RuntimeModule {
+  static register(db: DatabaseUrl): DynamicModule {
+    return { module: RuntimeModule, providers: [{ provide: DatabaseUrl, useValue: db }], exports: [DatabaseUrl] };
+  }
+}
+
+@Module({})
+export class AppModule {
+  static register(config: AppConfig, db: DatabaseUrl): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        RuntimeModule.register(db),
+        LoggingModule,
+        DatabaseModule,
+        QueuesModule,
+        IdempotencyModule,
+        ...DOMAIN_MODULES,
+      ],
+      providers: [
+        { provide: APP_FILTER, useClass: GlobalExceptionFilter },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_INTERCEPTOR, useClass: IdempotencyInterceptor },
+      ],
+    };
+  }
+}

@@ -1,0 +1,67 @@
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { IncomingMessage } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from '../app.module';
+import { resolveRequestId } from '../common/http/request-id';
+import { AppConfig } from '../config/app-config';
+import { DatabaseUrl } from '../infra/database/database-url';
+import { MetricsService } from '../infra/metrics/metrics.service';
+
+const WORKER_ROUTES = /^\/(health\/|metrics)/;
+
+/** Builds the HTTP application (not yet listening). Used by `main.ts` and the tests. */
+export async function createApp(config: AppConfig, db: DatabaseUrl): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    genReqId: (req: IncomingMessage) => resolveRequestId(req),
+    logger: false,
+    trustProxy: true,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, db), adapter, {
+    bufferLogs: true,
+    abortOnError: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      transformOptions: { enableImplicitConversion: false },
+      validationError: { target: false, value: false },
+    }),
+  );
+
+  const fastify = app.getHttpAdapter().getInstance();
+  const metrics = app.get(MetricsService);
+  fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    void reply.header('x-request-id', request.id);
+    if (config.PROCESS_ROLE === 'worker' && !WORKER_ROUTES.test(request.url)) {
+      return reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'This is a worker process' }, requestId: request.id });
+    }
+  });
+  fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
+    const route = request.routeOptions?.url ?? 'unmatched';
+    metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  if (config.DOCS_ENABLED) {
+    const doc = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('escrow-supervision')
+        .setDescription(
+          'Supervision of prepaid tuition held in bank escrow. Every error is `{ error: { code, message, details }, requestId }`. ' +
+            'Mutating endpoints accept `Idempotency-Key`.',
+        )
+        .setVersion('0.1.0')
+        .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'API key' }, 'api-key')
+        .build(),
+    );
+    SwaggerModule.setup('docs', app, doc, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+  }
+  return app;
+}

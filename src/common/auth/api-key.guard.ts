@@ -1,0 +1,49 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { AppConfig } from '../../config/app-config';
+import { ApiKeysService } from '../../modules/api-keys/api-keys.service';
+import { DomainError, RateLimitedError } from '../errors/domain-error';
+import { PUBLIC_METADATA, ROLES_METADATA } from './auth.decorators';
+import { Role } from './principal';
+import { RateLimiter } from './rate-limiter';
+
+/**
+ * Global guard: every route needs a valid API key unless marked `@Public()`. Missing or
+ * invalid key: 401; role not allowed: 403; over the per-key rate: 429 with Retry-After.
+ * Tenant scope (404 for other tenants' resources) is enforced by the services.
+ */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  private readonly limiter: RateLimiter;
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly keys: ApiKeysService,
+    config: AppConfig,
+  ) {
+    this.limiter = new RateLimiter(config.RATE_LIMIT_PER_MINUTE);
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_METADATA, targets)) return true;
+
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+    if (!match) throw new DomainError('UNAUTHENTICATED', 'Missing API key: send Authorization: Bearer <key>');
+    const principal = await this.keys.authenticate(match[1]);
+    if (!principal) throw new DomainError('UNAUTHENTICATED', 'Invalid or revoked API key');
+
+    const retryAfter = this.limiter.take(principal.id);
+    if (retryAfter > 0) throw new RateLimitedError(retryAfter);
+
+    const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES_METADATA, targets);
+    if (roles && !roles.includes(principal.role)) {
+      throw new DomainError('FORBIDDEN', `This endpoint is for: ${roles.join(', ')}`);
+    }
+    request.principal = principal;
+    return true;
+  }
+}

@@ -1,0 +1,96 @@
+import { HttpException } from '@nestjs/common';
+import { DomainError } from './domain-error';
+
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+  requestId: string;
+}
+
+export interface MappedError {
+  status: number;
+  body: ErrorBody;
+  /** Unknown errors are logged with a stack; known ones are the client's problem. */
+  unexpected: boolean;
+}
+
+const HTTP_STATUS_CODES: Record<number, string> = {
+  400: 'VALIDATION_FAILED',
+  401: 'UNAUTHENTICATED',
+  403: 'FORBIDDEN',
+  404: 'NOT_FOUND',
+  405: 'NOT_FOUND',
+  409: 'CONFLICT',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+  429: 'RATE_LIMITED',
+  503: 'SERVICE_UNAVAILABLE',
+};
+
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+function fromFastify(err: FastifyLikeError): { status: number; code: string; message: string } | null {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported Content-Type' };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return { status: 400, code: 'MALFORMED_JSON', message: 'Request body is not valid JSON' };
+    default:
+      break;
+  }
+  if (err instanceof SyntaxError && (err as FastifyLikeError).statusCode === 400) {
+    return { status: 400, code: 'MALFORMED_JSON', message: 'Request body is not valid JSON' };
+  }
+  return null;
+}
+
+/** One mapping from anything thrown to the public error body. Used by the filter and idempotency. */
+export function mapError(err: unknown, requestId: string): MappedError {
+  if (err instanceof DomainError) {
+    return {
+      status: err.status,
+      unexpected: err.status >= 500,
+      body: { error: { code: err.code, message: err.message, details: err.details }, requestId },
+    };
+  }
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const response = err.getResponse() as { message?: unknown; code?: string } | string;
+    let message = err.message;
+    let details: unknown;
+    if (typeof response === 'object' && response !== null) {
+      if (Array.isArray(response.message)) {
+        message = 'Request validation failed';
+        details = { violations: response.message };
+      } else if (typeof response.message === 'string') {
+        message = response.message;
+      }
+    }
+    // Fastify's body-parser errors reach us as HttpException(message, status) (Nest maps them).
+    const malformedJson = status === 400 && typeof response === 'string' && /JSON/i.test(response);
+    const code = malformedJson
+      ? 'MALFORMED_JSON'
+      : (typeof response === 'object' && response?.code) || HTTP_STATUS_CODES[status] || (status >= 500 ? 'INTERNAL_ERROR' : 'VALIDATION_FAILED');
+    if (malformedJson) message = 'Request body is not valid JSON';
+    return {
+      status,
+      unexpected: status >= 500,
+      body: { error: { code, message: status >= 500 ? 'Internal server error' : message, details }, requestId },
+    };
+  }
+  const fastify = err && typeof err === 'object' ? fromFastify(err as FastifyLikeError) : null;
+  if (fastify) {
+    return { status: fastify.status, unexpected: false, body: { error: { code: fastify.code, message: fastify.message }, requestId } };
+  }
+  return {
+    status: 500,
+    unexpected: true,
+    body: { error: { code: 'INTERNAL_ERROR', message: 'Internal server error' }, requestId },
+  };
+}

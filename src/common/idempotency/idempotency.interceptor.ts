@@ -1,0 +1,96 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { from, Observable } from 'rxjs';
+import { catchError, mergeMap } from 'rxjs/operators';
+import { AppConfig } from '../../config/app-config';
+import { DomainError, IdempotentReplay } from '../errors/domain-error';
+import { mapError } from '../errors/error-body';
+import { IDEMPOTENT_METADATA, IdempotentOptions } from './idempotent.decorator';
+import { IdempotencyRepository } from './idempotency.repository';
+import { requestHash } from './request-hash';
+
+const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * `Idempotency-Key` for every mutating endpoint. The key is claimed in PostgreSQL before the
+ * handler runs; the response (success or a 4xx) is stored and replayed for 7 days with
+ * `Idempotent-Replayed: true`. Same key with another request: 422. Same key while the first
+ * is running: 409. An unexpected failure (5xx) frees the key so the client may retry; a key
+ * left `in_progress` by a crashed process is taken over after IDEMPOTENCY_LOCK_SECONDS.
+ * Domain operations also de-duplicate on natural keys, so even a taken-over key cannot move
+ * money twice.
+ */
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(
+    private readonly repo: IdempotencyRepository,
+    private readonly reflector: Reflector,
+    private readonly config: AppConfig,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    if (context.getType() !== 'http') return next.handle();
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const header = request.headers['idempotency-key'];
+    if (!MUTATING.has(request.method) || header === undefined || !request.principal) return next.handle();
+
+    const key = Array.isArray(header) ? header[0] : header;
+    if (!KEY_FORMAT.test(key)) {
+      throw new DomainError('INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-255 printable ASCII characters');
+    }
+    const options = this.reflector.get<IdempotentOptions | undefined>(IDEMPOTENT_METADATA, context.getHandler()) ?? {};
+    const status =
+      this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? (request.method === 'POST' ? 201 : 200);
+    const principalId = request.principal.id;
+    const hash = requestHash(request.method, request.url, request.body);
+
+    return from(this.begin(principalId, key, request.method, request.url, hash)).pipe(
+      mergeMap(() => next.handle()),
+      mergeMap((body) => from(this.repo.complete(principalId, key, status, redact(body, options.redact)).then(() => body))),
+      catchError((err: unknown) => {
+        if (err instanceof IdempotentReplay || isClaimError(err)) throw err;
+        const mapped = mapError(err, String(request.id));
+        const settle = mapped.status >= 500 ? this.repo.release(principalId, key) : this.repo.complete(principalId, key, mapped.status, mapped.body);
+        return from(settle.catch(() => undefined)).pipe(
+          mergeMap(() => {
+            throw err;
+          }),
+        );
+      }),
+    );
+  }
+
+  private async begin(principalId: string, key: string, method: string, url: string, hash: string): Promise<void> {
+    const ttl = this.config.IDEMPOTENCY_TTL_HOURS;
+    const lock = this.config.IDEMPOTENCY_LOCK_SECONDS;
+    if (await this.repo.claim(principalId, key, method, url, hash, ttl)) return;
+    const existing = await this.repo.find(principalId, key, lock);
+    if (!existing) {
+      // Freed between our insert and read (the first request failed): try once more.
+      if (await this.repo.claim(principalId, key, method, url, hash, ttl)) return;
+      throw claimError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is in progress');
+    }
+    if (existing.request_hash !== hash) {
+      throw claimError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request');
+    }
+    if (existing.state === 'completed') throw new IdempotentReplay(existing.response_status ?? 200, existing.response_body);
+    if (existing.stale && (await this.repo.takeOverStale(principalId, key, lock))) return;
+    throw claimError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is in progress');
+  }
+}
+
+class IdempotencyClaimError extends DomainError {}
+const claimError = (code: 'IDEMPOTENCY_KEY_REUSED' | 'IDEMPOTENCY_REQUEST_IN_PROGRESS', message: string) =>
+  new IdempotencyClaimError(code, message);
+const isClaimError = (err: unknown) => err instanceof IdempotencyClaimError;
+
+function redact(body: unknown, fields?: string[]): unknown {
+  if (!fields?.length || !body || typeof body !== 'object') return body;
+  const copy = { ...(body as Record<string, unknown>) };
+  for (const f of fields) if (f in copy) copy[f] = '[shown once; not stored]';
+  return copy;
+}
+

@@ -1,0 +1,27 @@
+import { Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import type { IncomingMessage } from 'node:http';
+import { AppConfig } from '../../config/app-config';
+import { resolveRequestId } from '../../common/http/request-id';
+
+/** JSON logs (pino); every line logged during a request carries its `reqId`. */
+@Module({
+  imports: [
+    LoggerModule.forRootAsync({
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({
+        pinoHttp: {
+          level: config.LOG_LEVEL,
+          genReqId: (req: IncomingMessage) => resolveRequestId(req),
+          customAttributeKeys: { reqId: 'requestId' },
+          redact: ['req.headers.authorization', 'req.headers["webhook-signature"]'],
+          autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') || req.url === '/metrics' },
+          serializers: {
+            req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+          },
+        },
+      }),
+    }),
+  ],
+})
+export class LoggingModule {}

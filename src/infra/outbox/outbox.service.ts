@@ -1,0 +1,19 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { JobName, JobPayloads, JOB_SPECS } from '../queues/queue.constants';
+
+/**
+ * Writes a job into the transactional outbox. Call it with the use case's EntityManager so
+ * the job exists if and only if the state change commits. The relay turns it into a queued
+ * job later; `jobId` is the deterministic id the job will carry (and the dedup key).
+ */
+@Injectable()
+export class OutboxService {
+  async enqueue<N extends JobName>(manager: EntityManager, name: N, payload: JobPayloads[N], jobId: string): Promise<void> {
+    await manager.query(
+      `INSERT INTO outbox (queue_name, job_name, job_id, payload) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (job_id) DO NOTHING`,
+      [JOB_SPECS[name].queue, name, jobId, JSON.stringify(payload)],
+    );
+  }
+}

@@ -1,0 +1,43 @@
+/** Every queue the service uses. */
+export enum QueueName {
+  Maintenance = 'maintenance',
+  Diagnostics = 'diagnostics',
+}
+
+/** Every job the service runs. Each must have exactly one registered handler (checked at boot). */
+export enum JobName {
+  IdempotencyCleanup = 'maintenance.idempotency-cleanup',
+  OutboxCleanup = 'maintenance.outbox-cleanup',
+  QueueProbe = 'diagnostics.queue-probe',
+}
+
+/** Typed payload of each job. */
+export interface JobPayloads {
+  [JobName.IdempotencyCleanup]: Record<string, never>;
+  [JobName.OutboxCleanup]: Record<string, never>;
+  [JobName.QueueProbe]: { probeId: string; holdMs: number };
+}
+
+export interface JobSpec {
+  queue: QueueName;
+  attempts: number;
+  /** Exponential backoff base delay (ms). */
+  backoffMs: number;
+}
+
+/** Which queue carries each job, with its retry policy. */
+export const JOB_SPECS: Record<JobName, JobSpec> = {
+  [JobName.IdempotencyCleanup]: { queue: QueueName.Maintenance, attempts: 5, backoffMs: 60_000 },
+  [JobName.OutboxCleanup]: { queue: QueueName.Maintenance, attempts: 5, backoffMs: 60_000 },
+  [JobName.QueueProbe]: { queue: QueueName.Diagnostics, attempts: 5, backoffMs: 1_000 },
+};
+
+/** Repeating jobs (BullMQ job schedulers); upserting them is idempotent. */
+export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
+  { id: 'idempotency-cleanup-daily', job: JobName.IdempotencyCleanup, pattern: '17 3 * * *' },
+  { id: 'outbox-cleanup-daily', job: JobName.OutboxCleanup, pattern: '27 3 * * *' },
+];
+
+/** Finished jobs are kept this long so a re-added job id (outbox relay retry) is dropped. */
+export const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
+export const KEEP_FAILED_SECONDS = 30 * 24 * 3600;
