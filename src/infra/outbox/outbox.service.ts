@@ -10,6 +10,7 @@ import { JobName, JobPayloads, JOB_SPECS } from '../queues/queue.constants';
 @Injectable()
 export class OutboxService {
   async enqueue<N extends JobName>(manager: EntityManager, name: N, payload: JobPayloads[N], jobId: string): Promise<void> {
+    if (jobId.includes(':')) throw new Error(`Job id ${jobId} contains ':' (BullMQ forbids it; use jobId())`);
     await manager.query(
       `INSERT INTO outbox (queue_name, job_name, job_id, payload) VALUES ($1, $2, $3, $4)
        ON CONFLICT (job_id) DO NOTHING`,

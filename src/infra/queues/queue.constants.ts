@@ -41,3 +41,8 @@ export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
 /** Finished jobs are kept this long so a re-added job id (outbox relay retry) is dropped. */
 export const KEEP_COMPLETED_SECONDS = 7 * 24 * 3600;
 export const KEEP_FAILED_SECONDS = 30 * 24 * 3600;
+
+/** A deterministic job id from its parts (BullMQ forbids ':' in custom ids). */
+export function jobId(...parts: string[]): string {
+  return parts.map((p) => p.replace(/:/g, '_')).join('.');
+}

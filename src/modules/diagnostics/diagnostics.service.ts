@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../../common/errors/domain-error';
 import { OutboxService } from '../../infra/outbox/outbox.service';
-import { JobName } from '../../infra/queues/queue.constants';
+import { JobName, jobId } from '../../infra/queues/queue.constants';
 import { DiagnosticsRepository, QueueProbeRow } from './diagnostics.repository';
 
 /**
@@ -23,7 +23,7 @@ export class DiagnosticsService {
     const id = randomUUID();
     return this.ds.transaction(async (m) => {
       await this.repo.insertProbe(m, id, requestedBy, holdMs);
-      await this.outbox.enqueue(m, JobName.QueueProbe, { probeId: id, holdMs }, `probe:${id}`);
+      await this.outbox.enqueue(m, JobName.QueueProbe, { probeId: id, holdMs }, jobId('probe', id));
       return (await this.repo.findProbe(m, id))!;
     });
   }

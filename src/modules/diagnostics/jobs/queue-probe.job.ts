@@ -20,7 +20,7 @@ export class QueueProbeJob implements JobHandlerOf<JobName.QueueProbe> {
     // Counted outside the effect's transaction: it shows how often a worker started it.
     await this.repo.countAttempt(this.ds.manager, probeId);
     const applied = await this.ds.transaction(async (m) => {
-      if (!(await this.executions.claim(m, `probe:${probeId}`, JobName.QueueProbe))) return false;
+      if (!(await this.executions.claim(m, `probe.${probeId}`, JobName.QueueProbe))) return false;
       // The hold happens inside the transaction: a worker killed here leaves no effect behind.
       if (holdMs > 0) await sleep(holdMs);
       await this.repo.recordEffect(m, probeId);
