@@ -13,9 +13,10 @@ import { QueuesModule } from './infra/queues/queues.module';
 import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { DiagnosticsModule } from './modules/diagnostics/diagnostics.module';
 import { HealthModule } from './modules/health/health.module';
+import { QueueAdminModule } from './modules/queue-admin/queue-admin.module';
 
 /** Domain modules, one per bounded context. */
-export const DOMAIN_MODULES: Type[] = [ApiKeysModule, DiagnosticsModule, HealthModule];
+export const DOMAIN_MODULES: Type[] = [ApiKeysModule, DiagnosticsModule, HealthModule, QueueAdminModule];
 
 @Global()
 @Module({})

@@ -1,5 +1,6 @@
 import { OutboxRelay } from '../../src/infra/outbox/outbox-relay.service';
 import { QueueService } from '../../src/infra/queues/queue.service';
+import { QueueAdminService } from '../../src/modules/queue-admin/queue-admin.service';
 import { JobName } from '../../src/infra/queues/queue.constants';
 import { spawnService } from '../support/spawn-service';
 import { eventually, QUEUE_BACKENDS, startTestApp, TestApp } from '../support/test-app';
@@ -100,6 +101,29 @@ describe.each(QUEUE_BACKENDS)('outbox and queues on %s', (backend) => {
       first.child.kill('SIGKILL');
       second?.child.kill('SIGTERM');
       await second?.exited;
+      await t.close();
+    }
+  });
+});
+
+describe.each(QUEUE_BACKENDS)('admin queue view on %s', (backend) => {
+  it('lists failed jobs with their reason and retries one', async () => {
+    const t = await startTestApp({ backend, env: { PROCESS_ROLE: 'worker' } });
+    try {
+      // A probe whose row does not exist fails on every attempt (the handler finds nothing to update).
+      const missing = '00000000-0000-4000-8000-00000000dead';
+      await t.app.get(QueueService).add(JobName.QueueProbe, { probeId: missing, holdMs: 0 }, `probe.${missing}`, { attempts: 1 });
+      const failed = await eventually(async () => {
+        const res = await t.app.get(QueueAdminService).overview();
+        const diag = res.find((q) => q.queue === 'diagnostics')!;
+        return diag.failed.find((j) => j.id === `probe.${missing}`);
+      });
+      expect(failed.failedReason).toContain('probe');
+      await t.db.query(`INSERT INTO queue_probes (id) VALUES ($1)`, [missing]);
+      const retried = await t.app.get(QueueAdminService).retry('diagnostics', `probe.${missing}`);
+      expect(['waiting', 'active', 'completed']).toContain(retried.state);
+      await eventually(async () => (await t.db.query(`SELECT 1 FROM queue_probes WHERE id = $1 AND effects = 1`, [missing])).length === 1);
+    } finally {
       await t.close();
     }
   });

@@ -8,3 +8,8 @@ export function rowsOf<T = Record<string, unknown>>(result: unknown): T[] {
   }
   return (result as T[]) ?? [];
 }
+
+/** Rows changed by an UPDATE or DELETE run through TypeORM's `query()`. */
+export function rowsAffected(result: unknown): number {
+  return Array.isArray(result) && result.length === 2 && typeof result[1] === 'number' ? result[1] : 0;
+}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { rowsAffected } from '../../infra/database/sql';
 
 export interface QueueProbeRow {
   id: string;
@@ -25,8 +26,10 @@ export class DiagnosticsRepository {
     await m.query(`UPDATE queue_probes SET attempts = attempts + 1 WHERE id = $1`, [id]);
   }
 
-  async recordEffect(m: EntityManager, id: string): Promise<void> {
-    await m.query(`UPDATE queue_probes SET effects = effects + 1, processed_at = now() WHERE id = $1`, [id]);
+  /** Returns false when the probe does not exist. */
+  async recordEffect(m: EntityManager, id: string): Promise<boolean> {
+    const res: unknown = await m.query(`UPDATE queue_probes SET effects = effects + 1, processed_at = now() WHERE id = $1`, [id]);
+    return rowsAffected(res) === 1;
   }
 
   async deleteRelayedOutboxBefore(m: EntityManager, days: number): Promise<number> {
@@ -34,6 +37,6 @@ export class DiagnosticsRepository {
       `DELETE FROM outbox WHERE relayed_at IS NOT NULL AND relayed_at < now() - make_interval(days => $1)`,
       [days],
     );
-    return Array.isArray(res) && typeof res[1] === 'number' ? res[1] : 0;
+    return rowsAffected(res);
   }
 }

@@ -23,7 +23,7 @@ export class QueueProbeJob implements JobHandlerOf<JobName.QueueProbe> {
       if (!(await this.executions.claim(m, `probe.${probeId}`, JobName.QueueProbe))) return false;
       // The hold happens inside the transaction: a worker killed here leaves no effect behind.
       if (holdMs > 0) await sleep(holdMs);
-      await this.repo.recordEffect(m, probeId);
+      if (!(await this.repo.recordEffect(m, probeId))) throw new Error(`queue probe ${probeId} does not exist`);
       return true;
     });
     return { applied };
