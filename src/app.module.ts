@@ -14,9 +14,25 @@ import { ApiKeysModule } from './modules/api-keys/api-keys.module';
 import { DiagnosticsModule } from './modules/diagnostics/diagnostics.module';
 import { HealthModule } from './modules/health/health.module';
 import { QueueAdminModule } from './modules/queue-admin/queue-admin.module';
+import { EscrowAccountsModule } from './modules/escrow-accounts/escrow-accounts.module';
+import { InspectionsModule } from './modules/inspections/inspections.module';
+import { InstitutionsModule } from './modules/institutions/institutions.module';
+import { LicencesModule } from './modules/licences/licences.module';
+import { SupervisionModule } from './modules/supervision/supervision.module';
+import { CommonModule } from './common/common.module';
 
 /** Domain modules, one per bounded context. */
-export const DOMAIN_MODULES: Type[] = [ApiKeysModule, DiagnosticsModule, HealthModule, QueueAdminModule];
+export const DOMAIN_MODULES: Type[] = [
+  ApiKeysModule,
+  DiagnosticsModule,
+  HealthModule,
+  QueueAdminModule,
+  InstitutionsModule,
+  LicencesModule,
+  InspectionsModule,
+  EscrowAccountsModule,
+  SupervisionModule,
+];
 
 @Global()
 @Module({})
@@ -33,6 +49,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        CommonModule,
         RuntimeModule.register(db),
         LoggingModule,
         DatabaseModule,

@@ -139,4 +139,11 @@ export class AppConfig {
   @Transform(toBool)
   @IsBoolean()
   DOCS_ENABLED = true;
+
+  /** Joint review (联审联评): distinct regulator approvals a licence needs, unless a district sets its own. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10)
+  LICENCE_APPROVALS_REQUIRED = 2;
 }

@@ -128,3 +128,22 @@ describe.each(QUEUE_BACKENDS)('admin queue view on %s', (backend) => {
     }
   });
 });
+
+describe.each(QUEUE_BACKENDS)('schedules on %s', (backend) => {
+  it('a worker with the scheduler on upserts every repeating job, idempotently', async () => {
+    const t = await startTestApp({ backend, env: { PROCESS_ROLE: 'worker', SCHEDULER_ENABLED: 'true' } });
+    const again = await startTestApp({ backend, db: t.db, env: { PROCESS_ROLE: 'worker', SCHEDULER_ENABLED: 'true', QUEUE_PREFIX: t.env.QUEUE_PREFIX } });
+    try {
+      const queues = t.app.get(QueueService);
+      const ids: string[] = [];
+      for (const name of ['maintenance', 'supervision'] as const) {
+        const schedulers = await queues.queue(name as never).getJobSchedulers();
+        ids.push(...schedulers.map((s) => String(s.key ?? s.id)));
+      }
+      expect(ids.sort()).toEqual(['idempotency-cleanup-daily', 'outbox-cleanup-daily', 'supervision-daily']);
+    } finally {
+      await again.close();
+      await t.close();
+    }
+  });
+});

@@ -2,6 +2,7 @@
 export enum QueueName {
   Maintenance = 'maintenance',
   Diagnostics = 'diagnostics',
+  Supervision = 'supervision',
 }
 
 /** Every job the service runs. Each must have exactly one registered handler (checked at boot). */
@@ -9,6 +10,7 @@ export enum JobName {
   IdempotencyCleanup = 'maintenance.idempotency-cleanup',
   OutboxCleanup = 'maintenance.outbox-cleanup',
   QueueProbe = 'diagnostics.queue-probe',
+  DailySupervision = 'supervision.daily',
 }
 
 /** Typed payload of each job. */
@@ -16,6 +18,8 @@ export interface JobPayloads {
   [JobName.IdempotencyCleanup]: Record<string, never>;
   [JobName.OutboxCleanup]: Record<string, never>;
   [JobName.QueueProbe]: { probeId: string; holdMs: number };
+  /** `today` (YYYY-MM-DD, China time) defaults to the day the job runs. */
+  [JobName.DailySupervision]: { today?: string };
 }
 
 export interface JobSpec {
@@ -30,12 +34,14 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.IdempotencyCleanup]: { queue: QueueName.Maintenance, attempts: 5, backoffMs: 60_000 },
   [JobName.OutboxCleanup]: { queue: QueueName.Maintenance, attempts: 5, backoffMs: 60_000 },
   [JobName.QueueProbe]: { queue: QueueName.Diagnostics, attempts: 5, backoffMs: 1_000 },
+  [JobName.DailySupervision]: { queue: QueueName.Supervision, attempts: 8, backoffMs: 60_000 },
 };
 
 /** Repeating jobs (BullMQ job schedulers); upserting them is idempotent. */
 export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
   { id: 'idempotency-cleanup-daily', job: JobName.IdempotencyCleanup, pattern: '17 3 * * *' },
   { id: 'outbox-cleanup-daily', job: JobName.OutboxCleanup, pattern: '27 3 * * *' },
+  { id: 'supervision-daily', job: JobName.DailySupervision, pattern: '5 0 * * *' },
 ];
 
 /** Finished jobs are kept this long so a re-added job id (outbox relay retry) is dropped. */

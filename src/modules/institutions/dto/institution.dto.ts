@@ -1,0 +1,92 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDateString, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { InstitutionEntity } from '../institution.entity';
+
+const CATEGORIES = ['subject', 'non_subject'];
+const PROFIT = ['for_profit', 'non_profit'];
+const PHONE = /^\+?[0-9][0-9 -]{5,19}$/;
+
+export class RegisterInstitutionDto {
+  @ApiProperty({ example: '上海启明星教育培训有限公司' }) @IsString() @Length(2, 200) name: string;
+  @ApiProperty({ example: '91440300708461136T', description: 'Unified social credit code (GB 32100-2015)' })
+  @IsString()
+  @Length(18, 30)
+  uscc: string;
+  @ApiProperty({ example: '310117' }) @Matches(/^\d{6}$/, { message: 'districtCode must be a 6-digit code' }) districtCode: string;
+  @ApiProperty({ enum: CATEGORIES }) @IsIn(CATEGORIES) category: InstitutionEntity['category'];
+  @ApiProperty({ enum: PROFIT }) @IsIn(PROFIT) profitType: InstitutionEntity['profitType'];
+  @ApiProperty({ example: '上海市松江区人民北路 100 号' }) @IsString() @Length(2, 300) address: string;
+  @ApiProperty({ example: '张三' }) @IsString() @Length(1, 100) legalRepresentative: string;
+  @ApiProperty({ example: '李四' }) @IsString() @Length(1, 100) contactName: string;
+  @ApiProperty({ example: '13812345678' }) @Matches(PHONE, { message: 'contactPhone must be a phone number' }) contactPhone: string;
+}
+
+export class UpdateInstitutionDto {
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(2, 200) name?: string;
+  @ApiPropertyOptional({ enum: CATEGORIES }) @IsOptional() @IsIn(CATEGORIES) category?: InstitutionEntity['category'];
+  @ApiPropertyOptional({ enum: PROFIT }) @IsOptional() @IsIn(PROFIT) profitType?: InstitutionEntity['profitType'];
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(2, 300) address?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 100) legalRepresentative?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 100) contactName?: string;
+  @ApiPropertyOptional() @IsOptional() @Matches(PHONE) contactPhone?: string;
+}
+
+export class ClosingDto {
+  @ApiProperty() @IsString() @Length(2, 500) reason: string;
+  @ApiProperty({ example: '2027-01-31' }) @IsDateString({ strict: true }) plannedClosureDate: string;
+}
+
+/** Phone numbers are masked in answers: 138****5678. */
+export function maskPhone(phone: string): string {
+  const digits = phone.replace(/\D/g, '');
+  if (digits.length < 7) return '****';
+  return `${digits.slice(0, 3)}****${digits.slice(-4)}`;
+}
+
+export class InstitutionDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() name: string;
+  @ApiProperty() uscc: string;
+  @ApiProperty() districtCode: string;
+  @ApiProperty({ enum: CATEGORIES }) category: string;
+  @ApiProperty({ enum: PROFIT }) profitType: string;
+  @ApiProperty() address: string;
+  @ApiProperty() legalRepresentative: string;
+  @ApiProperty() contactName: string;
+  @ApiProperty({ example: '138****5678' }) contactPhone: string;
+  @ApiProperty({ enum: ['operating', 'closing', 'closed'] }) status: string;
+  @ApiProperty() createdAt: string;
+  @ApiProperty() updatedAt: string;
+
+  static from(i: InstitutionEntity): InstitutionDto {
+    return {
+      id: i.id,
+      name: i.name,
+      uscc: i.uscc,
+      districtCode: i.districtCode,
+      category: i.category,
+      profitType: i.profitType,
+      address: i.address,
+      legalRepresentative: i.legalRepresentative,
+      contactName: i.contactName,
+      contactPhone: maskPhone(i.contactPhone),
+      status: i.status,
+      createdAt: new Date(i.createdAt).toISOString(),
+      updatedAt: new Date(i.updatedAt).toISOString(),
+    };
+  }
+}
+
+export class InstitutionPageDto {
+  @ApiProperty({ type: [InstitutionDto] }) items: InstitutionDto[];
+  @ApiProperty({ nullable: true, type: String }) nextCursor: string | null;
+}
+
+export class InstitutionHistoryDto {
+  @ApiProperty() id: string;
+  @ApiProperty() changeType: string;
+  @ApiProperty({ nullable: true, type: String }) changedBy: string | null;
+  @ApiProperty() changedAt: string;
+  @ApiProperty({ nullable: true, type: Object }) before: Record<string, unknown> | null;
+  @ApiProperty({ type: Object }) after: Record<string, unknown>;
+}

@@ -1,0 +1,130 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { Principal } from '../../common/auth/principal';
+import { principalCoversDistrict } from '../../common/auth/scope';
+import { canSeeInstitution, canSuperviseInstitution, districtFilter } from '../../common/auth/scoped-access';
+import { isUniqueViolation } from '../../infra/database/pg-errors';
+import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
+import { InstitutionEntity, MUTABLE_INSTITUTION_FIELDS, MutableInstitutionField } from './institution.entity';
+import { districtOutOfScope, institutionAlreadyRegistered, institutionNotFound, invalidUscc } from './institutions.errors';
+import { HistoryRow, InstitutionsRepository } from './institutions.repository';
+import { normaliseUscc, validateUscc } from './uscc';
+
+export interface RegisterInstitutionCommand {
+  name: string;
+  uscc: string;
+  districtCode: string;
+  category: InstitutionEntity['category'];
+  profitType: InstitutionEntity['profitType'];
+  address: string;
+  legalRepresentative: string;
+  contactName: string;
+  contactPhone: string;
+}
+
+export type UpdateInstitutionCommand = Partial<Pick<InstitutionEntity, MutableInstitutionField>>;
+
+const snapshot = (i: InstitutionEntity) => Object.fromEntries(MUTABLE_INSTITUTION_FIELDS.map((f) => [f, i[f]]));
+
+@Injectable()
+export class InstitutionsService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: InstitutionsRepository,
+    private readonly events: SupervisionEventsRepository,
+  ) {}
+
+  async register(who: Principal, cmd: RegisterInstitutionCommand): Promise<InstitutionEntity> {
+    const uscc = normaliseUscc(cmd.uscc);
+    const problem = validateUscc(uscc);
+    if (problem) throw invalidUscc(cmd.uscc, problem);
+    if (!principalCoversDistrict(who, cmd.districtCode)) throw districtOutOfScope(cmd.districtCode);
+    try {
+      return await this.ds.transaction(async (m) => {
+        const created = await this.repo.insert(m, { ...cmd, uscc, status: 'operating', createdBy: who.id });
+        await this.repo.insertHistory(m, created.id, 'registered', who.id, null, { ...snapshot(created), uscc, districtCode: cmd.districtCode });
+        return created;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'institutions_uscc_key')) {
+        const existing = await this.repo.findByUscc(this.ds.manager, uscc);
+        throw institutionAlreadyRegistered(uscc, existing?.id ?? '');
+      }
+      throw err;
+    }
+  }
+
+  /** The institution if the caller may see it; 404 otherwise (also for other tenants). */
+  async getVisible(who: Principal, id: string, m: EntityManager = this.ds.manager): Promise<InstitutionEntity> {
+    const found = await this.repo.findById(m, id);
+    if (!found || !canSeeInstitution(who, found.id, found.districtCode)) throw institutionNotFound(id);
+    return found;
+  }
+
+  /** The institution if the caller supervises it (regulator of its district or admin). */
+  async getSupervised(who: Principal, id: string, m: EntityManager = this.ds.manager, lock = false): Promise<InstitutionEntity> {
+    const found = lock ? await this.repo.findByIdForUpdate(m, id) : await this.repo.findById(m, id);
+    if (!found || !canSeeInstitution(who, found.id, found.districtCode)) throw institutionNotFound(id);
+    if (!canSuperviseInstitution(who, found.districtCode)) throw districtOutOfScope(found.districtCode);
+    return found;
+  }
+
+  list(who: Principal, after: string | null, limit: number): Promise<InstitutionEntity[]> {
+    const onlyId = who.role === 'institution' ? who.institutionId : null;
+    const patterns = who.role === 'institution' ? null : districtFilter(who);
+    return this.repo.listPage(this.ds.manager, patterns, onlyId, after, limit);
+  }
+
+  async update(who: Principal, id: string, cmd: UpdateInstitutionCommand): Promise<InstitutionEntity> {
+    return this.ds.transaction(async (m) => {
+      const current = await this.getSupervised(who, id, m, true);
+      const changes = Object.fromEntries(
+        Object.entries(cmd).filter(([k, v]) => v !== undefined && current[k as MutableInstitutionField] !== v),
+      ) as UpdateInstitutionCommand;
+      if (Object.keys(changes).length === 0) return current;
+      const updated = await this.repo.update(m, id, changes);
+      const before = Object.fromEntries(Object.keys(changes).map((k) => [k, current[k as MutableInstitutionField]]));
+      await this.repo.insertHistory(m, id, 'updated', who.id, before, changes);
+      if (changes.legalRepresentative !== undefined) {
+        // A new legal representative often precedes a closure: regulators want to know.
+        const historyCount = (await this.repo.history(m, id)).length;
+        await this.events.raise(m, {
+          institutionId: id,
+          districtCode: current.districtCode,
+          type: 'LEGAL_REPRESENTATIVE_CHANGED',
+          severity: 'warning',
+          message: `Legal representative changed from ${current.legalRepresentative} to ${changes.legalRepresentative}`,
+          details: { from: current.legalRepresentative, to: changes.legalRepresentative, changedBy: who.id },
+          dedupeKey: `legal-rep:${id}:${historyCount}`,
+        });
+      }
+      return updated;
+    });
+  }
+
+  /** The institution announces (or the regulator records) a planned closure. */
+  async markClosing(who: Principal, id: string, reason: string, plannedClosureDate: string): Promise<InstitutionEntity> {
+    return this.ds.transaction(async (m) => {
+      const current = await this.getSupervised(who, id, m, true);
+      if (current.status !== 'operating') return current;
+      const updated = await this.repo.update(m, id, { status: 'closing' });
+      await this.repo.insertHistory(m, id, 'closing', who.id, { status: current.status }, { status: 'closing', reason, plannedClosureDate });
+      await this.events.raise(m, {
+        institutionId: id,
+        districtCode: current.districtCode,
+        type: 'CLOSURE_ANNOUNCED',
+        severity: 'critical',
+        message: `Closure planned for ${plannedClosureDate}: ${reason}`,
+        details: { reason, plannedClosureDate },
+        dedupeKey: `closing:${id}`,
+      });
+      return updated;
+    });
+  }
+
+  async history(who: Principal, id: string): Promise<HistoryRow[]> {
+    await this.getVisible(who, id);
+    return this.repo.history(this.ds.manager, id);
+  }
+}

@@ -1,0 +1,174 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { Principal } from '../../common/auth/principal';
+import { principalCoversDistrict } from '../../common/auth/scope';
+import { DomainError } from '../../common/errors/domain-error';
+import { AppConfig } from '../../config/app-config';
+import { isUniqueViolation } from '../../infra/database/pg-errors';
+import { InstitutionEntity } from '../institutions/institution.entity';
+import { InstitutionsService } from '../institutions/institutions.service';
+import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
+import { LicenceEntity } from './licence.entity';
+import { LicenceAction, nextLicenceState } from './licence-state-machine';
+import { duplicateApproval, invalidTransition, licenceNotFound } from './licences.errors';
+import { LicencesRepository } from './licences.repository';
+
+export interface ReviewTerms {
+  licenceNumber: string;
+  validFrom: string;
+  validTo: string;
+}
+
+@Injectable()
+export class LicencesService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: LicencesRepository,
+    private readonly institutions: InstitutionsService,
+    private readonly events: SupervisionEventsRepository,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** An institution (for itself), its regulator or an admin files a licence application. */
+  async apply(who: Principal, institutionId: string, previousLicenceId: string | null = null): Promise<LicenceEntity> {
+    return this.ds.transaction(async (m) => {
+      const inst = await this.institutions.getVisible(who, institutionId, m);
+      const open = (await this.repo.listForInstitution(m, institutionId)).find((l) => l.state === 'applied' || l.state === 'under_review');
+      if (open) throw new DomainError('CONFLICT', 'An application for this institution is already open', { licenceId: open.id });
+      const licence = await this.repo.insert(m, { institutionId: inst.id, state: 'applied', previousLicenceId, createdBy: who.id });
+      await this.repo.recordTransition(m, licence.id, 'apply', null, 'applied', who.id, null);
+      return licence;
+    });
+  }
+
+  async get(who: Principal, id: string, m: EntityManager = this.ds.manager): Promise<LicenceEntity> {
+    const licence = await this.repo.findById(m, id);
+    if (!licence) throw licenceNotFound(id);
+    await this.institutions.getVisible(who, licence.institutionId, m).catch(() => {
+      throw licenceNotFound(id);
+    });
+    return licence;
+  }
+
+  async listForInstitution(who: Principal, institutionId: string): Promise<LicenceEntity[]> {
+    await this.institutions.getVisible(who, institutionId);
+    return this.repo.listForInstitution(this.ds.manager, institutionId);
+  }
+
+  details(id: string) {
+    return Promise.all([this.repo.approvals(this.ds.manager, id), this.repo.transitions(this.ds.manager, id)]);
+  }
+
+  /** Locks the licence, checks the caller supervises it and that `action` is allowed now. */
+  private async begin(m: EntityManager, who: Principal, id: string, action: LicenceAction) {
+    const found = await this.repo.findByIdForUpdate(m, id);
+    if (!found) throw licenceNotFound(id);
+    const inst = await this.institutions.getSupervised(who, found.institutionId, m).catch((err: DomainError) => {
+      throw err.code === 'INSTITUTION_NOT_FOUND' ? licenceNotFound(id) : err;
+    });
+    const to = nextLicenceState(found.state, action);
+    if (!to) throw invalidTransition(found.state, action);
+    return { licence: found, inst, to };
+  }
+
+  private async transition(
+    who: Principal,
+    id: string,
+    action: LicenceAction,
+    reason: string | null,
+    patch: (l: LicenceEntity, i: InstitutionEntity, m: EntityManager) => Partial<LicenceEntity> | Promise<Partial<LicenceEntity>> = () => ({}),
+  ) {
+    try {
+      return await this.ds.transaction(async (m) => {
+        const { licence, inst, to } = await this.begin(m, who, id, action);
+        const updated = await this.repo.update(m, id, { state: to, stateReason: reason ?? licence.stateReason, ...(await patch(licence, inst, m)) });
+        await this.repo.recordTransition(m, id, action, licence.state, to, who.id, reason);
+        if (action === 'suspend' || action === 'revoke') {
+          await this.events.raise(m, {
+            institutionId: inst.id,
+            districtCode: inst.districtCode,
+            type: action === 'suspend' ? 'LICENCE_SUSPENDED' : 'LICENCE_REVOKED',
+            severity: 'critical',
+            message: `Licence ${licence.licenceNumber ?? licence.id} ${action === 'suspend' ? 'suspended' : 'revoked'}: ${reason}`,
+            details: { licenceId: id, reason },
+            dedupeKey: `licence-${action}:${id}:${Date.now()}`,
+          });
+        }
+        return updated;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err, 'licences_number_key')) {
+        throw new DomainError('CONFLICT', 'That licence number is already in use', { licenceId: id });
+      }
+      throw err;
+    }
+  }
+
+  startReview(who: Principal, id: string, terms: ReviewTerms): Promise<LicenceEntity> {
+    if (terms.validTo < terms.validFrom) throw new DomainError('VALIDATION_FAILED', 'validTo is before validFrom', terms);
+    // The quorum is fixed when review starts, so a later settings change does not move the goalposts.
+    return this.transition(who, id, 'start_review', null, async (_l, inst, m) => ({
+      licenceNumber: terms.licenceNumber,
+      validFrom: terms.validFrom,
+      validTo: terms.validTo,
+      requiredApprovals: await this.repo.requiredApprovals(m, inst.districtCode, this.config.LICENCE_APPROVALS_REQUIRED),
+    }));
+  }
+
+  reject(who: Principal, id: string, reason: string) {
+    return this.transition(who, id, 'reject', reason);
+  }
+
+  suspend(who: Principal, id: string, reason: string, until: string | null) {
+    return this.transition(who, id, 'suspend', reason, () => ({ suspendedUntil: until }));
+  }
+
+  reinstate(who: Principal, id: string, reason: string | null) {
+    return this.transition(who, id, 'reinstate', reason, () => ({ suspendedUntil: null }));
+  }
+
+  revoke(who: Principal, id: string, reason: string) {
+    return this.transition(who, id, 'revoke', reason);
+  }
+
+  /**
+   * Joint review: each distinct regulator covering the district approves once; the licence
+   * becomes active when the district's required number is reached. A renewal that becomes
+   * active supersedes the licence it renews.
+   */
+  async approve(who: Principal, id: string, comment: string | null): Promise<{ licence: LicenceEntity; approvals: number; required: number }> {
+    if (who.role !== 'regulator') throw new DomainError('FORBIDDEN', 'Only regulators take part in joint review');
+    return this.ds.transaction(async (m) => {
+      const { licence, inst } = await this.begin(m, who, id, 'approve');
+      if (!principalCoversDistrict(who, inst.districtCode)) throw licenceNotFound(id);
+      if (!(await this.repo.addApproval(m, id, who.id, comment))) throw duplicateApproval(id);
+      const required = licence.requiredApprovals ?? (await this.repo.requiredApprovals(m, inst.districtCode, this.config.LICENCE_APPROVALS_REQUIRED));
+      const approvals = (await this.repo.approvals(m, id)).length;
+      if (approvals < required) return { licence, approvals, required };
+      if (licence.previousLicenceId) {
+        const previous = await this.repo.findByIdForUpdate(m, licence.previousLicenceId);
+        if (previous && (previous.state === 'active' || previous.state === 'suspended')) {
+          await this.repo.update(m, previous.id, { state: 'expired', stateReason: `superseded by renewal ${id}` });
+          await this.repo.recordTransition(m, previous.id, 'expire', previous.state, 'expired', who.id, `superseded by renewal ${id}`);
+        }
+      }
+      const active = await this.repo.update(m, id, { state: 'active', requiredApprovals: required });
+      await this.repo.recordTransition(m, id, 'approve', 'under_review', 'active', who.id, `joint review: ${approvals} of ${required} approvals`);
+      return { licence: active, approvals, required };
+    });
+  }
+
+  /** Opens the next licence period for an active or expired licence. */
+  async renew(who: Principal, id: string): Promise<LicenceEntity> {
+    const current = await this.get(who, id);
+    if (!nextLicenceState(current.state, 'renew')) throw invalidTransition(current.state, 'renew');
+    return this.apply(who, current.institutionId, current.id);
+  }
+
+  async setRequiredApprovals(who: Principal, districtCode: string, n: number): Promise<void> {
+    if (!/^\d{6}$/.test(districtCode)) throw new DomainError('INVALID_DISTRICT_CODE', 'District codes are 6 digits', { districtCode });
+    if (!principalCoversDistrict(who, districtCode)) throw new DomainError('DISTRICT_OUT_OF_SCOPE', `District ${districtCode} is outside your jurisdiction`);
+    await this.repo.setRequiredApprovals(this.ds.manager, districtCode, n, who.id);
+  }
+}
