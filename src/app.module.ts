@@ -20,6 +20,7 @@ import { InstitutionsModule } from './modules/institutions/institutions.module';
 import { LicencesModule } from './modules/licences/licences.module';
 import { SupervisionModule } from './modules/supervision/supervision.module';
 import { CommonModule } from './common/common.module';
+import { LedgerModule } from './modules/ledger/ledger.module';
 
 /** Domain modules, one per bounded context. */
 export const DOMAIN_MODULES: Type[] = [
@@ -32,6 +33,7 @@ export const DOMAIN_MODULES: Type[] = [
   InspectionsModule,
   EscrowAccountsModule,
   SupervisionModule,
+  LedgerModule,
 ];
 
 @Global()
