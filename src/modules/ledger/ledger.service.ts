@@ -53,7 +53,8 @@ export class LedgerService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: LedgerRepository,
   ) {
-    this.batcher = new LedgerBatcher(ds, repo);
+    // Two batches in flight measured best on 2 cores (see README, ledger benchmark).
+    this.batcher = new LedgerBatcher(ds, repo, 200, 2);
   }
 
   openAccounts(m: EntityManager, specs: AccountSpec[]): Promise<AccountRow[]> {

@@ -1,0 +1,50 @@
+import 'reflect-metadata';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from 'pg';
+import { runMigrations } from '../src/infra/database/migrator';
+import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../src/infra/embedded/embedded-postgres.runtime';
+
+/**
+ * A throw-away database for one benchmark run: on the server in BENCH_DATABASE_URL or
+ * TEST_DATABASE_URL (a server URL), else an embedded PostgreSQL. Dropped at the end.
+ */
+export async function benchDatabase(env: NodeJS.ProcessEnv): Promise<{ url: string; where: string; drop(): Promise<void> }> {
+  let serverUrl = env.BENCH_DATABASE_URL ?? env.TEST_DATABASE_URL;
+  let embedded: EmbeddedPostgresHandle | undefined;
+  if (!serverUrl) {
+    const dir = mkdtempSync(join(tmpdir(), 'escrow-bench-'));
+    chmodSync(dir, 0o755);
+    embedded = await startEmbeddedPostgres({ dataDir: join(dir, 'pg'), port: 0 });
+    serverUrl = embedded.serverUrl;
+  }
+  const name = `escrow_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(serverUrl);
+  u.pathname = `/${name}`;
+  await runMigrations(u.toString());
+  return {
+    url: u.toString(),
+    where: embedded ? `embedded PostgreSQL (port ${embedded.port})` : `PostgreSQL at ${u.host}`,
+    drop: async () => {
+      const a = new Client({ connectionString: serverUrl });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+      await embedded?.stop();
+    },
+  };
+}
+
+export function percentile(sortedMs: number[], p: number): number {
+  if (sortedMs.length === 0) return 0;
+  const i = Math.min(sortedMs.length - 1, Math.ceil((p / 100) * sortedMs.length) - 1);
+  return sortedMs[Math.max(0, i)];
+}
+
+export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
