@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { findByIdForUpdate, insertEntity } from '../../infra/database/entity-helpers';
 import { EntityManager, Not } from 'typeorm';
 import { EscrowAccountEntity, EscrowState } from './escrow-account.entity';
 
@@ -11,9 +12,8 @@ export interface EscrowEventRow {
 
 @Injectable()
 export class EscrowAccountsRepository {
-  async insert(m: EntityManager, data: Partial<EscrowAccountEntity>): Promise<EscrowAccountEntity> {
-    const repo = m.getRepository(EscrowAccountEntity);
-    return repo.save(repo.create(data));
+  insert(m: EntityManager, data: Partial<EscrowAccountEntity>): Promise<EscrowAccountEntity> {
+    return insertEntity(m, EscrowAccountEntity, data);
   }
 
   findById(m: EntityManager, id: string): Promise<EscrowAccountEntity | null> {
@@ -21,7 +21,7 @@ export class EscrowAccountsRepository {
   }
 
   findByIdForUpdate(m: EntityManager, id: string): Promise<EscrowAccountEntity | null> {
-    return m.getRepository(EscrowAccountEntity).createQueryBuilder('e').setLock('pessimistic_write').where('e.id = :id', { id }).getOne();
+    return findByIdForUpdate(m, EscrowAccountEntity, id);
   }
 
   /** The institution's current (active or frozen) account, if any. */

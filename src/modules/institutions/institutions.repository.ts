@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { findByIdForUpdate, insertEntity } from '../../infra/database/entity-helpers';
 import { EntityManager } from 'typeorm';
 import { InstitutionEntity } from './institution.entity';
 
@@ -13,9 +14,8 @@ export interface HistoryRow {
 
 @Injectable()
 export class InstitutionsRepository {
-  async insert(m: EntityManager, data: Partial<InstitutionEntity>): Promise<InstitutionEntity> {
-    const repo = m.getRepository(InstitutionEntity);
-    return repo.save(repo.create(data));
+  insert(m: EntityManager, data: Partial<InstitutionEntity>): Promise<InstitutionEntity> {
+    return insertEntity(m, InstitutionEntity, data);
   }
 
   findById(m: EntityManager, id: string): Promise<InstitutionEntity | null> {
@@ -24,7 +24,7 @@ export class InstitutionsRepository {
 
   /** Row lock for a change, so two concurrent edits produce two ordered history entries. */
   findByIdForUpdate(m: EntityManager, id: string): Promise<InstitutionEntity | null> {
-    return m.getRepository(InstitutionEntity).createQueryBuilder('i').setLock('pessimistic_write').where('i.id = :id', { id }).getOne();
+    return findByIdForUpdate(m, InstitutionEntity, id);
   }
 
   findByUscc(m: EntityManager, uscc: string): Promise<InstitutionEntity | null> {

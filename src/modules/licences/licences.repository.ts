@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { findByIdForUpdate, insertEntity } from '../../infra/database/entity-helpers';
 import { EntityManager } from 'typeorm';
 import { LicenceEntity } from './licence.entity';
 import { LicenceAction, LicenceState } from './licence-state-machine';
@@ -14,9 +15,8 @@ export interface TransitionRow {
 
 @Injectable()
 export class LicencesRepository {
-  async insert(m: EntityManager, data: Partial<LicenceEntity>): Promise<LicenceEntity> {
-    const repo = m.getRepository(LicenceEntity);
-    return repo.save(repo.create(data));
+  insert(m: EntityManager, data: Partial<LicenceEntity>): Promise<LicenceEntity> {
+    return insertEntity(m, LicenceEntity, data);
   }
 
   findById(m: EntityManager, id: string): Promise<LicenceEntity | null> {
@@ -24,7 +24,7 @@ export class LicencesRepository {
   }
 
   findByIdForUpdate(m: EntityManager, id: string): Promise<LicenceEntity | null> {
-    return m.getRepository(LicenceEntity).createQueryBuilder('l').setLock('pessimistic_write').where('l.id = :id', { id }).getOne();
+    return findByIdForUpdate(m, LicenceEntity, id);
   }
 
   listForInstitution(m: EntityManager, institutionId: string): Promise<LicenceEntity[]> {
