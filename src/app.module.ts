@@ -21,6 +21,10 @@ import { LicencesModule } from './modules/licences/licences.module';
 import { SupervisionModule } from './modules/supervision/supervision.module';
 import { CommonModule } from './common/common.module';
 import { LedgerModule } from './modules/ledger/ledger.module';
+import { PoliciesModule } from './modules/policies/policies.module';
+import { CoursesModule } from './modules/courses/courses.module';
+import { ContractsModule } from './modules/contracts/contracts.module';
+import { BankCreditsModule } from './modules/bank-credits/bank-credits.module';
 
 /** Domain modules, one per bounded context. */
 export const DOMAIN_MODULES: Type[] = [
@@ -34,6 +38,10 @@ export const DOMAIN_MODULES: Type[] = [
   EscrowAccountsModule,
   SupervisionModule,
   LedgerModule,
+  PoliciesModule,
+  CoursesModule,
+  ContractsModule,
+  BankCreditsModule,
 ];
 
 @Global()

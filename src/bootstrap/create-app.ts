@@ -24,6 +24,8 @@ export async function createApp(config: AppConfig, db: DatabaseUrl): Promise<Nes
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, db), adapter, {
     bufferLogs: true,
     abortOnError: false,
+    // Bank webhooks are verified over the exact bytes received.
+    rawBody: true,
   });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(

@@ -43,6 +43,12 @@ export const ERROR_STATUS = {
   LEDGER_TRANSACTION_NOT_FOUND: 404,
   ALREADY_REVERSED: 409,
   EXTERNAL_REF_CONFLICT: 409,
+  // contracts, policies, bank credits
+  POLICY_VIOLATION: 422,
+  COURSE_NOT_FOUND: 404,
+  CONTRACT_NOT_FOUND: 404,
+  BANK_NOT_FOUND: 404,
+  INVALID_SIGNATURE: 401,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

@@ -1,0 +1,64 @@
+import Decimal from 'decimal.js';
+import { addDaysTo, addMonths } from '../../common/dates';
+import { Money } from '../../common/money/money';
+import { PolicyRules } from '../policies/policy-rules';
+
+export interface ContractTerms {
+  category: 'subject' | 'non_subject';
+  classSizeBand: 'small' | 'medium' | 'large';
+  lessonMinutes: number;
+  lessons: number;
+  startDate: string;
+  /** Last day of service, inclusive. */
+  endDate: string;
+  total: Money;
+  /** The day the contract is signed and collection happens. */
+  today: string;
+}
+
+export interface Violation {
+  code: string;
+  message: string;
+  limit: string | number;
+  value: string | number;
+}
+
+/**
+ * Every rule of the policy a contract breaks, each with its limit and the value found. The
+ * boundaries are exact: 60 lessons pass and 61 fail; a period of three calendar months passes
+ * and one more day fails; 5,000.00 passes and 5,000.01 fails.
+ */
+export function policyViolations(rules: PolicyRules, t: ContractTerms): Violation[] {
+  const v: Violation[] = [];
+  if (t.lessons > rules.maxPrepaidLessons) {
+    v.push({ code: 'PREPAID_LESSONS_EXCEEDED', message: `At most ${rules.maxPrepaidLessons} lessons may be paid in advance`, limit: rules.maxPrepaidLessons, value: t.lessons });
+  }
+  // Three calendar months from 1 December end on 28/29 February (inclusive).
+  const latestEnd = addDaysTo(addMonths(t.startDate, rules.maxPrepaidMonths), -1);
+  if (t.endDate > latestEnd) {
+    v.push({ code: 'PREPAID_PERIOD_EXCEEDED', message: `A prepaid period may cover at most ${rules.maxPrepaidMonths} months`, limit: latestEnd, value: t.endDate });
+  }
+  const earliestCollection = addMonths(t.startDate, -rules.earliestCollectionMonthsBeforeStart);
+  if (t.today < earliestCollection) {
+    v.push({ code: 'COLLECTION_TOO_EARLY', message: `Fees may be collected from ${earliestCollection} on`, limit: earliestCollection, value: t.today });
+  }
+  const cap = Money.parse(rules.maxSinglePaymentNonSubject);
+  if (t.category === 'non_subject' && t.total.gt(cap)) {
+    v.push({ code: 'SINGLE_PAYMENT_EXCEEDED', message: `A single payment for non-subject training is at most ${cap}`, limit: cap.toString(), value: t.total.toString() });
+  }
+  const priceCap = rules.priceCaps.find((c) => c.category === t.category && c.classSizeBand === t.classSizeBand);
+  if (priceCap) {
+    const hours = new Decimal(t.lessonMinutes).div(60);
+    const perHour = new Decimal(t.total.toString()).div(t.lessons).div(hours);
+    const max = new Decimal(priceCap.maxPricePerHour).mul(new Decimal(100 + rules.priceMarkupPercent).div(100));
+    if (perHour.gt(max)) {
+      v.push({
+        code: 'PRICE_CAP_EXCEEDED',
+        message: `The price per class hour may be at most the guide price ${priceCap.maxPricePerHour} + ${rules.priceMarkupPercent} %`,
+        limit: max.toFixed(2),
+        value: perHour.toDecimalPlaces(2, Decimal.ROUND_UP).toFixed(2),
+      });
+    }
+  }
+  return v;
+}

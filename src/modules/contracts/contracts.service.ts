@@ -1,0 +1,143 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createHash, randomBytes } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { Clock } from '../../common/clock';
+import { Principal } from '../../common/auth/principal';
+import { DomainError } from '../../common/errors/domain-error';
+import { Money } from '../../common/money/money';
+import { CoursesService } from '../courses/courses.service';
+import { EscrowAccountsService } from '../escrow-accounts/escrow-accounts.service';
+import { InstitutionsService } from '../institutions/institutions.service';
+import { LedgerService } from '../ledger/ledger.service';
+import { PoliciesService } from '../policies/policies.service';
+import { EligibilityService } from '../supervision/eligibility.service';
+import { policyViolations, Violation } from './contract-rules';
+import { ContractRow, ContractsRepository } from './contracts.repository';
+
+export interface SignContractCommand {
+  courseId: string;
+  payerName: string;
+  payerPhone: string;
+  payerIdNumber?: string;
+  studentName: string;
+  lessons: number;
+  startDate: string;
+  endDate: string;
+  totalPrice: string;
+  modelContractVersion?: string;
+}
+
+export const DEFAULT_MODEL_CONTRACT = 'GF-2021-2604';
+
+const hashToken = (token: string) => createHash('sha256').update(token).digest();
+/** ID numbers are never stored in clear: a keyed-free SHA-256 of the normalised number. */
+const hashIdNumber = (id: string) => createHash('sha256').update(`payer-id:${id.trim().toUpperCase()}`).digest('hex');
+
+@Injectable()
+export class ContractsService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: ContractsRepository,
+    private readonly institutions: InstitutionsService,
+    private readonly courses: CoursesService,
+    private readonly policies: PoliciesService,
+    private readonly eligibility: EligibilityService,
+    private readonly escrow: EscrowAccountsService,
+    private readonly ledger: LedgerService,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Signs a contract under the policy in force for the institution's district today. Every
+   * violated rule (and every eligibility reason) comes back in one 422 POLICY_VIOLATION.
+   */
+  async sign(who: Principal, institutionId: string, cmd: SignContractCommand): Promise<{ contract: ContractRow; payerToken: string }> {
+    if (cmd.endDate < cmd.startDate) throw new DomainError('VALIDATION_FAILED', 'endDate is before startDate');
+    const today = this.clock.today();
+    return this.ds.transaction(async (m) => {
+      const inst = await this.institutions.getVisible(who, institutionId, m);
+      if (who.role !== 'institution' && who.role !== 'admin') throw new DomainError('FORBIDDEN', 'Contracts are signed by the institution');
+      const course = await this.courses.get(m, inst.id, cmd.courseId);
+      const escrow = await this.escrow.current(m, inst.id);
+      const currency = escrow?.currency ?? 'CNY';
+      const total = Money.parse(cmd.totalPrice, currency, 'totalPrice');
+      if (!total.isPositive()) throw new DomainError('INVALID_AMOUNT', 'totalPrice must be positive');
+      const policy = await this.policies.resolve(inst.districtCode, today, m);
+      const violations: Violation[] = policyViolations(policy.rules, {
+        category: course.category,
+        classSizeBand: course.class_size_band,
+        lessonMinutes: course.lesson_minutes,
+        lessons: cmd.lessons,
+        startDate: cmd.startDate,
+        endDate: cmd.endDate,
+        total,
+        today,
+      });
+      const elig = await this.eligibility.check(m, inst.id);
+      for (const r of elig.reasons) violations.push({ code: r.code, message: r.message, limit: 'eligible institution', value: r.code });
+      if (violations.length > 0) {
+        throw new DomainError('POLICY_VIOLATION', `The contract breaks ${violations.length} rule(s) of policy ${policy.code} v${policy.version}`, {
+          policy: { id: policy.id, code: policy.code, version: policy.version },
+          violations,
+        });
+      }
+      const token = `pay_${randomBytes(32).toString('base64url')}`;
+      const contract = await this.repo.insert(m, {
+        reference: `HT${today.replace(/-/g, '')}${randomBytes(4).toString('hex').toUpperCase()}`,
+        institutionId: inst.id,
+        courseId: course.id,
+        escrowAccountId: escrow!.id,
+        payerName: cmd.payerName,
+        payerPhone: cmd.payerPhone,
+        payerIdHash: cmd.payerIdNumber ? hashIdNumber(cmd.payerIdNumber) : null,
+        studentName: cmd.studentName,
+        lessons: cmd.lessons,
+        startDate: cmd.startDate,
+        endDate: cmd.endDate,
+        totalPrice: total.toString(),
+        currency,
+        policyId: policy.id,
+        modelContractVersion: cmd.modelContractVersion ?? DEFAULT_MODEL_CONTRACT,
+        payerTokenHash: hashToken(token),
+        createdBy: who.id,
+      });
+      await this.ledger.openAccounts(m, [
+        { type: 'contract_held', contractId: contract.id, institutionId: inst.id, escrowAccountId: escrow!.id, currency },
+        { type: 'bank_cash', escrowAccountId: escrow!.id, currency },
+        { type: 'institution_unsettled', institutionId: inst.id, currency },
+        { type: 'institution_settled', institutionId: inst.id, currency },
+      ]);
+      return { contract, payerToken: token };
+    });
+  }
+
+  async get(who: Principal, id: string): Promise<ContractRow> {
+    const c = await this.repo.findById(this.ds.manager, id);
+    const visible = c && (await this.institutions.getVisible(who, c.institution_id).then(() => true, () => false));
+    if (!c || !visible) throw new DomainError('CONTRACT_NOT_FOUND', `Contract ${id} not found`);
+    return c;
+  }
+
+  async list(who: Principal, institutionId: string, limit: number, after: string | null): Promise<ContractRow[]> {
+    await this.institutions.getVisible(who, institutionId);
+    return this.repo.listForInstitution(this.ds.manager, institutionId, limit, after);
+  }
+
+  async revokePayerToken(who: Principal, id: string): Promise<ContractRow> {
+    const c = await this.get(who, id);
+    await this.repo.revokeToken(this.ds.manager, c.id);
+    return (await this.repo.findById(this.ds.manager, c.id))!;
+  }
+
+  /** The contract a payer token opens (for the payer's own actions); null when unknown or revoked. */
+  byPayerToken(token: string): Promise<ContractRow | null> {
+    return this.repo.findByPayerToken(this.ds.manager, hashToken(token));
+  }
+
+  /** Lesson amounts: an exact allocation of the total, the last lesson taking the remainder. */
+  static lessonAmounts(c: ContractRow): { count: number; regular: string; last: string } {
+    const parts = Money.fromDb(c.total_price, c.currency).allocate(c.lessons);
+    return { count: c.lessons, regular: parts[0].toString(), last: parts[parts.length - 1].toString() };
+  }
+}

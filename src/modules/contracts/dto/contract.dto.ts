@@ -1,0 +1,71 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsDateString, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { maskPhone } from '../../institutions/dto/institution.dto';
+import { ContractRow } from '../contracts.repository';
+import { ContractsService } from '../contracts.service';
+
+export class SignContractDto {
+  @ApiProperty({ format: 'uuid' }) @IsUUID() courseId: string;
+  @ApiProperty({ example: '陈女士' }) @IsString() @Length(1, 100) payerName: string;
+  @ApiProperty({ example: '13612345678' }) @Matches(/^\+?[0-9][0-9 -]{5,19}$/, { message: 'payerPhone must be a phone number' }) payerPhone: string;
+  @ApiPropertyOptional({ description: 'Resident ID number: only a hash is stored' }) @IsOptional() @Matches(/^[0-9]{17}[0-9Xx]$/, { message: 'payerIdNumber must be an 18-character resident ID number' }) payerIdNumber?: string;
+  @ApiProperty({ example: '陈小明' }) @IsString() @Length(1, 100) studentName: string;
+  @ApiProperty({ example: 48 }) @IsInt() @Min(1) @Max(1000) lessons: number;
+  @ApiProperty({ example: '2026-12-01' }) @IsDateString({ strict: true }) startDate: string;
+  @ApiProperty({ example: '2027-02-28', description: 'Last day of service (inclusive)' }) @IsDateString({ strict: true }) endDate: string;
+  @ApiProperty({ example: '11111.11', description: 'Decimal string; a discount is allowed' }) @IsString() totalPrice: string;
+  @ApiPropertyOptional({ example: 'GF-2021-2604' }) @IsOptional() @IsString() @Length(1, 40) modelContractVersion?: string;
+}
+
+export class ContractDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ example: 'HT20261122A1B2C3D4', description: 'The payer reference the bank quotes' }) reference: string;
+  @ApiProperty({ format: 'uuid' }) institutionId: string;
+  @ApiProperty({ format: 'uuid' }) courseId: string;
+  @ApiProperty({ format: 'uuid' }) escrowAccountId: string;
+  @ApiProperty() payerName: string;
+  @ApiProperty({ example: '136****5678' }) payerPhone: string;
+  @ApiProperty() studentName: string;
+  @ApiProperty() lessons: number;
+  @ApiProperty() startDate: string;
+  @ApiProperty() endDate: string;
+  @ApiProperty({ example: '11111.11' }) totalPrice: string;
+  @ApiProperty({ example: '0.00' }) amountPaid: string;
+  @ApiProperty() currency: string;
+  @ApiProperty({ description: 'Each lesson is an exact share of the total; the last takes the remainder', example: { count: 48, regular: '231.48', last: '231.55' } })
+  lessonAmounts: { count: number; regular: string; last: string };
+  @ApiProperty({ example: { id: '…', code: '310000', version: 1 } }) policy: { id: string; code: string; version: number };
+  @ApiProperty() modelContractVersion: string;
+  @ApiProperty({ enum: ['awaiting_payment', 'active', 'completed', 'terminated', 'refunded'] }) state: string;
+  @ApiProperty() payerTokenActive: boolean;
+  @ApiProperty() createdAt: string;
+
+  static from(c: ContractRow): ContractDto {
+    return {
+      id: c.id,
+      reference: c.reference,
+      institutionId: c.institution_id,
+      courseId: c.course_id,
+      escrowAccountId: c.escrow_account_id,
+      payerName: c.payer_name,
+      payerPhone: maskPhone(c.payer_phone),
+      studentName: c.student_name,
+      lessons: c.lessons,
+      startDate: c.start_date,
+      endDate: c.end_date,
+      totalPrice: c.total_price,
+      amountPaid: c.amount_paid,
+      currency: c.currency,
+      lessonAmounts: ContractsService.lessonAmounts(c),
+      policy: { id: c.policy_id, code: c.policy_code, version: c.policy_version },
+      modelContractVersion: c.model_contract_version,
+      state: c.state,
+      payerTokenActive: c.payer_token_revoked_at === null,
+      createdAt: new Date(c.created_at).toISOString(),
+    };
+  }
+}
+
+export class SignedContractDto extends ContractDto {
+  @ApiProperty({ description: 'The payer access token for this contract, shown once' }) payerToken: string;
+}

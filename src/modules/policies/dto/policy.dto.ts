@@ -1,0 +1,71 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { ArrayMaxSize, IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+
+const AMOUNT = /^(0|[1-9]\d{0,15})(\.\d{1,2})?$/;
+const amountMsg = { message: '$property must be a decimal string such as "5000.00"' };
+
+class PriceCapDto {
+  @ApiProperty({ enum: ['subject', 'non_subject'] }) @IsIn(['subject', 'non_subject']) category: 'subject' | 'non_subject';
+  @ApiProperty({ enum: ['small', 'medium', 'large'], description: '<10 / 10-35 / >35 students' }) @IsIn(['small', 'medium', 'large']) classSizeBand: 'small' | 'medium' | 'large';
+  @ApiProperty({ example: '80.00' }) @Matches(AMOUNT, amountMsg) maxPricePerHour: string;
+}
+
+class TrancheDto {
+  @ApiProperty({ example: '1/3' }) @Matches(/^(1|[12]\/3|1\/2|[1-3]\/4)$/) atFraction: string;
+  @ApiProperty({ example: 30 }) @IsInt() @Min(1) @Max(100) percent: number;
+}
+
+class ReleaseCadenceDto {
+  @ApiProperty({ enum: ['per_lesson', 'weekly', 'tranches', 'after_completion'] }) @IsIn(['per_lesson', 'weekly', 'tranches', 'after_completion']) kind: string;
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(60) paymentDelayDays?: number;
+  @ApiPropertyOptional({ type: [TrancheDto] }) @IsOptional() @IsArray() @ArrayMaxSize(10) @ValidateNested({ each: true }) @Type(() => TrancheDto) tranches?: TrancheDto[];
+  @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(120) workingDays?: number;
+}
+
+class AlertsDto {
+  @ApiProperty({ example: '300000.00' }) @Matches(AMOUNT, amountMsg) balanceFloor: string;
+  @ApiProperty({ example: '100000.00' }) @Matches(AMOUNT, amountMsg) newInstitutionBalanceFloor: string;
+  @ApiProperty({ example: '1000000.00' }) @Matches(AMOUNT, amountMsg) dailyOutflow: string;
+  @ApiProperty({ example: '2000000.00' }) @Matches(AMOUNT, amountMsg) weeklyOutflow: string;
+  @ApiProperty({ example: 10 }) @IsInt() @Min(1) @Max(100) singleMovementPercent: number;
+}
+
+export class PolicyRulesDto {
+  @ApiProperty({ example: 60 }) @IsInt() @Min(1) @Max(500) maxPrepaidLessons: number;
+  @ApiProperty({ example: 3 }) @IsInt() @Min(1) @Max(24) maxPrepaidMonths: number;
+  @ApiProperty({ example: 1 }) @IsInt() @Min(0) @Max(12) earliestCollectionMonthsBeforeStart: number;
+  @ApiProperty({ example: '5000.00' }) @Matches(AMOUNT, amountMsg) maxSinglePaymentNonSubject: string;
+  @ApiProperty({ type: [PriceCapDto] }) @IsArray() @ArrayMaxSize(12) @ValidateNested({ each: true }) @Type(() => PriceCapDto) priceCaps: PriceCapDto[];
+  @ApiProperty({ example: 10 }) @IsInt() @Min(0) @Max(100) priceMarkupPercent: number;
+  @ApiProperty({ example: 7 }) @IsInt() @Min(0) @Max(60) coolingOffDays: number;
+  @ApiProperty({ example: 15 }) @IsInt() @Min(1) @Max(60) deemedConfirmationWorkingDays: number;
+  @ApiProperty({ example: 5 }) @IsInt() @Min(1) @Max(60) refundResponseWorkingDays: number;
+  @ApiProperty({ example: 5 }) @IsInt() @Min(1) @Max(60) refundDeadlineBeforeStartDays: number;
+  @ApiProperty({ example: 15 }) @IsInt() @Min(1) @Max(90) refundDeadlineAfterStartDays: number;
+  @ApiProperty({ type: ReleaseCadenceDto }) @ValidateNested() @Type(() => ReleaseCadenceDto) releaseCadence: ReleaseCadenceDto;
+  @ApiProperty({ example: 3 }) @IsInt() @Min(0) @Max(24) riskReserveMonths: number;
+  @ApiProperty({ type: AlertsDto }) @ValidateNested() @Type(() => AlertsDto) alerts: AlertsDto;
+}
+
+export class PublishPolicyDto {
+  @ApiProperty({ example: '310117', description: '6-digit code, or 000000 for the national default (admin)' }) @Matches(/^\d{6}$/) code: string;
+  @ApiProperty({ example: '2027-01-01' }) @IsDateString({ strict: true }) effectiveFrom: string;
+  @ApiProperty({ type: PolicyRulesDto }) @ValidateNested() @Type(() => PolicyRulesDto) rules: PolicyRulesDto;
+  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 500) note?: string;
+}
+
+export class ResolveQueryDto {
+  @ApiProperty({ example: '310117' }) @Matches(/^\d{6}$/) district: string;
+  @ApiPropertyOptional({ example: '2026-12-01' }) @IsOptional() @IsDateString({ strict: true }) date?: string;
+}
+
+export class PolicyDto {
+  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty() code: string;
+  @ApiProperty() version: number;
+  @ApiProperty() effectiveFrom: string;
+  @ApiProperty({ type: PolicyRulesDto }) rules: unknown;
+  @ApiProperty({ nullable: true, type: String }) note: string | null;
+  @ApiProperty() publishedAt: string;
+}
