@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from '../app.module';
+import { validationException } from '../common/http/validation-exception';
 import { resolveRequestId } from '../common/http/request-id';
 import { AppConfig } from '../config/app-config';
 import { DatabaseUrl } from '../infra/database/database-url';
@@ -35,6 +36,7 @@ export async function createApp(config: AppConfig, db: DatabaseUrl): Promise<Nes
       transform: true,
       transformOptions: { enableImplicitConversion: false },
       validationError: { target: false, value: false },
+      exceptionFactory: validationException,
     }),
   );
 

@@ -168,7 +168,7 @@ describe('contracts under policy, and money into escrow', () => {
       secret = rotated.body.secret;
       const numeric = await credit({ bankTransactionId: 'TXN-12', amount: 12.5 });
       expect(numeric.status).toBe(400);
-      expect(numeric.body.error.code).toBe('VALIDATION_FAILED');
+      expect(numeric.body.error.code).toBe('INVALID_AMOUNT');
       const asString = await credit({ bankTransactionId: 'TXN-13', amount: '1.001' });
       expect(asString.body.error.code).toBe('INVALID_AMOUNT');
       expect((await t.request('POST', '/bank/credits', { key: instKey, body: {} })).status).toBe(403);

@@ -1,3 +1,4 @@
+import { IsAmount } from '../../common/money/is-amount.decorator';
 import { Body, Controller, Headers, HttpCode, Param, Post, RawBodyRequest, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { IsDateString, IsOptional, IsString, IsUrl, Length, Matches } from 'class-validator';
@@ -12,7 +13,7 @@ import { BanksService } from './banks.service';
 export class CreditNoticeDto {
   @ApiProperty({ example: 'ICBC20261122000123' }) @IsString() @Length(1, 100) bankTransactionId: string;
   @ApiProperty({ example: '1001234509876543211' }) @IsString() @Length(1, 40) escrowAccountNumber: string;
-  @ApiProperty({ example: '11111.11', description: 'Decimal string' }) @IsString() amount: string;
+  @ApiProperty({ example: '11111.11', description: 'Decimal string' }) @IsAmount() amount: string;
   @ApiProperty({ example: 'CNY' }) @Matches(/^[A-Z]{3}$/) currency: string;
   @ApiProperty({ example: '2026-11-22' }) @IsDateString({ strict: true }) valueDate: string;
   @ApiPropertyOptional({ example: 'HT20261122A1B2C3D4', description: 'The contract reference the payer quoted' }) @IsOptional() @IsString() @Length(1, 100) payerReference?: string;

@@ -1,3 +1,4 @@
+import { IsAmount } from '../../common/money/is-amount.decorator';
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, IsString, Length, Max, Min } from 'class-validator';
@@ -12,7 +13,7 @@ export class CreateCourseDto {
   @ApiProperty({ enum: ['lesson_pack', 'time_based'] }) @IsIn(['lesson_pack', 'time_based']) kind: 'lesson_pack' | 'time_based';
   @ApiProperty({ example: 60 }) @IsInt() @Min(10) @Max(600) lessonMinutes: number;
   @ApiProperty({ enum: ['small', 'medium', 'large'], description: '<10 / 10-35 / >35 students' }) @IsIn(['small', 'medium', 'large']) classSizeBand: 'small' | 'medium' | 'large';
-  @ApiProperty({ example: '200.00', description: 'List price per lesson (decimal string)' }) @IsString() listPricePerLesson: string;
+  @ApiProperty({ example: '200.00', description: 'List price per lesson (decimal string)' }) @IsAmount() listPricePerLesson: string;
 }
 
 export class CourseDto {

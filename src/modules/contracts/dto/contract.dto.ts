@@ -1,3 +1,4 @@
+import { IsAmount } from '../../../common/money/is-amount.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 import { maskPhone } from '../../institutions/dto/institution.dto';
@@ -13,7 +14,7 @@ export class SignContractDto {
   @ApiProperty({ example: 48 }) @IsInt() @Min(1) @Max(1000) lessons: number;
   @ApiProperty({ example: '2026-12-01' }) @IsDateString({ strict: true }) startDate: string;
   @ApiProperty({ example: '2027-02-28', description: 'Last day of service (inclusive)' }) @IsDateString({ strict: true }) endDate: string;
-  @ApiProperty({ example: '11111.11', description: 'Decimal string; a discount is allowed' }) @IsString() totalPrice: string;
+  @ApiProperty({ example: '11111.11', description: 'Decimal string; a discount is allowed' }) @IsAmount() totalPrice: string;
   @ApiPropertyOptional({ example: 'GF-2021-2604' }) @IsOptional() @IsString() @Length(1, 40) modelContractVersion?: string;
 }
 

@@ -1,3 +1,4 @@
+import { IsAmount } from '../../../common/money/is-amount.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { EscrowAccountEntity, EscrowMode } from '../escrow-account.entity';
@@ -10,7 +11,7 @@ export class FileEscrowAccountDto {
   @ApiProperty({ example: '上海启明星教育培训有限公司预收费监管专户' }) @IsString() @Length(2, 200) accountName: string;
   @ApiPropertyOptional({ example: 'CNY', default: 'CNY' }) @IsOptional() @Matches(/^[A-Z]{3}$/) currency?: string;
   @ApiProperty({ enum: MODES }) @IsIn(MODES) mode: EscrowMode;
-  @ApiPropertyOptional({ example: '300000.00', description: 'Decimal string; risk-reserve mode only' }) @IsOptional() requiredReserve?: string;
+  @ApiPropertyOptional({ example: '300000.00', description: 'Decimal string; risk-reserve mode only' }) @IsOptional() @IsAmount() requiredReserve?: string;
   @ApiProperty({ example: 'SH-ESC-2026-0117' }) @IsString() @Length(2, 100) agreementReference: string;
 }
 
