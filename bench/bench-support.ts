@@ -32,6 +32,10 @@ export async function benchDatabase(env: NodeJS.ProcessEnv): Promise<{ url: stri
     url: u.toString(),
     where: embedded ? `embedded PostgreSQL (port ${embedded.port})` : `PostgreSQL at ${u.host}`,
     drop: async () => {
+      if (env.BENCH_KEEP) {
+        process.stdout.write(`kept ${u.toString()} (BENCH_KEEP)\n`);
+        return;
+      }
       const a = new Client({ connectionString: serverUrl });
       await a.connect();
       await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);

@@ -25,6 +25,7 @@ import { PoliciesModule } from './modules/policies/policies.module';
 import { CoursesModule } from './modules/courses/courses.module';
 import { ContractsModule } from './modules/contracts/contracts.module';
 import { BankCreditsModule } from './modules/bank-credits/bank-credits.module';
+import { AuditModule } from './modules/audit/audit.module';
 
 /** Domain modules, one per bounded context. */
 export const DOMAIN_MODULES: Type[] = [
@@ -42,6 +43,7 @@ export const DOMAIN_MODULES: Type[] = [
   CoursesModule,
   ContractsModule,
   BankCreditsModule,
+  AuditModule,
 ];
 
 @Global()

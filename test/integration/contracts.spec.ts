@@ -186,3 +186,44 @@ describe('contracts under policy, and money into escrow', () => {
     });
   });
 });
+
+describe('regulator escrow audit', () => {
+  it('per institution and district totals, scoped, as of a past moment, and as CSV', async () => {
+    const t = await startTestApp({ env: { PROCESS_ROLE: 'api' } });
+    try {
+      t.app.get(Clock).travelTo(new Date('2026-11-22T04:00:00Z'));
+      const r1 = await t.createKey({ role: 'regulator', districts: ['310117'] });
+      const r2 = await t.createKey({ role: 'regulator', districts: ['310117'] });
+      const pudong = await t.createKey({ role: 'regulator', districts: ['310115'] });
+      const { inst, escrow } = await eligibleInstitution(t, [r1, r2]);
+      const instKey = await t.createKey({ role: 'institution', institutionId: inst.id });
+      const secret = (await t.request('POST', '/admin/banks', { body: { code: 'ICBC-SH', name: 'ICBC' } })).body.secret;
+      const bankKey = await t.createKey({ role: 'bank', bankCode: 'ICBC-SH' });
+      const course = (await t.request('POST', `/institutions/${inst.id}/courses`, { key: instKey, body: { name: 'c', category: 'subject', kind: 'lesson_pack', lessonMinutes: 60, classSizeBand: 'large', listPricePerLesson: '100.00' } })).body;
+      const c = (await t.request('POST', `/institutions/${inst.id}/contracts`, { key: instKey, body: { courseId: course.id, payerName: 'p', payerPhone: '13600000000', studentName: 's', lessons: 10, startDate: '2026-12-01', endDate: '2027-02-28', totalPrice: '1000.00' } })).body;
+      const before = new Date();
+      await new Promise((r) => setTimeout(r, 30));
+      const payload = JSON.stringify({ bankTransactionId: 'A-1', escrowAccountNumber: escrow.accountNumber, amount: '1000.00', currency: 'CNY', valueDate: '2026-11-22', payerReference: c.reference });
+      const at = new Date();
+      await t.request('POST', '/bank/credits', { key: bankKey, rawBody: payload, headers: { 'webhook-id': 'a1', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign('a1', at, payload) } });
+
+      const res = await t.request('GET', '/audit/districts/310117', { key: r1 });
+      expect(res.status).toBe(200);
+      const row = res.body.institutions.find((i: { institutionId: string }) => i.institutionId === inst.id);
+      expect(row).toMatchObject({ obligations: '1000.00', paidIn: '1000.00', released: '0.00', refunded: '0.00', bankCash: '1000.00', coverage: '1.0000', escrowAccount: { state: 'active' } });
+      expect(res.body.totals).toMatchObject({ obligations: '1000.00', bankCash: '1000.00', institutions: 1 });
+      const past = await t.request('GET', `/audit/districts/310117?asOf=${before.toISOString()}`, { key: r1 });
+      expect(past.body.institutions[0]).toMatchObject({ obligations: '0.00', bankCash: '0.00' });
+      const city = await t.request('GET', '/audit/districts/310100', { key: r1 });
+      expect(city.status).toBe(403);
+      expect((await t.request('GET', '/audit/districts/310117', { key: pudong })).status).toBe(403);
+      expect((await t.request('GET', `/audit/institutions/${inst.id}`, { key: pudong })).status).toBe(404);
+      const csv = await t.request('GET', '/audit/districts/310117?format=csv', { key: r1 });
+      expect(csv.headers.get('content-type')).toContain('text/csv');
+      expect(csv.text.split('\n')[0]).toBe('institutionId,name,uscc,districtCode,bankCode,accountNumber,escrowState,obligations,paidIn,released,refunded,bankCash,suspense,coverage');
+      expect(csv.text).toContain(`TOTAL,1 institutions,,310117,,,,1000.00,1000.00,0.00,0.00,1000.00,0.00,1.0000`);
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -105,8 +105,8 @@ export class BankCreditsService {
     const excess = amount.minus(applied);
     const ref = `credit.${bank}.${notice.bankTransactionId}`;
     const specs: AccountSpec[] = [
-      { type: 'bank_cash', escrowAccountId: account.id, currency: amount.currency },
-      { type: 'suspense', escrowAccountId: account.id, currency: amount.currency },
+      { type: 'bank_cash', escrowAccountId: account.id, institutionId: account.institution_id, currency: amount.currency },
+      { type: 'suspense', escrowAccountId: account.id, institutionId: account.institution_id, currency: amount.currency },
     ];
     if (contract && applied.isPositive()) {
       specs.push({ type: 'contract_held', contractId: contract.id, institutionId: account.institution_id, escrowAccountId: account.id, currency: amount.currency });

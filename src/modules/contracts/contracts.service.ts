@@ -104,7 +104,7 @@ export class ContractsService {
       });
       await this.ledger.openAccounts(m, [
         { type: 'contract_held', contractId: contract.id, institutionId: inst.id, escrowAccountId: escrow!.id, currency },
-        { type: 'bank_cash', escrowAccountId: escrow!.id, currency },
+        { type: 'bank_cash', escrowAccountId: escrow!.id, institutionId: inst.id, currency },
         { type: 'institution_unsettled', institutionId: inst.id, currency },
         { type: 'institution_settled', institutionId: inst.id, currency },
       ]);

@@ -60,17 +60,17 @@ export class LedgerRepository {
     });
     const cols = ['code', 'type', 'currency', 'normal_side', 'allow_negative', 'stripes', 'escrow_account_id', 'institution_id', 'contract_id'];
     const casts = ['text', 'text', 'text', 'text', 'boolean', 'smallint', 'uuid', 'uuid', 'uuid'];
-    const inserted: { id: string; stripes: number }[] = await m.query(
+    const inserted: { id: string; stripes: number; institution_id: string | null; type: string }[] = await m.query(
       `INSERT INTO ledger_accounts (${cols.join(', ')})
        SELECT * FROM unnest(${casts.map((c, i) => `$${i + 1}::${c}[]`).join(', ')})
-       ON CONFLICT (code) DO NOTHING RETURNING id::text, stripes`,
+       ON CONFLICT (code) DO NOTHING RETURNING id::text, stripes, institution_id, type`,
       cols.map((_, i) => rows.map((r) => r[i])),
     );
     if (inserted.length) {
       await m.query(
-        `INSERT INTO ledger_balances (account_id, stripe)
-         SELECT a.id::bigint, s FROM unnest($1::text[], $2::int[]) AS a(id, n), generate_series(0, a.n - 1) s`,
-        [inserted.map((r) => r.id), inserted.map((r) => r.stripes)],
+        `INSERT INTO ledger_balances (account_id, stripe, institution_id, account_type)
+         SELECT a.id::bigint, s, a.inst, a.type FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[]) AS a(id, n, inst, type), generate_series(0, a.n - 1) s`,
+        [inserted.map((r) => r.id), inserted.map((r) => r.stripes), inserted.map((r) => r.institution_id), inserted.map((r) => r.type)],
       );
     }
     return m.query(`SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE code = ANY($1::text[])`, [rows.map((r) => r[0])]);
@@ -154,8 +154,7 @@ export class LedgerRepository {
   /** Total held for an institution's contracts (sum over their balance rows). */
   async heldForInstitution(m: EntityManager, institutionId: string): Promise<string> {
     const rows: { b: string }[] = await m.query(
-      `SELECT coalesce(sum(b.balance), 0)::text AS b FROM ledger_accounts a JOIN ledger_balances b ON b.account_id = a.id
-        WHERE a.institution_id = $1 AND a.type = 'contract_held'`,
+      `SELECT coalesce(sum(balance), 0)::text AS b FROM ledger_balances WHERE institution_id = $1 AND account_type = 'contract_held'`,
       [institutionId],
     );
     return rows[0].b;

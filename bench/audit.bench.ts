@@ -1,0 +1,129 @@
+import { AddressInfo } from 'node:net';
+import { Client } from 'pg';
+import { createApp } from '../src/bootstrap/create-app';
+import { loadConfig } from '../src/config/load-config';
+import { DatabaseUrl } from '../src/infra/database/database-url';
+import { ApiKeysService } from '../src/modules/api-keys/api-keys.service';
+import { benchDatabase, percentile, round } from './bench-support';
+
+/**
+ * npm run bench:audit — seeds one district with 2,000 institutions and 500,000 funded
+ * contracts (a third with a lesson released), all through balanced ledger postings, then times
+ * GET /audit/districts/310117 over HTTP as a regulator. Ends with one JSON line.
+ */
+const INSTITUTIONS = Number(process.env.BENCH_INSTITUTIONS ?? 2000);
+const CONTRACTS = Number(process.env.BENCH_CONTRACTS ?? 500_000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30);
+
+async function seed(url: string): Promise<void> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  const per = Math.ceil(CONTRACTS / INSTITUTIONS);
+  // Bulk load: triggers are off for this session only (the rows are built balanced, and checked below).
+  await c.query(`SET session_replication_role = replica`);
+  await c.query(`
+    INSERT INTO institutions (id, name, uscc, district_code, category, profit_type, address, legal_representative, contact_name, contact_phone)
+    SELECT gen_random_uuid(), '基准机构' || i, 'B' || lpad(i::text, 17, '0'), '310117', 'non_subject', 'for_profit', '地址 ' || i, '法人' || i, '联系人', '13800000000'
+      FROM generate_series(1, $1) i`, [INSTITUTIONS]);
+  await c.query(`
+    INSERT INTO escrow_accounts (institution_id, bank_code, account_number, account_name, mode, agreement_reference)
+    SELECT id, 'ICBC-SH', 'A' || uscc, name || '监管专户', 'full_custody', 'AGR-' || uscc FROM institutions`);
+  await c.query(`INSERT INTO courses (institution_id, name, category, kind, lesson_minutes, class_size_band, list_price_per_lesson)
+                 SELECT id, '课程', 'non_subject', 'lesson_pack', 60, 'medium', 100 FROM institutions`);
+  const [{ policy }] = (await c.query(`SELECT id AS policy FROM jurisdiction_policies WHERE code = '310000'`)).rows;
+  await c.query(`
+    INSERT INTO ledger_accounts (code, type, currency, normal_side, allow_negative, stripes, escrow_account_id, institution_id)
+    SELECT 'escrow:' || e.id || ':bank_cash:CNY', 'bank_cash', 'CNY', 'debit', false, 16, e.id, e.institution_id FROM escrow_accounts e
+    UNION ALL SELECT 'institution:' || i.id || ':institution_unsettled:CNY', 'institution_unsettled', 'CNY', 'credit', false, 16, NULL, i.id FROM institutions i`);
+  await c.query(`
+    CREATE TEMP TABLE seed_contracts AS
+    SELECT gen_random_uuid() AS id, i.id AS institution_id, e.id AS escrow_id, co.id AS course_id, n,
+           ((n % 4900) + 100)::numeric(18,2) AS total, ((n % 4900) + 100)::numeric(18,2) / 10 AS lesson
+      FROM institutions i JOIN escrow_accounts e ON e.institution_id = i.id JOIN courses co ON co.institution_id = i.id,
+           generate_series(1, $1) n`, [per]);
+  await c.query(`
+    INSERT INTO contracts (id, reference, institution_id, course_id, escrow_account_id, payer_name, payer_phone, student_name, lessons, start_date, end_date,
+                           total_price, amount_paid, currency, policy_id, model_contract_version, state, payer_token_hash)
+    SELECT id, 'HT' || replace(id::text, '-', ''), institution_id, course_id, escrow_id, '家长', '13600000000', '学生', 10, '2026-12-01', '2027-02-28',
+           total, total, 'CNY', $1, 'GF-2021-2604', 'active', sha256(convert_to(id::text, 'UTF8'))
+      FROM seed_contracts`, [policy]);
+  await c.query(`
+    INSERT INTO ledger_accounts (code, type, currency, normal_side, allow_negative, stripes, escrow_account_id, institution_id, contract_id)
+    SELECT 'contract:' || id || ':contract_held:CNY', 'contract_held', 'CNY', 'credit', false, 1, escrow_id, institution_id, id FROM seed_contracts`);
+  // One funding per contract; a lesson released for every third.
+  await c.query(`
+    CREATE TEMP TABLE seed_moves AS
+    SELECT row_number() OVER () + (SELECT coalesce(max(id), 0) FROM ledger_transactions) AS txn, kind, s.id AS contract_id, s.institution_id, s.escrow_id, amount
+      FROM (SELECT id, institution_id, escrow_id, 'funding' AS kind, total AS amount, n FROM seed_contracts
+            UNION ALL SELECT id, institution_id, escrow_id, 'release', lesson, n FROM seed_contracts WHERE n % 3 = 0) s`);
+  await c.query(`INSERT INTO ledger_transactions (id, type, request_hash) SELECT txn, kind, 'bench' FROM seed_moves`);
+  await c.query(`SELECT setval(pg_get_serial_sequence('ledger_transactions', 'id'), (SELECT max(id) FROM ledger_transactions))`);
+  await c.query(`
+    INSERT INTO ledger_postings (transaction_id, account_id, amount, currency)
+    SELECT m.txn, a.id, CASE WHEN m.kind = 'funding' THEN m.amount ELSE -m.amount END, 'CNY'
+      FROM seed_moves m JOIN ledger_accounts a ON a.code = CASE WHEN m.kind = 'funding' THEN 'escrow:' || m.escrow_id || ':bank_cash:CNY'
+                                                               ELSE 'institution:' || m.institution_id || ':institution_unsettled:CNY' END
+    UNION ALL
+    SELECT m.txn, a.id, CASE WHEN m.kind = 'funding' THEN -m.amount ELSE m.amount END, 'CNY'
+      FROM seed_moves m JOIN ledger_accounts a ON a.code = 'contract:' || m.contract_id || ':contract_held:CNY'`);
+  await c.query(`INSERT INTO ledger_balances (account_id, stripe, institution_id, account_type)
+                 SELECT a.id, s, a.institution_id, a.type FROM ledger_accounts a, generate_series(0, a.stripes - 1) s`);
+  await c.query(`
+    UPDATE ledger_balances b SET balance = x.total
+      FROM (SELECT p.account_id, sum(p.amount) * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END AS total
+              FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id GROUP BY p.account_id, a.normal_side) x
+     WHERE b.account_id = x.account_id AND b.stripe = 0`);
+  await c.query(`RESET session_replication_role`);
+  const [{ bad }] = (await c.query(`SELECT count(*)::int AS bad FROM (SELECT transaction_id FROM ledger_postings GROUP BY transaction_id HAVING sum(amount) <> 0) x`)).rows;
+  if (bad !== 0) throw new Error(`seed produced ${bad} unbalanced transactions`);
+  await c.query(`VACUUM ANALYZE`);
+  await c.end();
+}
+
+async function main() {
+  const db = await benchDatabase(process.env);
+  const t0 = Date.now();
+  process.stdout.write(`bench:audit on ${db.where}: seeding ${INSTITUTIONS} institutions and ${CONTRACTS} contracts...\n`);
+  await seed(db.url);
+  process.stdout.write(`seeded in ${round((Date.now() - t0) / 1000)} s\n`);
+  const config = loadConfig({ DATABASE_URL: db.url, PROCESS_ROLE: 'api', LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1' });
+  const app = await createApp(config, new DatabaseUrl(db.url, false));
+  try {
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = app.getHttpServer().address() as AddressInfo;
+    const key = (await app.get(ApiKeysService).create({ name: 'bench regulator', role: 'regulator', districts: ['310117'] })).token;
+    const get = async (query = '') => {
+      const s = process.hrtime.bigint();
+      const res = await fetch(`http://127.0.0.1:${port}/audit/districts/310117${query}`, { headers: { authorization: `Bearer ${key}` } });
+      const body = await res.text();
+      if (res.status !== 200) throw new Error(`audit answered ${res.status}: ${body.slice(0, 200)}`);
+      return { ms: Number(process.hrtime.bigint() - s) / 1e6, body };
+    };
+    await get(); // warm-up
+    const times: number[] = [];
+    let last = '';
+    for (let i = 0; i < REQUESTS; i++) {
+      const r = await get();
+      times.push(r.ms);
+      last = r.body;
+    }
+    times.sort((a, b) => a - b);
+    const audit = JSON.parse(last) as { institutions: unknown[]; totals: Record<string, string> };
+    const csv = await get('?format=csv');
+    process.stdout.write(
+      `GET /audit/districts/310117 x${REQUESTS}: ${audit.institutions.length} institutions, obligations ${audit.totals.obligations}, ` +
+        `bank cash ${audit.totals.bankCash}, coverage ${audit.totals.coverage} | p50 ${round(percentile(times, 50))} ms, p99 ${round(percentile(times, 99))} ms | CSV ${round(csv.ms)} ms\n`,
+    );
+    process.stdout.write(
+      `${JSON.stringify({ bench: 'audit', institutions: audit.institutions.length, contracts: CONTRACTS, p50_ms: round(percentile(times, 50)), p99_ms: round(percentile(times, 99)) })}\n`,
+    );
+  } finally {
+    await app.close();
+    await db.drop();
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack}\n`);
+  process.exit(1);
+});

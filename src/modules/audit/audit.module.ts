@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { InstitutionsModule } from '../institutions/institutions.module';
+import { AuditController } from './audit.controller';
+import { AuditRepository } from './audit.repository';
+import { AuditService } from './audit.service';
+
+@Module({ imports: [InstitutionsModule], controllers: [AuditController], providers: [AuditRepository, AuditService] })
+export class AuditModule {}
