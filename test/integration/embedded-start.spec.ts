@@ -8,7 +8,7 @@ describe('the service as a process', () => {
     const dir = mkdtempSync(join(tmpdir(), 'escrow-embedded-'));
     chmodSync(dir, 0o755);
     const started = Date.now();
-    const svc = spawnService({ EMBEDDED_PG_DIR: join(dir, 'postgres'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn' });
+    const svc = spawnService({ EMBEDDED_PG_DIR: join(dir, 'postgres'), PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' });
     try {
       const base = await svc.ready;
       let status = 0;
@@ -22,8 +22,13 @@ describe('the service as a process', () => {
       expect(out).toContain('Queues:   BullMQ on PostgreSQL');
       expect(out).toMatch(/Admin API key \(shown once, store it now\): esk_/);
       const key = /(esk_[A-Za-z0-9_-]+)/.exec(out)![1];
-      const keys = await fetch(`${base}/admin/api-keys`, { headers: { authorization: `Bearer ${key}` } });
+      const keys = await fetch(`${base}/admin/api-keys`, { headers: { authorization: `Bearer ${key}`, 'x-request-id': 'trace-e2e-1' } });
       expect(keys.status).toBe(200);
+      // Every JSON log line of that request carries its id.
+      await new Promise((r) => setTimeout(r, 200));
+      const lines = svc.output().split('\n').filter((l) => l.includes('/admin/api-keys') && l.startsWith('{'));
+      expect(lines.length).toBeGreaterThan(0);
+      for (const l of lines) expect(JSON.parse(l).requestId).toBe('trace-e2e-1');
 
       svc.child.kill('SIGTERM');
       expect(await svc.exited).toBe(0);

@@ -13,7 +13,8 @@ import { resolveRequestId } from '../../common/http/request-id';
         pinoHttp: {
           level: config.LOG_LEVEL,
           genReqId: (req: IncomingMessage) => resolveRequestId(req),
-          customAttributeKeys: { reqId: 'requestId' },
+          // Every line logged while serving a request (ours and the request log) carries its id.
+          customProps: (req: IncomingMessage) => ({ requestId: resolveRequestId(req) }),
           redact: ['req.headers.authorization', 'req.headers["webhook-signature"]'],
           autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') || req.url === '/metrics' },
           serializers: {
