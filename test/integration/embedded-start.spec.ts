@@ -26,7 +26,7 @@ describe('the service as a process', () => {
       expect(keys.status).toBe(200);
       // Every JSON log line of that request carries its id.
       await new Promise((r) => setTimeout(r, 200));
-      const lines = svc.output().split('\n').filter((l) => l.includes('/admin/api-keys') && l.startsWith('{'));
+      const lines = svc.output().split('\n').filter((l) => l.startsWith('{') && l.includes('"url":"/admin/api-keys"'));
       expect(lines.length).toBeGreaterThan(0);
       for (const l of lines) expect(JSON.parse(l).requestId).toBe('trace-e2e-1');
 
