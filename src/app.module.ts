@@ -26,6 +26,8 @@ import { CoursesModule } from './modules/courses/courses.module';
 import { ContractsModule } from './modules/contracts/contracts.module';
 import { BankCreditsModule } from './modules/bank-credits/bank-credits.module';
 import { AuditModule } from './modules/audit/audit.module';
+import { CalendarModule } from './modules/calendar/calendar.module';
+import { LessonsModule } from './modules/lessons/lessons.module';
 
 /** Domain modules, one per bounded context. */
 export const DOMAIN_MODULES: Type[] = [
@@ -44,6 +46,8 @@ export const DOMAIN_MODULES: Type[] = [
   ContractsModule,
   BankCreditsModule,
   AuditModule,
+  CalendarModule,
+  LessonsModule,
 ];
 
 @Global()

@@ -29,13 +29,13 @@ export function institutionBody(district = '310117', overrides: Record<string, u
 }
 
 /** Registers an institution and takes it to eligible: licence (joint review), inspection, escrow. */
-export async function eligibleInstitution(t: TestApp, regulators: [string, string], district = '310117') {
+export async function eligibleInstitution(t: TestApp, regulators: [string, string], district = '310117', validFrom = '2026-06-01') {
   const [r1, r2] = regulators;
   const inst = (await t.request('POST', '/institutions', { key: r1, body: institutionBody(district) })).body;
   const licence = (await t.request('POST', `/institutions/${inst.id}/licences`, { key: r1 })).body;
   await t.request('POST', `/licences/${licence.id}/review`, {
     key: r1,
-    body: { licenceNumber: `LIC-${inst.uscc}`, validFrom: '2026-06-01', validTo: '2029-05-31' },
+    body: { licenceNumber: `LIC-${inst.uscc}`, validFrom, validTo: '2029-05-31' },
   });
   await t.request('POST', `/licences/${licence.id}/approvals`, { key: r1, body: {} });
   await t.request('POST', `/licences/${licence.id}/approvals`, { key: r2, body: {} });

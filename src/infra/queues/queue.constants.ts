@@ -3,6 +3,8 @@ export enum QueueName {
   Maintenance = 'maintenance',
   Diagnostics = 'diagnostics',
   Supervision = 'supervision',
+  Lessons = 'lessons',
+  Settlement = 'settlement',
 }
 
 /** Every job the service runs. Each must have exactly one registered handler (checked at boot). */
@@ -11,6 +13,9 @@ export enum JobName {
   OutboxCleanup = 'maintenance.outbox-cleanup',
   QueueProbe = 'diagnostics.queue-probe',
   DailySupervision = 'supervision.daily',
+  DeemedConfirmation = 'lessons.deemed-confirmation',
+  ReleasePendingLessons = 'lessons.release-pending',
+  SettlementInstructionCreated = 'settlement.instruction-created',
 }
 
 /** Typed payload of each job. */
@@ -20,6 +25,9 @@ export interface JobPayloads {
   [JobName.QueueProbe]: { probeId: string; holdMs: number };
   /** `today` (YYYY-MM-DD, China time) defaults to the day the job runs. */
   [JobName.DailySupervision]: { today?: string };
+  [JobName.DeemedConfirmation]: { today?: string };
+  [JobName.ReleasePendingLessons]: { institutionId: string };
+  [JobName.SettlementInstructionCreated]: { instructionId: string };
 }
 
 export interface JobSpec {
@@ -35,6 +43,9 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.OutboxCleanup]: { queue: QueueName.Maintenance, attempts: 5, backoffMs: 60_000 },
   [JobName.QueueProbe]: { queue: QueueName.Diagnostics, attempts: 5, backoffMs: 1_000 },
   [JobName.DailySupervision]: { queue: QueueName.Supervision, attempts: 8, backoffMs: 60_000 },
+  [JobName.DeemedConfirmation]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 30_000 },
+  [JobName.ReleasePendingLessons]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 5_000 },
+  [JobName.SettlementInstructionCreated]: { queue: QueueName.Settlement, attempts: 10, backoffMs: 5_000 },
 };
 
 /** Repeating jobs (BullMQ job schedulers); upserting them is idempotent. */
@@ -42,6 +53,7 @@ export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
   { id: 'idempotency-cleanup-daily', job: JobName.IdempotencyCleanup, pattern: '17 3 * * *' },
   { id: 'outbox-cleanup-daily', job: JobName.OutboxCleanup, pattern: '27 3 * * *' },
   { id: 'supervision-daily', job: JobName.DailySupervision, pattern: '5 0 * * *' },
+  { id: 'lessons-deemed-confirmation', job: JobName.DeemedConfirmation, pattern: '15 * * * *' },
 ];
 
 /** Finished jobs are kept this long so a re-added job id (outbox relay retry) is dropped. */

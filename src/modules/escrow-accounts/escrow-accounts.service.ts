@@ -6,6 +6,8 @@ import { DomainError } from '../../common/errors/domain-error';
 import { isKnownCurrency } from '../../common/money/currency';
 import { Money } from '../../common/money/money';
 import { isUniqueViolation } from '../../infra/database/pg-errors';
+import { OutboxService } from '../../infra/outbox/outbox.service';
+import { JobName, jobId } from '../../infra/queues/queue.constants';
 import { InstitutionsService } from '../institutions/institutions.service';
 import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
 import { EscrowAccountEntity, EscrowMode, EscrowState } from './escrow-account.entity';
@@ -39,6 +41,7 @@ export class EscrowAccountsService {
     private readonly repo: EscrowAccountsRepository,
     private readonly institutions: InstitutionsService,
     private readonly events: SupervisionEventsRepository,
+    private readonly outbox: OutboxService,
   ) {}
 
   async file(who: Principal, institutionId: string, cmd: FileEscrowAccountCommand): Promise<EscrowAccountEntity> {
@@ -116,6 +119,11 @@ export class EscrowAccountsService {
       }
       const updated = await this.repo.setState(m, id, rule.to);
       await this.repo.recordEvent(m, id, action, reason, who.id);
+      if (action === 'unfreeze') {
+        // Releases held back while frozen go out now, through the outbox (same transaction).
+        const n = (await this.repo.events(m, id)).length;
+        await this.outbox.enqueue(m, JobName.ReleasePendingLessons, { institutionId: inst.id }, jobId('release-pending', id, String(n)));
+      }
       await this.events.raise(m, {
         institutionId: inst.id,
         districtCode: inst.districtCode,

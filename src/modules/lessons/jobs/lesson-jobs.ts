@@ -1,0 +1,87 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { Clock } from '../../../common/clock';
+import { JobHandler, JobHandlerOf } from '../../../infra/queues/job-handler.decorator';
+import { JobName, JobPayloads } from '../../../infra/queues/queue.constants';
+import { LessonReleaseService } from '../lesson-release.service';
+import { LessonsRepository } from '../lessons.repository';
+
+const BATCH = 200;
+
+/**
+ * Deems confirmed every lesson neither confirmed nor disputed within its window of working
+ * days, and releases it. Exactly once: the state change is a guarded UPDATE (SKIP LOCKED), so
+ * a job run twice, or a worker dying mid-batch (its transaction rolls back), changes each lesson once.
+ */
+@Injectable()
+@JobHandler(JobName.DeemedConfirmation)
+export class DeemedConfirmationJob implements JobHandlerOf<JobName.DeemedConfirmation> {
+  private readonly logger = new Logger(DeemedConfirmationJob.name);
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: LessonsRepository,
+    private readonly releases: LessonReleaseService,
+    private readonly clock: Clock,
+  ) {}
+
+  async handle(payload: JobPayloads[JobName.DeemedConfirmation] = {}): Promise<{ deemed: number; released: number }> {
+    const today = payload.today ?? this.clock.today();
+    let deemed = 0;
+    let released = 0;
+    for (;;) {
+      const n = await this.ds.transaction(async (m) => {
+        const due = await this.repo.deemDue(m, today, BATCH);
+        for (const l of due) if ((await this.releases.release(m, l.id)) === 'released') released += 1;
+        return due.length;
+      });
+      deemed += n;
+      if (n < BATCH) break;
+    }
+    if (deemed) this.logger.log(`Deemed ${deemed} lessons confirmed (${released} released) for ${today}`);
+    return { deemed, released };
+  }
+}
+
+/** After an escrow account is unfrozen: releases what was held back, in batches. */
+@Injectable()
+@JobHandler(JobName.ReleasePendingLessons)
+export class ReleasePendingLessonsJob implements JobHandlerOf<JobName.ReleasePendingLessons> {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: LessonsRepository,
+    private readonly releases: LessonReleaseService,
+  ) {}
+
+  async handle({ institutionId }: JobPayloads[JobName.ReleasePendingLessons]): Promise<{ released: number }> {
+    let released = 0;
+    for (;;) {
+      const ids = await this.repo.unreleased(this.ds.manager, institutionId, BATCH);
+      let moved = 0;
+      for (const { id } of ids) {
+        const r = await this.ds.transaction((m) => this.releases.release(m, id));
+        if (r === 'released') moved += 1;
+        else if (r === 'blocked_frozen') return { released }; // frozen again: stop, the next unfreeze resumes
+      }
+      released += moved;
+      if (ids.length < BATCH || moved === 0) return { released };
+    }
+  }
+}
+
+/**
+ * A settlement instruction was written with its release. Delivering it to the custody bank
+ * (signed webhooks, callbacks) is the settlement feature's job; until then the instruction is
+ * marked queued for delivery, so nothing written is ever lost or silently dropped.
+ */
+@Injectable()
+@JobHandler(JobName.SettlementInstructionCreated)
+export class SettlementInstructionCreatedJob implements JobHandlerOf<JobName.SettlementInstructionCreated> {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  async handle({ instructionId }: JobPayloads[JobName.SettlementInstructionCreated]): Promise<{ queued: boolean }> {
+    const res: unknown = await this.ds.query(`UPDATE settlement_instructions SET state = 'queued', updated_at = now() WHERE id = $1 AND state = 'pending'`, [instructionId]);
+    return { queued: Array.isArray(res) && res[1] === 1 };
+  }
+}

@@ -1,0 +1,18 @@
+import { Module } from '@nestjs/common';
+import { CalendarModule } from '../calendar/calendar.module';
+import { ContractsModule } from '../contracts/contracts.module';
+import { CoursesModule } from '../courses/courses.module';
+import { InstitutionsModule } from '../institutions/institutions.module';
+import { LedgerModule } from '../ledger/ledger.module';
+import { DeemedConfirmationJob, ReleasePendingLessonsJob, SettlementInstructionCreatedJob } from './jobs/lesson-jobs';
+import { LessonReleaseService } from './lesson-release.service';
+import { LessonsController } from './lessons.controller';
+import { LessonsRepository } from './lessons.repository';
+import { LessonsService } from './lessons.service';
+
+@Module({
+  imports: [InstitutionsModule, CoursesModule, ContractsModule, LedgerModule, CalendarModule],
+  controllers: [LessonsController],
+  providers: [LessonsRepository, LessonsService, LessonReleaseService, DeemedConfirmationJob, ReleasePendingLessonsJob, SettlementInstructionCreatedJob],
+})
+export class LessonsModule {}

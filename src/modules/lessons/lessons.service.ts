@@ -1,0 +1,196 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { chinaDate, Clock } from '../../common/clock';
+import { Principal } from '../../common/auth/principal';
+import { DomainError } from '../../common/errors/domain-error';
+import { ErrorCode } from '../../common/errors/error-codes';
+import { Money } from '../../common/money/money';
+import { CalendarService } from '../calendar/calendar.service';
+import { ContractsService } from '../contracts/contracts.service';
+import { CoursesService } from '../courses/courses.service';
+import { InstitutionsService } from '../institutions/institutions.service';
+import { LessonReleaseService, ReleaseResult } from './lesson-release.service';
+import { invalidLessonTransition, lessonNotFound } from './lessons.errors';
+import { ContractForLesson, LessonRow, LessonsRepository, SessionRow } from './lessons.repository';
+
+export interface RegisterSessionCommand {
+  sessionKey: string;
+  courseId: string;
+  startsAt: string;
+  endsAt: string;
+  teacher: string;
+  location: string;
+  attendees: string[];
+}
+
+interface AttendeeFailure {
+  contractId: string;
+  code: ErrorCode;
+  message: string;
+}
+
+/**
+ * One lesson, one release. A class session consumes the next lesson of each attendee's
+ * contract. Batches are all-or-none: if any attendee is refused, nothing of the batch is
+ * recorded and the answer says which attendee failed and why. Idempotent by (session key,
+ * contract): a repeat records nothing new and answers with the lessons already recorded.
+ */
+@Injectable()
+export class LessonsService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: LessonsRepository,
+    private readonly institutions: InstitutionsService,
+    private readonly courses: CoursesService,
+    private readonly contracts: ContractsService,
+    private readonly calendar: CalendarService,
+    private readonly releases: LessonReleaseService,
+    private readonly clock: Clock,
+  ) {}
+
+  async registerSession(who: Principal, institutionId: string, cmd: RegisterSessionCommand): Promise<{ session: SessionRow; lessons: LessonRow[]; recorded: number }> {
+    const attendees = cmd.attendees.map((a) => a.toLowerCase());
+    const dupes = attendees.filter((a, i) => attendees.indexOf(a) !== i);
+    if (dupes.length) throw new DomainError('DUPLICATE_ATTENDEES', 'A contract attends a session once', { duplicates: [...new Set(dupes)] });
+    const startsAt = new Date(cmd.startsAt);
+    const endsAt = new Date(cmd.endsAt);
+    if (!(endsAt > startsAt)) throw new DomainError('VALIDATION_FAILED', 'endsAt must be after startsAt');
+    if (startsAt > this.clock.now()) throw new DomainError('SESSION_IN_FUTURE', 'A lesson can be registered once it has been delivered', { startsAt: cmd.startsAt });
+    const deliveredOn = chinaDate(startsAt);
+
+    return this.ds.transaction(async (m) => {
+      const inst = await this.institutions.getVisible(who, institutionId, m);
+      if (who.role !== 'institution' && who.role !== 'admin') throw new DomainError('FORBIDDEN', 'Lessons are registered by the institution');
+      const course = await this.courses.get(m, inst.id, cmd.courseId);
+      const { session, created } = await this.repo.upsertSession(m, {
+        institution_id: inst.id,
+        course_id: course.id,
+        session_key: cmd.sessionKey,
+        starts_at: startsAt,
+        ends_at: endsAt,
+        teacher: cmd.teacher,
+        location: cmd.location,
+        created_by: who.id,
+      });
+      if (!created && (session.course_id !== course.id || new Date(session.starts_at).getTime() !== startsAt.getTime())) {
+        throw new DomainError('SESSION_CONFLICT', `Session key ${cmd.sessionKey} is already used for another session`, { sessionId: session.id });
+      }
+      const existing = new Map((await this.repo.existingLessons(m, session.id)).map((l) => [l.contract_id, l]));
+      const locked = new Map((await this.repo.lockContracts(m, attendees)).map((c) => [c.id, c]));
+      const failures: AttendeeFailure[] = [];
+      const toRecord: ContractForLesson[] = [];
+      for (const id of attendees) {
+        const c = locked.get(id);
+        const failure = this.refusal(c, id, inst.id, course.id, deliveredOn, existing.has(id));
+        if (failure) failures.push(failure);
+        else if (!existing.has(id)) toRecord.push(c!);
+      }
+      if (failures.length) {
+        if (attendees.length === 1) throw new DomainError(failures[0].code as ErrorCode, failures[0].message, { contractId: failures[0].contractId });
+        throw new DomainError('LESSON_BATCH_REJECTED', `${failures.length} of ${attendees.length} attendees were refused; nothing was recorded`, { failures });
+      }
+      const calendar = await this.calendar.workingDays(m);
+      for (const c of toRecord) {
+        const total = Money.fromDb(c.total_price, c.currency);
+        // The last remaining lesson takes whatever is left, so the lessons sum to the price exactly.
+        const amount = c.lessons - c.lessons_consumed === 1 ? total.minus(Money.fromDb(c.amount_consumed, c.currency)) : total.allocate(c.lessons)[0];
+        const lesson = await this.repo.insertLesson(m, {
+          session_id: session.id,
+          contract_id: c.id,
+          institution_id: inst.id,
+          amount: amount.toString(),
+          delivered_on: deliveredOn,
+          confirm_by: calendar.add(deliveredOn, c.deemed_days),
+        });
+        await this.repo.consume(m, c.id, amount.toString(), 1);
+        existing.set(c.id, lesson);
+      }
+      return { session, lessons: attendees.map((a) => existing.get(a)!), recorded: toRecord.length };
+    });
+  }
+
+  private refusal(c: ContractForLesson | undefined, id: string, institutionId: string, courseId: string, deliveredOn: string, alreadyRecorded: boolean): AttendeeFailure | null {
+    if (!c || c.institution_id !== institutionId) return { contractId: id, code: 'CONTRACT_NOT_FOUND', message: 'No such contract of this institution' };
+    if (alreadyRecorded) return null;
+    if (c.state !== 'active') return { contractId: id, code: 'CONTRACT_NOT_ACTIVE', message: `The contract is ${c.state}; lessons need an active (paid) contract` };
+    if (c.course_id !== courseId) return { contractId: id, code: 'COURSE_MISMATCH', message: 'The contract is for another course' };
+    if (deliveredOn < c.start_date) return { contractId: id, code: 'BEFORE_CONTRACT_START', message: `The contract starts on ${c.start_date}` };
+    if (c.lessons_consumed >= c.lessons) return { contractId: id, code: 'NO_LESSONS_REMAINING', message: `All ${c.lessons} lessons are consumed` };
+    return null;
+  }
+
+  /** The payer confirms (with the contract's token); a confirmed lesson is released at once if it may be. */
+  async confirmByPayer(payerToken: string, lessonId: string): Promise<{ lesson: LessonRow; release: ReleaseResult }> {
+    const contract = await this.contractForToken(payerToken);
+    return this.ds.transaction(async (m) => {
+      const lesson = await this.repo.findForUpdate(m, lessonId);
+      if (!lesson || lesson.contract_id !== contract.id) throw lessonNotFound(lessonId);
+      if (lesson.state === 'delivered') await this.repo.setState(m, lesson.id, { state: 'confirmed', confirmation: 'payer' });
+      else if (lesson.state !== 'confirmed') throw invalidLessonTransition(lesson.state, 'confirmed');
+      const release = await this.releases.release(m, lesson.id);
+      return { lesson: (await this.repo.find(m, lesson.id))!, release };
+    });
+  }
+
+  async disputeByPayer(payerToken: string, lessonId: string, reason: string): Promise<LessonRow> {
+    const contract = await this.contractForToken(payerToken);
+    return this.ds.transaction(async (m) => {
+      const lesson = await this.repo.findForUpdate(m, lessonId);
+      if (!lesson || lesson.contract_id !== contract.id) throw lessonNotFound(lessonId);
+      if (lesson.state !== 'delivered' && lesson.state !== 'disputed') throw invalidLessonTransition(lesson.state, 'disputed');
+      await this.repo.setState(m, lesson.id, { state: 'disputed', dispute_reason: reason });
+      return (await this.repo.find(m, lesson.id))!;
+    });
+  }
+
+  /** The institution withdraws a (disputed or unconfirmed) lesson: the consumption is reversed. */
+  async withdraw(who: Principal, lessonId: string, reason: string): Promise<LessonRow> {
+    return this.ds.transaction(async (m) => {
+      const lesson = await this.visibleLessonForUpdate(who, lessonId, m);
+      if (lesson.state !== 'disputed' && lesson.state !== 'delivered') throw invalidLessonTransition(lesson.state, 'withdrawn');
+      await this.repo.lockContracts(m, [lesson.contract_id]);
+      await this.repo.setState(m, lesson.id, { state: 'withdrawn', resolution: `withdrawn by the institution: ${reason}` });
+      await this.repo.consume(m, lesson.contract_id, lesson.amount, -1);
+      return (await this.repo.find(m, lesson.id))!;
+    });
+  }
+
+  /** A regulator decides a dispute: the lesson counts (and is released) or is withdrawn. */
+  async decide(who: Principal, lessonId: string, decision: 'confirm' | 'withdraw', reason: string): Promise<{ lesson: LessonRow; release: ReleaseResult | null }> {
+    if (who.role !== 'regulator' && who.role !== 'admin') throw new DomainError('FORBIDDEN', 'Disputes are decided by regulators');
+    return this.ds.transaction(async (m) => {
+      const lesson = await this.visibleLessonForUpdate(who, lessonId, m);
+      if (lesson.state !== 'disputed') throw invalidLessonTransition(lesson.state, decision === 'confirm' ? 'confirmed by decision' : 'withdrawn by decision');
+      if (decision === 'withdraw') {
+        await this.repo.lockContracts(m, [lesson.contract_id]);
+        await this.repo.setState(m, lesson.id, { state: 'withdrawn', resolution: `regulator: ${reason}` });
+        await this.repo.consume(m, lesson.contract_id, lesson.amount, -1);
+        return { lesson: (await this.repo.find(m, lesson.id))!, release: null };
+      }
+      await this.repo.setState(m, lesson.id, { state: 'confirmed', confirmation: 'regulator', resolution: `regulator: ${reason}` });
+      const release = await this.releases.release(m, lesson.id);
+      return { lesson: (await this.repo.find(m, lesson.id))!, release };
+    });
+  }
+
+  async lessonsOfContract(who: Principal, contractId: string): Promise<LessonRow[]> {
+    await this.contracts.get(who, contractId);
+    return this.repo.lessonsOfContract(this.ds.manager, contractId);
+  }
+
+  private async visibleLessonForUpdate(who: Principal, lessonId: string, m: import('typeorm').EntityManager): Promise<LessonRow> {
+    const lesson = await this.repo.findForUpdate(m, lessonId);
+    if (!lesson) throw lessonNotFound(lessonId);
+    await this.institutions.getVisible(who, lesson.institution_id, m).catch(() => {
+      throw lessonNotFound(lessonId);
+    });
+    return lesson;
+  }
+
+  private async contractForToken(token: string) {
+    const contract = token ? await this.contracts.byPayerToken(token) : null;
+    if (!contract) throw new DomainError('INVALID_PAYER_TOKEN', 'Unknown or revoked payer token');
+    return contract;
+  }
+}

@@ -1,0 +1,47 @@
+import { Webhook } from 'standardwebhooks';
+import { eligibleInstitution } from './register-fixtures';
+import { TestApp } from './test-app';
+
+let txn = 0;
+
+/** An eligible institution with a course, its institution key, and a registered bank that can fund contracts. */
+export async function school(t: TestApp, opts: { validFrom?: string; bankCode?: string } = {}) {
+  const r1 = await t.createKey({ role: 'regulator', districts: ['310117'] });
+  const r2 = await t.createKey({ role: 'regulator', districts: ['310117'] });
+  const { inst, escrow } = await eligibleInstitution(t, [r1, r2], '310117', opts.validFrom);
+  const instKey = await t.createKey({ role: 'institution', institutionId: inst.id });
+  const bankCode = opts.bankCode ?? 'ICBC-SH';
+  let secret = (await t.db.query<{ secrets: string[] }>(`SELECT secrets FROM banks WHERE code = $1`, [bankCode]))[0]?.secrets[0];
+  if (!secret) secret = (await t.request('POST', '/admin/banks', { body: { code: bankCode, name: bankCode } })).body.secret;
+  const bankKey = await t.createKey({ role: 'bank', bankCode });
+  const course = (
+    await t.request('POST', `/institutions/${inst.id}/courses`, {
+      key: instKey,
+      body: { name: '数学', category: 'subject', kind: 'lesson_pack', lessonMinutes: 60, classSizeBand: 'large', listPricePerLesson: '100.00' },
+    })
+  ).body;
+
+  const contract = async (lessons: number, total: string, dates = { startDate: '2026-12-01', endDate: '2027-02-28' }, pay = true) => {
+    const res = await t.request('POST', `/institutions/${inst.id}/contracts`, {
+      key: instKey,
+      body: { courseId: course.id, payerName: '家长', payerPhone: '13600000000', studentName: '学生', lessons, totalPrice: total, ...dates },
+    });
+    if (res.status !== 201) throw new Error(`contract refused: ${JSON.stringify(res.body)}`);
+    if (pay) await fund(res.body.reference, total);
+    return res.body as { id: string; reference: string; payerToken: string };
+  };
+
+  const fund = async (reference: string, amount: string) => {
+    const payload = JSON.stringify({ bankTransactionId: `T${Date.now()}-${++txn}`, escrowAccountNumber: escrow.accountNumber, amount, currency: 'CNY', valueDate: '2026-11-22', payerReference: reference });
+    const at = new Date();
+    const id = `msg-${txn}`;
+    const res = await t.request('POST', '/bank/credits', {
+      key: bankKey,
+      rawBody: payload,
+      headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret!).sign(id, at, payload) },
+    });
+    if (res.status !== 201) throw new Error(`credit refused: ${JSON.stringify(res.body)}`);
+  };
+
+  return { r1, r2, inst, escrow, instKey, course, contract };
+}
