@@ -5,10 +5,11 @@ import { TestApp } from './test-app';
 let txn = 0;
 
 /** An eligible institution with a course, its institution key, and a registered bank that can fund contracts. */
-export async function school(t: TestApp, opts: { validFrom?: string; bankCode?: string } = {}) {
-  const r1 = await t.createKey({ role: 'regulator', districts: ['310117'] });
-  const r2 = await t.createKey({ role: 'regulator', districts: ['310117'] });
-  const { inst, escrow } = await eligibleInstitution(t, [r1, r2], '310117', opts.validFrom);
+export async function school(t: TestApp, opts: { validFrom?: string; bankCode?: string; district?: string } = {}) {
+  const district = opts.district ?? '310117';
+  const r1 = await t.createKey({ role: 'regulator', districts: [district] });
+  const r2 = await t.createKey({ role: 'regulator', districts: [district] });
+  const { inst, escrow } = await eligibleInstitution(t, [r1, r2], district, opts.validFrom);
   const instKey = await t.createKey({ role: 'institution', institutionId: inst.id });
   const bankCode = opts.bankCode ?? 'ICBC-SH';
   let secret = (await t.db.query<{ secrets: string[] }>(`SELECT secrets FROM banks WHERE code = $1`, [bankCode]))[0]?.secrets[0];

@@ -96,3 +96,20 @@ describe('policy inheritance and dates', () => {
     expect(addMonths('2026-12-01', -1)).toBe('2026-11-01');
   });
 });
+
+describe('tranche plan', () => {
+  it('30/30/40 at one third, two thirds and the end, adding up exactly', () => {
+    const { tranchePlan } = require('../../src/modules/lessons/tranches') as typeof import('../../src/modules/lessons/tranches');
+    const plan = tranchePlan(Money.parse('1000.01'), 10, [
+      { atFraction: '1/3', percent: 30 },
+      { atFraction: '2/3', percent: 30 },
+      { atFraction: '1', percent: 40 },
+    ]);
+    expect(plan.map((p) => [p.part, p.afterLessons, p.amount.toString()])).toEqual([
+      [1, 4, '300.00'],
+      [2, 7, '300.00'],
+      [3, 10, '400.01'],
+    ]);
+    expect(Money.sum(plan.map((p) => p.amount)).toString()).toBe('1000.01');
+  });
+});

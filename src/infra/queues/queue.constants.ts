@@ -15,6 +15,8 @@ export enum JobName {
   DailySupervision = 'supervision.daily',
   DeemedConfirmation = 'lessons.deemed-confirmation',
   ReleasePendingLessons = 'lessons.release-pending',
+  WeeklySettlement = 'lessons.weekly-settlement',
+  CompletionReleases = 'lessons.completion-releases',
   SettlementInstructionCreated = 'settlement.instruction-created',
 }
 
@@ -27,6 +29,9 @@ export interface JobPayloads {
   [JobName.DailySupervision]: { today?: string };
   [JobName.DeemedConfirmation]: { today?: string };
   [JobName.ReleasePendingLessons]: { institutionId: string };
+  /** Nets releases made before `today`'s week (China time) into one instruction per institution and week. */
+  [JobName.WeeklySettlement]: { today?: string };
+  [JobName.CompletionReleases]: { today?: string };
   [JobName.SettlementInstructionCreated]: { instructionId: string };
 }
 
@@ -45,6 +50,8 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.DailySupervision]: { queue: QueueName.Supervision, attempts: 8, backoffMs: 60_000 },
   [JobName.DeemedConfirmation]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 30_000 },
   [JobName.ReleasePendingLessons]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 5_000 },
+  [JobName.WeeklySettlement]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
+  [JobName.CompletionReleases]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
   [JobName.SettlementInstructionCreated]: { queue: QueueName.Settlement, attempts: 10, backoffMs: 5_000 },
 };
 
@@ -54,6 +61,8 @@ export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
   { id: 'outbox-cleanup-daily', job: JobName.OutboxCleanup, pattern: '27 3 * * *' },
   { id: 'supervision-daily', job: JobName.DailySupervision, pattern: '5 0 * * *' },
   { id: 'lessons-deemed-confirmation', job: JobName.DeemedConfirmation, pattern: '15 * * * *' },
+  { id: 'lessons-weekly-settlement', job: JobName.WeeklySettlement, pattern: '0 1 * * 1' },
+  { id: 'lessons-completion-releases', job: JobName.CompletionReleases, pattern: '20 0 * * *' },
 ];
 
 /** Finished jobs are kept this long so a re-added job id (outbox relay retry) is dropped. */

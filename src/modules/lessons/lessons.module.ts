@@ -4,6 +4,7 @@ import { ContractsModule } from '../contracts/contracts.module';
 import { CoursesModule } from '../courses/courses.module';
 import { InstitutionsModule } from '../institutions/institutions.module';
 import { LedgerModule } from '../ledger/ledger.module';
+import { CompletionReleasesJob, WeeklySettlementJob } from './jobs/cadence-jobs';
 import { DeemedConfirmationJob, ReleasePendingLessonsJob, SettlementInstructionCreatedJob } from './jobs/lesson-jobs';
 import { LessonReleaseService } from './lesson-release.service';
 import { LessonsController } from './lessons.controller';
@@ -13,6 +14,15 @@ import { LessonsService } from './lessons.service';
 @Module({
   imports: [InstitutionsModule, CoursesModule, ContractsModule, LedgerModule, CalendarModule],
   controllers: [LessonsController],
-  providers: [LessonsRepository, LessonsService, LessonReleaseService, DeemedConfirmationJob, ReleasePendingLessonsJob, SettlementInstructionCreatedJob],
+  providers: [
+    LessonsRepository,
+    LessonsService,
+    LessonReleaseService,
+    DeemedConfirmationJob,
+    ReleasePendingLessonsJob,
+    SettlementInstructionCreatedJob,
+    WeeklySettlementJob,
+    CompletionReleasesJob,
+  ],
 })
 export class LessonsModule {}

@@ -9,6 +9,7 @@ export interface LessonRow {
   institution_id: string;
   amount: string;
   state: 'delivered' | 'confirmed' | 'disputed' | 'withdrawn';
+  release_mode: 'per_lesson' | 'weekly' | 'tranches' | 'after_completion';
   delivered_on: string;
   confirm_by: string;
   confirmation: string | null;
@@ -44,7 +45,7 @@ export interface ContractForLesson {
   cadence: string;
 }
 
-const LESSON = `id, session_id, contract_id, institution_id, amount::text, state, to_char(delivered_on, 'YYYY-MM-DD') AS delivered_on,
+const LESSON = `id, session_id, contract_id, institution_id, amount::text, state, release_mode, to_char(delivered_on, 'YYYY-MM-DD') AS delivered_on,
   to_char(confirm_by, 'YYYY-MM-DD') AS confirm_by, confirmation, dispute_reason, released_at, release_txn_id::text`;
 
 @Injectable()
@@ -77,11 +78,11 @@ export class LessonsRepository {
     return m.query(`SELECT ${LESSON} FROM lessons WHERE session_id = $1`, [sessionId]);
   }
 
-  async insertLesson(m: EntityManager, l: { session_id: string; contract_id: string; institution_id: string; amount: string; delivered_on: string; confirm_by: string }): Promise<LessonRow> {
+  async insertLesson(m: EntityManager, l: { session_id: string; contract_id: string; institution_id: string; amount: string; delivered_on: string; confirm_by: string; release_mode: string }): Promise<LessonRow> {
     const rows: LessonRow[] = await m.query(
-      `INSERT INTO lessons (session_id, contract_id, institution_id, amount, state, delivered_on, confirm_by)
-       VALUES ($1, $2, $3, $4, 'delivered', $5, $6) RETURNING ${LESSON}`,
-      [l.session_id, l.contract_id, l.institution_id, l.amount, l.delivered_on, l.confirm_by],
+      `INSERT INTO lessons (session_id, contract_id, institution_id, amount, state, delivered_on, confirm_by, release_mode)
+       VALUES ($1, $2, $3, $4, 'delivered', $5, $6, $7) RETURNING ${LESSON}`,
+      [l.session_id, l.contract_id, l.institution_id, l.amount, l.delivered_on, l.confirm_by, l.release_mode],
     );
     return rows[0];
   }
@@ -127,7 +128,11 @@ export class LessonsRepository {
   }
 
   unreleased(m: EntityManager, institutionId: string, limit: number): Promise<{ id: string }[]> {
-    return m.query(`SELECT id FROM lessons WHERE institution_id = $1 AND state = 'confirmed' AND released_at IS NULL ORDER BY created_at LIMIT $2`, [institutionId, limit]);
+    return m.query(
+      `SELECT id FROM lessons WHERE institution_id = $1 AND state = 'confirmed' AND released_at IS NULL AND release_mode IN ('per_lesson', 'weekly') AND amount > 0
+        ORDER BY created_at LIMIT $2`,
+      [institutionId, limit],
+    );
   }
 
   lessonsOfContract(m: EntityManager, contractId: string): Promise<LessonRow[]> {

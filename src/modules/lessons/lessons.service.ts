@@ -102,6 +102,7 @@ export class LessonsService {
           amount: amount.toString(),
           delivered_on: deliveredOn,
           confirm_by: calendar.add(deliveredOn, c.deemed_days),
+          release_mode: c.cadence,
         });
         await this.repo.consume(m, c.id, amount.toString(), 1);
         existing.set(c.id, lesson);

@@ -56,6 +56,15 @@ export class ReleasePendingLessonsJob implements JobHandlerOf<JobName.ReleasePen
 
   async handle({ institutionId }: JobPayloads[JobName.ReleasePendingLessons]): Promise<{ released: number }> {
     let released = 0;
+    // Tranche contracts: parts that came due while the account was frozen.
+    const tranche: { id: string }[] = await this.ds.query(
+      `SELECT c.id FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id
+        WHERE c.institution_id = $1 AND c.state = 'active' AND p.rules->'releaseCadence'->>'kind' = 'tranches'`,
+      [institutionId],
+    );
+    for (const { id } of tranche) {
+      if ((await this.ds.transaction((m) => this.releases.releaseDueTranches(m, id))) === 'released') released += 1;
+    }
     for (;;) {
       const ids = await this.repo.unreleased(this.ds.manager, institutionId, BATCH);
       let moved = 0;
