@@ -118,6 +118,7 @@ export class Money {
    */
   allocate(n: number): Money[] {
     if (!Number.isInteger(n) || n < 1) throw new Error(`allocate needs a positive whole number of parts, got ${n}`);
+    if (n === 1) return [this];
     const part = this.value.div(n).toDecimalPlaces(minorUnits(this.currency), Decimal.ROUND_DOWN);
     const last = this.value.minus(part.mul(n - 1));
     const share = new Money(part, this.currency);

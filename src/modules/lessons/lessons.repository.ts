@@ -78,13 +78,24 @@ export class LessonsRepository {
     return m.query(`SELECT ${LESSON} FROM lessons WHERE session_id = $1`, [sessionId]);
   }
 
-  async insertLesson(m: EntityManager, l: { session_id: string; contract_id: string; institution_id: string; amount: string; delivered_on: string; confirm_by: string; release_mode: string }): Promise<LessonRow> {
-    const rows: LessonRow[] = await m.query(
-      `INSERT INTO lessons (session_id, contract_id, institution_id, amount, state, delivered_on, confirm_by, release_mode)
-       VALUES ($1, $2, $3, $4, 'delivered', $5, $6, $7) RETURNING ${LESSON}`,
-      [l.session_id, l.contract_id, l.institution_id, l.amount, l.delivered_on, l.confirm_by, l.release_mode],
+  /** Records many lessons and their contracts' consumption in one statement. */
+  async insertLessons(
+    m: EntityManager,
+    sessionId: string,
+    institutionId: string,
+    deliveredOn: string,
+    rows: { contract_id: string; amount: string; confirm_by: string; release_mode: string }[],
+  ): Promise<LessonRow[]> {
+    return m.query(
+      `WITH x AS (SELECT * FROM unnest($4::uuid[], $5::numeric[], $6::date[], $7::text[]) AS x(contract_id, amount, confirm_by, release_mode)),
+       consumed AS (
+         UPDATE contracts c SET lessons_consumed = lessons_consumed + 1, amount_consumed = amount_consumed + x.amount, updated_at = now()
+           FROM x WHERE c.id = x.contract_id RETURNING c.id)
+       INSERT INTO lessons (session_id, contract_id, institution_id, amount, state, delivered_on, confirm_by, release_mode)
+       SELECT $1, x.contract_id, $2, x.amount, 'delivered', $3, x.confirm_by, x.release_mode FROM x
+       RETURNING ${LESSON}`,
+      [sessionId, institutionId, deliveredOn, rows.map((r) => r.contract_id), rows.map((r) => r.amount), rows.map((r) => r.confirm_by), rows.map((r) => r.release_mode)],
     );
-    return rows[0];
   }
 
   async consume(m: EntityManager, contractId: string, amount: string, delta: 1 | -1): Promise<void> {

@@ -91,21 +91,14 @@ export class LessonsService {
         throw new DomainError('LESSON_BATCH_REJECTED', `${failures.length} of ${attendees.length} attendees were refused; nothing was recorded`, { failures });
       }
       const calendar = await this.calendar.workingDays(m);
-      for (const c of toRecord) {
+      const rows = toRecord.map((c) => {
         const total = Money.fromDb(c.total_price, c.currency);
         // The last remaining lesson takes whatever is left, so the lessons sum to the price exactly.
         const amount = c.lessons - c.lessons_consumed === 1 ? total.minus(Money.fromDb(c.amount_consumed, c.currency)) : total.allocate(c.lessons)[0];
-        const lesson = await this.repo.insertLesson(m, {
-          session_id: session.id,
-          contract_id: c.id,
-          institution_id: inst.id,
-          amount: amount.toString(),
-          delivered_on: deliveredOn,
-          confirm_by: calendar.add(deliveredOn, c.deemed_days),
-          release_mode: c.cadence,
-        });
-        await this.repo.consume(m, c.id, amount.toString(), 1);
-        existing.set(c.id, lesson);
+        return { contract_id: c.id, amount: amount.toString(), confirm_by: calendar.add(deliveredOn, c.deemed_days), release_mode: c.cadence };
+      });
+      if (rows.length) {
+        for (const l of await this.repo.insertLessons(m, session.id, inst.id, deliveredOn, rows)) existing.set(l.contract_id, l);
       }
       return { session, lessons: attendees.map((a) => existing.get(a)!), recorded: toRecord.length };
     });
