@@ -1,18 +1,39 @@
+import { IsDateString, IsOptional } from 'class-validator';
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiHeader, ApiPropertyOptional, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, Public, Roles } from '../../common/auth/auth.decorators';
 import { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { DecisionDto, DisputeDto, LessonDto, RegisterSessionDto } from './dto/lesson.dto';
+import { DeemedConfirmationJob } from './jobs/lesson-jobs';
 import { LessonsService } from './lessons.service';
+
+class RunForDayDto {
+  @ApiPropertyOptional({ example: '2026-12-14', description: 'The day to act for (default: today, China time)' })
+  @IsOptional()
+  @IsDateString({ strict: true })
+  today?: string;
+}
 
 const uuid = new ParseUUIDPipe();
 
 @ApiTags('lessons')
 @Controller()
 export class LessonsController {
-  constructor(private readonly lessons: LessonsService) {}
+  constructor(
+    private readonly lessons: LessonsService,
+    private readonly deemed: DeemedConfirmationJob,
+  ) {}
+
+  @Post('admin/lessons/deemed-confirmation-run')
+  @HttpCode(200)
+  @Roles('admin')
+  @Idempotent()
+  @ApiOperation({ summary: 'Run deemed confirmation now (it also runs every hour); each lesson is deemed once' })
+  runDeemed(@Body() dto: RunForDayDto) {
+    return this.deemed.handle({ today: dto.today });
+  }
 
   @Post('institutions/:id/lesson-sessions')
   @Roles('institution', 'admin')
