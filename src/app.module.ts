@@ -28,6 +28,7 @@ import { BankCreditsModule } from './modules/bank-credits/bank-credits.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { CalendarModule } from './modules/calendar/calendar.module';
 import { LessonsModule } from './modules/lessons/lessons.module';
+import { SettlementsModule } from './modules/settlements/settlements.module';
 
 /** Domain modules, one per bounded context. */
 export const DOMAIN_MODULES: Type[] = [
@@ -48,6 +49,7 @@ export const DOMAIN_MODULES: Type[] = [
   AuditModule,
   CalendarModule,
   LessonsModule,
+  SettlementsModule,
 ];
 
 @Global()

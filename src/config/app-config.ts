@@ -3,6 +3,7 @@ import {
   IsBoolean,
   IsIn,
   IsInt,
+  IsNumber,
   IsOptional,
   IsString,
   Matches,
@@ -146,4 +147,21 @@ export class AppConfig {
   @Min(1)
   @Max(10)
   LICENCE_APPROVALS_REQUIRED = 2;
+
+  /** Settlement webhook retry schedule (ms after each failed attempt); the last one dead-letters. */
+  @Matches(/^\d+(,\d+)*$/, { message: 'SETTLEMENT_RETRY_DELAYS_MS must be comma-separated milliseconds' })
+  SETTLEMENT_RETRY_DELAYS_MS = '0,5000,300000,1800000,7200000,18000000,36000000,50400000,72000000,86400000';
+
+  /** Random spread added to each retry delay (0.1 = up to +10 %). */
+  @Transform(({ value }) => (typeof value === 'string' && /^0(\.\d+)?$|^1$/.test(value) ? Number(value) : value))
+  @IsNumber()
+  @Min(0)
+  @Max(1)
+  SETTLEMENT_RETRY_JITTER = 0.1;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(120000)
+  SETTLEMENT_TIMEOUT_MS = 15000;
 }

@@ -18,6 +18,7 @@ export enum JobName {
   WeeklySettlement = 'lessons.weekly-settlement',
   CompletionReleases = 'lessons.completion-releases',
   SettlementInstructionCreated = 'settlement.instruction-created',
+  DeliverSettlementInstruction = 'settlement.deliver',
 }
 
 /** Typed payload of each job. */
@@ -33,6 +34,8 @@ export interface JobPayloads {
   [JobName.WeeklySettlement]: { today?: string };
   [JobName.CompletionReleases]: { today?: string };
   [JobName.SettlementInstructionCreated]: { instructionId: string };
+  /** One delivery attempt (1-based); scheduled by the previous attempt's outcome. */
+  [JobName.DeliverSettlementInstruction]: { instructionId: string; attempt: number; round: string };
 }
 
 export interface JobSpec {
@@ -53,6 +56,8 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.WeeklySettlement]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
   [JobName.CompletionReleases]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
   [JobName.SettlementInstructionCreated]: { queue: QueueName.Settlement, attempts: 10, backoffMs: 5_000 },
+  // Crash retries only (a worker died mid-attempt); the delivery schedule is the service's own.
+  [JobName.DeliverSettlementInstruction]: { queue: QueueName.Settlement, attempts: 5, backoffMs: 2_000 },
 };
 
 /** Repeating jobs (BullMQ job schedulers); upserting them is idempotent. */

@@ -17,6 +17,9 @@ export class InstitutionEntity {
   @Column('text', { name: 'contact_name' }) contactName: string;
   @Column('text', { name: 'contact_phone' }) contactPhone: string;
   @Column('text') status: InstitutionStatus;
+  /** The institution's ordinary (basic) account, where releases are paid. */
+  @Column('text', { name: 'basic_account_bank', nullable: true }) basicAccountBank: string | null;
+  @Column('text', { name: 'basic_account_number', nullable: true }) basicAccountNumber: string | null;
   @Column('uuid', { name: 'created_by', nullable: true }) createdBy: string | null;
   @Column('timestamptz', { name: 'created_at', default: () => 'now()' }) createdAt: Date;
   @Column('timestamptz', { name: 'updated_at', default: () => 'now()' }) updatedAt: Date;
@@ -31,5 +34,7 @@ export const MUTABLE_INSTITUTION_FIELDS = [
   'legalRepresentative',
   'contactName',
   'contactPhone',
+  'basicAccountBank',
+  'basicAccountNumber',
 ] as const;
 export type MutableInstitutionField = (typeof MUTABLE_INSTITUTION_FIELDS)[number];

@@ -5,7 +5,7 @@ import { CoursesModule } from '../courses/courses.module';
 import { InstitutionsModule } from '../institutions/institutions.module';
 import { LedgerModule } from '../ledger/ledger.module';
 import { CompletionReleasesJob, WeeklySettlementJob } from './jobs/cadence-jobs';
-import { DeemedConfirmationJob, ReleasePendingLessonsJob, SettlementInstructionCreatedJob } from './jobs/lesson-jobs';
+import { DeemedConfirmationJob, ReleasePendingLessonsJob } from './jobs/lesson-jobs';
 import { LessonReleaseService } from './lesson-release.service';
 import { LessonsController } from './lessons.controller';
 import { LessonsRepository } from './lessons.repository';
@@ -20,7 +20,6 @@ import { LessonsService } from './lessons.service';
     LessonReleaseService,
     DeemedConfirmationJob,
     ReleasePendingLessonsJob,
-    SettlementInstructionCreatedJob,
     WeeklySettlementJob,
     CompletionReleasesJob,
   ],

@@ -29,6 +29,8 @@ export class UpdateInstitutionDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 100) legalRepresentative?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 100) contactName?: string;
   @ApiPropertyOptional() @IsOptional() @Matches(PHONE) contactPhone?: string;
+  @ApiPropertyOptional({ example: 'BOC-SH', description: 'Bank of the basic account where releases are paid' }) @IsOptional() @IsString() @Length(2, 40) basicAccountBank?: string;
+  @ApiPropertyOptional({ example: '4567891230001' }) @IsOptional() @Matches(/^[0-9A-Za-z-]{6,40}$/) basicAccountNumber?: string;
 }
 
 export class ClosingDto {

@@ -78,19 +78,3 @@ export class ReleasePendingLessonsJob implements JobHandlerOf<JobName.ReleasePen
     }
   }
 }
-
-/**
- * A settlement instruction was written with its release. Delivering it to the custody bank
- * (signed webhooks, callbacks) is the settlement feature's job; until then the instruction is
- * marked queued for delivery, so nothing written is ever lost or silently dropped.
- */
-@Injectable()
-@JobHandler(JobName.SettlementInstructionCreated)
-export class SettlementInstructionCreatedJob implements JobHandlerOf<JobName.SettlementInstructionCreated> {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
-
-  async handle({ instructionId }: JobPayloads[JobName.SettlementInstructionCreated]): Promise<{ queued: boolean }> {
-    const res: unknown = await this.ds.query(`UPDATE settlement_instructions SET state = 'queued', updated_at = now() WHERE id = $1 AND state = 'pending'`, [instructionId]);
-    return { queued: Array.isArray(res) && res[1] === 1 };
-  }
-}
