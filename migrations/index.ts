@@ -6,6 +6,7 @@ import { Lessons1763821600000 } from './1763821600000-lessons';
 import { Register1763803600000 } from './1763803600000-register';
 import { ReleaseCadences1763825200000 } from './1763825200000-release-cadences';
 import { SettlementDelivery1763828800000 } from './1763828800000-settlement-delivery';
+import { SettlementResults1763832400000 } from './1763832400000-settlement-results';
 
 /** Every migration, oldest first. Listed explicitly so compiled and ts-jest runs load the same set. */
-export const ALL_MIGRATIONS = [Foundation1763800000000, Register1763803600000, Ledger1763807200000, Contracts1763814400000, BalanceOwner1763818000000, Lessons1763821600000, ReleaseCadences1763825200000, SettlementDelivery1763828800000];
+export const ALL_MIGRATIONS = [Foundation1763800000000, Register1763803600000, Ledger1763807200000, Contracts1763814400000, BalanceOwner1763818000000, Lessons1763821600000, ReleaseCadences1763825200000, SettlementDelivery1763828800000, SettlementResults1763832400000];

@@ -126,3 +126,88 @@ describe.each(QUEUE_BACKENDS)('settlement delivery on %s', (backend) => {
     }
   });
 });
+
+describe('bank callbacks (settlement results)', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { SETTLEMENT_RETRY_DELAYS_MS: '0,100', SETTLEMENT_RETRY_JITTER: '0', OUTBOX_POLL_MS: '50' } });
+  });
+  afterAll(() => t.close());
+
+  it('executed posts the settlement once; failed and mismatching results raise exceptions; replays and forgeries change nothing', async () => {
+    const r = await receiver(() => ({ status: 200 }));
+    try {
+      const bank = await t.request('POST', '/admin/banks', { body: { code: 'ICBC-SH', name: 'ICBC', webhookUrl: r.url } });
+      r.setSecret(bank.body.secret);
+      t.app.get(Clock).travelTo(new Date('2026-11-22T04:00:00Z'));
+      const s = await school(t);
+      const c = await s.contract(2, '200.00');
+      t.app.get(Clock).travelTo(new Date('2026-12-06T04:00:00Z'));
+      const lessons = (
+        await t.request('POST', `/institutions/${s.inst.id}/lesson-sessions`, {
+          key: s.instKey,
+          body: { sessionKey: 'cb1', courseId: s.course.id, startsAt: '2026-12-05T01:00:00Z', endsAt: '2026-12-05T02:00:00Z', teacher: 'T', location: 'R', attendees: [c.id] },
+        })
+      ).body.lessons;
+      await t.request('POST', `/payer/lessons/${lessons[0].id}/confirm`, { key: null, headers: { 'payer-token': c.payerToken } });
+      const [instruction] = await t.db.query<{ id: string }>(`SELECT id FROM settlement_instructions`);
+      await eventually(async () => (await t.db.query(`SELECT 1 FROM settlement_instructions WHERE state = 'acknowledged'`)).length === 1);
+
+      const bankKey = await t.createKey({ role: 'bank', bankCode: 'ICBC-SH' });
+      let n = 0;
+      const report = (body: Record<string, unknown>, opts: { id?: string; secret?: string } = {}) => {
+        const payload = JSON.stringify({ instructionId: instruction.id, currency: 'CNY', fromAccountNumber: s.escrow.accountNumber, ...body });
+        const id = opts.id ?? `res-${++n}`;
+        const at = new Date();
+        return t.request('POST', '/bank/settlement-results', {
+          key: bankKey,
+          rawBody: payload,
+          headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(opts.secret ?? bank.body.secret).sign(id, at, payload) },
+        });
+      };
+
+      const forged = await report({ status: 'executed', amount: '100.00', bankTransactionId: 'B1' }, { secret: `whsec_${Buffer.from('f'.repeat(32)).toString('base64')}` });
+      expect(forged.status).toBe(401);
+      const unknown = await report({ status: 'executed', amount: '100.00', instructionId: '00000000-0000-4000-8000-000000000000' });
+      expect(unknown.status).toBe(404);
+      const mismatch = await report({ status: 'executed', amount: '99.99', bankTransactionId: 'B1' });
+      expect(mismatch.status).toBe(422);
+      expect(mismatch.body.error.code).toBe('SETTLEMENT_MISMATCH');
+      expect(await t.db.query(`SELECT type FROM escrow_exceptions WHERE type = 'SETTLEMENT_RESULT_MISMATCH'`)).toHaveLength(1);
+
+      const executed = await report({ status: 'executed', amount: '100.00', bankTransactionId: 'B1' }, { id: 'res-exec' });
+      expect(executed.status).toBe(201);
+      expect(executed.body).toMatchObject({ state: 'executed' });
+      const replay = await report({ status: 'executed', amount: '100.00', bankTransactionId: 'B1' }, { id: 'res-exec' });
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(replay.body).toEqual(executed.body);
+      const again = await report({ status: 'executed', amount: '100.00', bankTransactionId: 'B1' });
+      expect(again.body.state).toBe('executed');
+      expect(await t.db.query(`SELECT 1 FROM ledger_transactions WHERE type = 'settlement'`)).toHaveLength(1);
+      const late = await report({ status: 'failed', amount: '100.00', reasonCode: 'AC04' });
+      expect(late.status).toBe(409);
+
+      const balances = (await t.request('GET', `/ledger/institutions/${s.inst.id}/balance`, { key: s.r1 })).body;
+      expect(balances).toMatchObject({ held: '100.00', unsettled: '0.00', settled: '100.00' });
+      const audit = (await t.request('GET', `/audit/institutions/${s.inst.id}`, { key: s.r1 })).body.institutions[0];
+      expect(audit).toMatchObject({ obligations: '100.00', paidIn: '200.00', released: '100.00', bankCash: '100.00', coverage: '1.0000' });
+
+      // A second lesson whose transfer fails at the bank: the money stays owed to the institution.
+      await t.request('POST', `/payer/lessons/${lessons[0].id}/confirm`, { key: null, headers: { 'payer-token': c.payerToken } });
+      const l2 = (
+        await t.request('POST', `/institutions/${s.inst.id}/lesson-sessions`, {
+          key: s.instKey,
+          body: { sessionKey: 'cb2', courseId: s.course.id, startsAt: '2026-12-05T03:00:00Z', endsAt: '2026-12-05T04:00:00Z', teacher: 'T', location: 'R', attendees: [c.id] },
+        })
+      ).body.lessons[0];
+      await t.request('POST', `/payer/lessons/${l2.id}/confirm`, { key: null, headers: { 'payer-token': c.payerToken } });
+      const [second] = await t.db.query<{ id: string }>(`SELECT id FROM settlement_instructions WHERE id <> $1`, [instruction.id]);
+      const failed = await report({ instructionId: second.id, status: 'failed', amount: '100.00', reasonCode: 'AC04' });
+      expect(failed.body).toMatchObject({ state: 'failed', reasonCode: 'AC04' });
+      expect(await t.db.query(`SELECT 1 FROM escrow_exceptions WHERE type = 'SETTLEMENT_FAILED'`)).toHaveLength(1);
+      expect((await t.request('GET', `/ledger/institutions/${s.inst.id}/balance`, { key: s.r1 })).body).toMatchObject({ unsettled: '100.00', settled: '100.00' });
+    } finally {
+      await r.close();
+    }
+  });
+});

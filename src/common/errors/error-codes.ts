@@ -61,6 +61,10 @@ export const ERROR_STATUS = {
   CONTRACT_NOT_ACTIVE: 422,
   COURSE_MISMATCH: 422,
   BEFORE_CONTRACT_START: 422,
+  // settlement results
+  SETTLEMENT_INSTRUCTION_NOT_FOUND: 404,
+  SETTLEMENT_MISMATCH: 422,
+  INVALID_SETTLEMENT_TRANSITION: 409,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

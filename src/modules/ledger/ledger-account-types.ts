@@ -18,6 +18,8 @@ export const LEDGER_ACCOUNT_TYPES = {
   suspense: { normalSide: 'credit', allowNegative: false, stripes: 4 },
   /** Risk reserve deposit (风险保证金). */
   risk_reserve: { normalSide: 'credit', allowNegative: false, stripes: 1 },
+  /** Memo contra of institution_settled: grows with each executed settlement, so `settled` stays cumulative. */
+  paid_out: { normalSide: 'debit', allowNegative: false, stripes: 16 },
   /** Differences found in reconciliation, corrected by regulators; may go either way. */
   bank_adjustment: { normalSide: 'debit', allowNegative: true, stripes: 1 },
 } as const;
@@ -41,7 +43,7 @@ export function accountCode(spec: AccountSpec): string {
   const owner =
     spec.type === 'contract_held'
       ? `contract:${spec.contractId}`
-      : spec.type.startsWith('institution_') || spec.type === 'risk_reserve'
+      : spec.type.startsWith('institution_') || spec.type === 'risk_reserve' || spec.type === 'paid_out'
         ? `institution:${spec.institutionId}`
         : `escrow:${spec.escrowAccountId}`;
   return `${owner}:${spec.type}:${currency}`;

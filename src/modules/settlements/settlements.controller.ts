@@ -1,9 +1,15 @@
-import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
-import { ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, RawBodyRequest, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ApiHeader, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { IsIn, IsOptional } from 'class-validator';
+import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
 import { DataSource } from 'typeorm';
-import { Roles } from '../../common/auth/auth.decorators';
+import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
+import { Principal } from '../../common/auth/principal';
+import { ErrorBodyDto } from '../../common/http/error-body.dto';
+import { IsAmount } from '../../common/money/is-amount.decorator';
+import { BanksService } from '../bank-credits/banks.service';
+import { SettlementResultsService } from './settlement-results.service';
 import { DomainError } from '../../common/errors/domain-error';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { SettlementDeliveryService } from './settlement-delivery.service';
@@ -65,5 +71,43 @@ export class SettlementsController {
     );
     for (const w of waiting) await this.delivery.redeliver(w.id);
     return { code, enabled: true, redelivering: waiting.length };
+  }
+}
+
+export class SettlementResultDto {
+  @ApiProperty({ format: 'uuid' }) @IsUUID() instructionId: string;
+  @ApiProperty({ enum: ['executed', 'failed'] }) @IsIn(['executed', 'failed']) status: 'executed' | 'failed';
+  @ApiProperty({ example: '66.66' }) @IsAmount() amount: string;
+  @ApiProperty({ example: 'CNY' }) @Matches(/^[A-Z]{3}$/) currency: string;
+  @ApiProperty({ example: '1001299900000002' }) @IsString() @Length(1, 40) fromAccountNumber: string;
+  @ApiPropertyOptional({ example: 'ICBC20261214000042' }) @IsOptional() @IsString() @Length(1, 100) bankTransactionId?: string;
+  @ApiPropertyOptional({ example: 'AC04', description: 'Bank reason code when failed' }) @IsOptional() @IsString() @Length(1, 40) reasonCode?: string;
+}
+
+@ApiTags('banks')
+@Controller('bank')
+export class SettlementResultsController {
+  constructor(
+    private readonly results: SettlementResultsService,
+    private readonly banks: BanksService,
+  ) {}
+
+  @Post('settlement-results')
+  @Roles('bank')
+  @ApiHeader({ name: 'webhook-id', required: true, description: 'A repeated webhook-id is ignored (answered as the first time)' })
+  @ApiHeader({ name: 'webhook-signature', required: true })
+  @ApiOperation({ summary: 'The bank reports an instruction executed (with its transaction id) or failed (with a reason code)' })
+  @ApiUnauthorizedResponse({ description: 'INVALID_SIGNATURE', type: ErrorBodyDto })
+  async report(
+    @CurrentPrincipal() who: Principal,
+    @Req() req: RawBodyRequest<FastifyRequest>,
+    @Headers() headers: Record<string, string>,
+    @Body() dto: SettlementResultDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    await this.banks.verify(who.bankCode!, req.rawBody, headers);
+    const { response, replayed } = await this.results.record(who, headers['webhook-id'], dto);
+    if (replayed) void reply.header('idempotent-replayed', 'true');
+    return response;
   }
 }
