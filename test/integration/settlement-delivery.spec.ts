@@ -3,6 +3,7 @@ import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { Clock } from '../../src/common/clock';
 import { school } from '../support/contract-fixtures';
+import { spawnService } from '../support/spawn-service';
 import { eventually, QUEUE_BACKENDS, startTestApp, TestApp } from '../support/test-app';
 
 interface Received {
@@ -208,6 +209,79 @@ describe('bank callbacks (settlement results)', () => {
       expect((await t.request('GET', `/ledger/institutions/${s.inst.id}/balance`, { key: s.r1 })).body).toMatchObject({ unsettled: '100.00', settled: '100.00' });
     } finally {
       await r.close();
+    }
+  });
+});
+
+describe('settlement delivery survives a killed worker', () => {
+  it('a worker killed mid-delivery and restarted delivers with the same webhook-id; rotated secrets both sign', async () => {
+    const t = await startTestApp({ env: { PROCESS_ROLE: 'api' } });
+    let hold = true;
+    const pending: (() => void)[] = [];
+    const received: { id: string; signatures: number; verifiedOld: boolean; verifiedNew: boolean }[] = [];
+    let oldSecret = '';
+    let newSecret = '';
+    const server = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (d) => (raw += d));
+      req.on('end', () => {
+        const verify = (s: string) => {
+          try {
+            new Webhook(s).verify(raw, req.headers as Record<string, string>);
+            return true;
+          } catch {
+            return false;
+          }
+        };
+        received.push({ id: String(req.headers['webhook-id']), signatures: String(req.headers['webhook-signature']).split(' ').length, verifiedOld: verify(oldSecret), verifiedNew: verify(newSecret) });
+        if (hold) pending.push(() => res.writeHead(200).end('{}'));
+        else res.writeHead(200).end('{}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+    const workerEnv = {
+      ...Object.fromEntries(Object.entries(t.env).filter(([k]) => !['PROCESS_ROLE', 'LOG_LEVEL'].includes(k))),
+      PROCESS_ROLE: 'worker',
+      LOG_LEVEL: 'warn',
+      QUEUE_LOCK_DURATION_MS: '2000',
+      QUEUE_STALLED_INTERVAL_MS: '1000',
+      SETTLEMENT_TIMEOUT_MS: '60000',
+    };
+    const first = spawnService(workerEnv);
+    let second: ReturnType<typeof spawnService> | undefined;
+    try {
+      oldSecret = (await t.request('POST', '/admin/banks', { body: { code: 'ICBC-SH', name: 'ICBC', webhookUrl: url } })).body.secret;
+      newSecret = (await t.request('POST', '/admin/banks/ICBC-SH/secrets')).body.secret;
+      t.app.get(Clock).travelTo(new Date('2026-11-22T04:00:00Z'));
+      const s = await school(t);
+      const c = await s.contract(2, '200.00');
+      t.app.get(Clock).travelTo(new Date('2026-12-06T04:00:00Z'));
+      const lesson = (
+        await t.request('POST', `/institutions/${s.inst.id}/lesson-sessions`, {
+          key: s.instKey,
+          body: { sessionKey: 'k1', courseId: s.course.id, startsAt: '2026-12-05T01:00:00Z', endsAt: '2026-12-05T02:00:00Z', teacher: 'T', location: 'R', attendees: [c.id] },
+        })
+      ).body.lessons[0];
+      await t.request('POST', `/payer/lessons/${lesson.id}/confirm`, { key: null, headers: { 'payer-token': c.payerToken } });
+      const [instruction] = await t.db.query<{ id: string }>(`SELECT id FROM settlement_instructions`);
+      await first.ready;
+      await eventually(async () => received.length === 1, 30000, 50);
+      first.child.kill('SIGKILL'); // mid-delivery: the bank got it, we never recorded the answer
+      await first.exited;
+      hold = false;
+      second = spawnService(workerEnv);
+      await second.ready;
+      await eventually(async () => (await t.db.query(`SELECT 1 FROM settlement_instructions WHERE state = 'acknowledged'`)).length === 1, 60000, 200);
+      expect(received.map((r) => r.id)).toEqual([instruction.id, instruction.id]);
+      expect(received.every((r) => r.signatures === 2 && r.verifiedOld && r.verifiedNew)).toBe(true);
+    } finally {
+      first.child.kill('SIGKILL');
+      pending.forEach((f) => f());
+      second?.child.kill('SIGTERM');
+      await second?.exited;
+      await new Promise((r) => server.close(r));
+      await t.close();
     }
   });
 });
