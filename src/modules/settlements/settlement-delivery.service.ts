@@ -77,18 +77,23 @@ export class SettlementDeliveryService {
     return rows[0] ?? null;
   }
 
-  /** The per-escrow-account sequence number, assigned once, at first delivery. */
+  /**
+   * The per-escrow-account sequence number, assigned once, at first delivery, in one statement.
+   * (Two attempts racing for one instruction may leave a gap in the account's sequence, never a
+   * duplicate: the number is unique per escrow account.)
+   */
   private async sequence(c: InstructionContext): Promise<string> {
     if (c.sequence) return c.sequence;
-    return this.ds.transaction(async (m) => {
-      const [row]: { sequence: string | null }[] = await m.query(`SELECT sequence::text FROM settlement_instructions WHERE id = $1 FOR UPDATE`, [c.id]);
-      if (row.sequence) return row.sequence;
-      const [seq] = rowsOf<{ n: string }>(
-        await m.query(`UPDATE escrow_accounts SET instruction_seq = instruction_seq + 1 WHERE id = $1 RETURNING instruction_seq::text AS n`, [c.escrow_account_id]),
-      );
-      await m.query(`UPDATE settlement_instructions SET sequence = $2 WHERE id = $1`, [c.id, seq.n]);
-      return seq.n;
-    });
+    const [row] = rowsOf<{ sequence: string }>(
+      await this.ds.query(
+        `WITH next AS (UPDATE escrow_accounts SET instruction_seq = instruction_seq + 1 WHERE id = $2 RETURNING instruction_seq)
+         UPDATE settlement_instructions SET sequence = (SELECT instruction_seq FROM next) WHERE id = $1 AND sequence IS NULL RETURNING sequence::text`,
+        [c.id, c.escrow_account_id],
+      ),
+    );
+    if (row) return row.sequence;
+    const [again]: { sequence: string }[] = await this.ds.query(`SELECT sequence::text FROM settlement_instructions WHERE id = $1`, [c.id]);
+    return again.sequence;
   }
 
   payload(c: InstructionContext, sequence: string): string {
@@ -155,18 +160,15 @@ export class SettlementDeliveryService {
     }
     const latency = Date.now() - started;
     const ok = status !== null && status >= 200 && status < 300;
-    await this.ds.transaction(async (m) => {
-      await m.query(
-        `INSERT INTO settlement_delivery_attempts (instruction_id, attempt, status_code, error, latency_ms, response) VALUES ($1, $2, $3, $4, $5, $6)`,
-        [c.id, attempt, status, error, latency, text || null],
-      );
-      await m.query(
-        `UPDATE settlement_instructions SET attempts = attempts + 1, last_attempt_at = now(), updated_at = now(),
-                state = CASE WHEN $2 THEN 'acknowledged' WHEN state IN ('pending', 'queued') THEN 'sent' ELSE state END
-          WHERE id = $1 AND state IN ('pending', 'queued', 'sent')`,
-        [c.id, ok],
-      );
-    });
+    // The attempt and the instruction's new state, in one statement (one commit).
+    await this.ds.query(
+      `WITH attempt AS (
+         INSERT INTO settlement_delivery_attempts (instruction_id, attempt, status_code, error, latency_ms, response) VALUES ($1, $3, $4, $5, $6, $7))
+       UPDATE settlement_instructions SET attempts = attempts + 1, last_attempt_at = now(), updated_at = now(),
+              state = CASE WHEN $2 THEN 'acknowledged' WHEN state IN ('pending', 'queued') THEN 'sent' ELSE state END
+        WHERE id = $1 AND state IN ('pending', 'queued', 'sent')`,
+      [c.id, ok, attempt, status, error, latency, text || null],
+    );
     if (ok) return 'acknowledged';
     if (status === 410) {
       await this.disableBank(c, `HTTP 410 from ${c.webhook_url}`);
