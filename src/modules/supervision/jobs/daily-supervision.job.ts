@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../../common/clock';
 import { JobHandler, JobHandlerOf } from '../../../infra/queues/job-handler.decorator';
 import { JobName, JobPayloads } from '../../../infra/queues/queue.constants';
-import { SupervisionEventsRepository } from '../supervision-events.repository';
+import { SupervisionEventInput, SupervisionEventsRepository } from '../supervision-events.repository';
 import { SupervisionRepository } from '../supervision.repository';
 
 export const EXPIRY_WARNING_DAYS = 30;
@@ -29,47 +29,38 @@ export class DailySupervisionJob implements JobHandlerOf<JobName.DailySupervisio
   async handle(payload: JobPayloads[JobName.DailySupervision] = {}): Promise<{ expired: number; newEvents: number }> {
     const today = payload.today ?? this.clock.today();
     return this.ds.transaction(async (m) => {
-      let newEvents = 0;
       const expired = await this.repo.expireLicences(m, today);
-      for (const l of expired) {
-        newEvents += Number(
-          await this.events.raise(m, {
-            institutionId: l.institution_id,
-            districtCode: l.district_code,
-            type: 'LICENCE_EXPIRED',
-            severity: 'critical',
-            message: `Licence ${l.licence_number ?? l.licence_id} expired on ${l.valid_to}`,
-            details: { licenceId: l.licence_id, validTo: l.valid_to },
-            dedupeKey: `licence-expired:${l.licence_id}`,
-          }),
-        );
-      }
-      for (const l of await this.repo.expiringWithin(m, today, EXPIRY_WARNING_DAYS)) {
-        newEvents += Number(
-          await this.events.raise(m, {
-            institutionId: l.institution_id,
-            districtCode: l.district_code,
-            type: 'LICENCE_EXPIRING',
-            severity: 'warning',
-            message: `Licence ${l.licence_number ?? l.licence_id} expires on ${l.valid_to}`,
-            details: { licenceId: l.licence_id, validTo: l.valid_to },
-            dedupeKey: `licence-expiring:${l.licence_id}:${l.valid_to}`,
-          }),
-        );
-      }
-      for (const d of await this.repo.inspectionsOverdue(m, today)) {
-        newEvents += Number(
-          await this.events.raise(m, {
-            institutionId: d.institution_id,
-            districtCode: d.district_code,
-            type: 'INSPECTION_OVERDUE',
-            severity: 'warning',
-            message: `Annual inspection overdue since ${d.due_on}`,
-            details: { dueOn: d.due_on, lastInspectedOn: d.last_inspected_on },
-            dedupeKey: `inspection-overdue:${d.institution_id}:${d.due_on}`,
-          }),
-        );
-      }
+      const raised: SupervisionEventInput[] = [
+        ...expired.map((l) => ({
+          institutionId: l.institution_id,
+          districtCode: l.district_code,
+          type: 'LICENCE_EXPIRED',
+          severity: 'critical' as const,
+          message: `Licence ${l.licence_number ?? l.licence_id} expired on ${l.valid_to}`,
+          details: { licenceId: l.licence_id, validTo: l.valid_to },
+          dedupeKey: `licence-expired:${l.licence_id}`,
+        })),
+        ...(await this.repo.expiringWithin(m, today, EXPIRY_WARNING_DAYS)).map((l) => ({
+          institutionId: l.institution_id,
+          districtCode: l.district_code,
+          type: 'LICENCE_EXPIRING',
+          severity: 'warning' as const,
+          message: `Licence ${l.licence_number ?? l.licence_id} expires on ${l.valid_to}`,
+          details: { licenceId: l.licence_id, validTo: l.valid_to },
+          dedupeKey: `licence-expiring:${l.licence_id}:${l.valid_to}`,
+        })),
+        ...(await this.repo.inspectionsOverdue(m, today)).map((d) => ({
+          institutionId: d.institution_id,
+          districtCode: d.district_code,
+          type: 'INSPECTION_OVERDUE',
+          severity: 'warning' as const,
+          message: `Annual inspection overdue since ${d.due_on}`,
+          details: { dueOn: d.due_on, lastInspectedOn: d.last_inspected_on },
+          dedupeKey: `inspection-overdue:${d.institution_id}:${d.due_on}`,
+        })),
+      ];
+      let newEvents = 0;
+      for (const e of raised) newEvents += Number(await this.events.raise(m, e));
       this.logger.log(`Daily supervision for ${today}: ${expired.length} licences expired, ${newEvents} new events`);
       return { expired: expired.length, newEvents };
     });
