@@ -18,7 +18,7 @@ describe('Money', () => {
     ['10000000000000000.00', 'beyond numeric(18,2)'],
     [12.5, 'a JSON number'],
     [null, 'null'],
-  ])('refuses %p (%s) with INVALID_AMOUNT', (input) => {
+  ] as [unknown, string][])('refuses %p (%s) with INVALID_AMOUNT', (input) => {
     expect(() => Money.parse(input)).toThrow(expect.objectContaining({ code: 'INVALID_AMOUNT' }));
   });
 

@@ -1,4 +1,5 @@
 import { Money } from '../../common/money/money';
+import type { Percent } from '../policies/policy-rules';
 
 export interface Tranche {
   part: number;
@@ -17,7 +18,7 @@ function threshold(fraction: string, lessons: number): number {
  * Tranche plan of a contract: the price split by the percentages (the last part takes the
  * remainder, so the parts add up exactly), each due when enough lessons are confirmed.
  */
-export function tranchePlan(total: Money, lessons: number, tranches: { atFraction: string; percent: number }[]): Tranche[] {
+export function tranchePlan(total: Money, lessons: number, tranches: { atFraction: string; percent: Percent }[]): Tranche[] {
   const amounts = total.allocateByRatios(tranches.map((t) => t.percent));
   return tranches.map((t, i) => ({ part: i + 1, afterLessons: Math.min(lessons, threshold(t.atFraction, lessons)), amount: amounts[i] }));
 }

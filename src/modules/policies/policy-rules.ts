@@ -1,3 +1,6 @@
+/** A whole percentage (10 = 10 %). Never money: amounts are decimal strings. */
+export type Percent = number;
+
 /** The rules a jurisdiction sets (see the rules table in the domain guide). Amounts are decimal strings. */
 export interface PriceCap {
   category: 'subject' | 'non_subject';
@@ -9,7 +12,7 @@ export interface PriceCap {
 export type ReleaseCadence =
   | { kind: 'per_lesson' }
   | { kind: 'weekly'; paymentDelayDays: number }
-  | { kind: 'tranches'; tranches: { atFraction: string; percent: number }[] }
+  | { kind: 'tranches'; tranches: { atFraction: string; percent: Percent }[] }
   | { kind: 'after_completion'; workingDays: number };
 
 export interface PolicyRules {
@@ -18,7 +21,7 @@ export interface PolicyRules {
   earliestCollectionMonthsBeforeStart: number;
   maxSinglePaymentNonSubject: string;
   priceCaps: PriceCap[];
-  priceMarkupPercent: number;
+  priceMarkupPercent: Percent;
   coolingOffDays: number;
   deemedConfirmationWorkingDays: number;
   refundResponseWorkingDays: number;
@@ -31,7 +34,7 @@ export interface PolicyRules {
     newInstitutionBalanceFloor: string;
     dailyOutflow: string;
     weeklyOutflow: string;
-    singleMovementPercent: number;
+    singleMovementPercent: Percent;
   };
 }
 

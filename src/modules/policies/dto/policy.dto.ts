@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import type { Percent } from '../policy-rules';
 import { ArrayMaxSize, IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 
 const AMOUNT = /^(0|[1-9]\d{0,15})(\.\d{1,2})?$/;
@@ -13,7 +14,7 @@ class PriceCapDto {
 
 class TrancheDto {
   @ApiProperty({ example: '1/3' }) @Matches(/^(1|[12]\/3|1\/2|[1-3]\/4)$/) atFraction: string;
-  @ApiProperty({ example: 30 }) @IsInt() @Min(1) @Max(100) percent: number;
+  @ApiProperty({ example: 30 }) @IsInt() @Min(1) @Max(100) percent: Percent;
 }
 
 class ReleaseCadenceDto {
@@ -28,7 +29,7 @@ class AlertsDto {
   @ApiProperty({ example: '100000.00' }) @Matches(AMOUNT, amountMsg) newInstitutionBalanceFloor: string;
   @ApiProperty({ example: '1000000.00' }) @Matches(AMOUNT, amountMsg) dailyOutflow: string;
   @ApiProperty({ example: '2000000.00' }) @Matches(AMOUNT, amountMsg) weeklyOutflow: string;
-  @ApiProperty({ example: 10 }) @IsInt() @Min(1) @Max(100) singleMovementPercent: number;
+  @ApiProperty({ example: 10 }) @IsInt() @Min(1) @Max(100) singleMovementPercent: Percent;
 }
 
 export class PolicyRulesDto {
@@ -37,7 +38,7 @@ export class PolicyRulesDto {
   @ApiProperty({ example: 1 }) @IsInt() @Min(0) @Max(12) earliestCollectionMonthsBeforeStart: number;
   @ApiProperty({ example: '5000.00' }) @Matches(AMOUNT, amountMsg) maxSinglePaymentNonSubject: string;
   @ApiProperty({ type: [PriceCapDto] }) @IsArray() @ArrayMaxSize(12) @ValidateNested({ each: true }) @Type(() => PriceCapDto) priceCaps: PriceCapDto[];
-  @ApiProperty({ example: 10 }) @IsInt() @Min(0) @Max(100) priceMarkupPercent: number;
+  @ApiProperty({ example: 10 }) @IsInt() @Min(0) @Max(100) priceMarkupPercent: Percent;
   @ApiProperty({ example: 7 }) @IsInt() @Min(0) @Max(60) coolingOffDays: number;
   @ApiProperty({ example: 15 }) @IsInt() @Min(1) @Max(60) deemedConfirmationWorkingDays: number;
   @ApiProperty({ example: 5 }) @IsInt() @Min(1) @Max(60) refundResponseWorkingDays: number;
