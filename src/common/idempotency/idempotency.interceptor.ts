@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { from, Observable } from 'rxjs';
 import { catchError, mergeMap } from 'rxjs/operators';
 import { AppConfig } from '../../config/app-config';
+import { ProcessLiveness } from '../../infra/database/process-liveness.service';
 import { DomainError, IdempotentReplay } from '../errors/domain-error';
 import { mapError } from '../errors/error-body';
 import { IDEMPOTENT_METADATA, IdempotentOptions } from './idempotent.decorator';
@@ -19,7 +20,9 @@ const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
  * handler runs; the response (success or a 4xx) is stored and replayed for 7 days with
  * `Idempotent-Replayed: true`. Same key with another request: 422. Same key while the first
  * is running: 409. An unexpected failure (5xx) frees the key so the client may retry; a key
- * left `in_progress` by a crashed process is taken over after IDEMPOTENCY_LOCK_SECONDS.
+ * left `in_progress` by a process that died is free at once (the claim names the process's
+ * liveness lock, which PostgreSQL drops with its connection), and any in-progress key after
+ * IDEMPOTENCY_LOCK_SECONDS.
  * Domain operations also de-duplicate on natural keys, so even a taken-over key cannot move
  * money twice.
  */
@@ -29,6 +32,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     private readonly repo: IdempotencyRepository,
     private readonly reflector: Reflector,
     private readonly config: AppConfig,
+    private readonly liveness: ProcessLiveness,
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -66,18 +70,19 @@ export class IdempotencyInterceptor implements NestInterceptor {
   private async begin(principalId: string, key: string, method: string, url: string, hash: string): Promise<void> {
     const ttl = this.config.IDEMPOTENCY_TTL_HOURS;
     const lock = this.config.IDEMPOTENCY_LOCK_SECONDS;
-    if (await this.repo.claim(principalId, key, method, url, hash, ttl)) return;
+    const owner = this.liveness.liveInstanceId;
+    if (await this.repo.claim(principalId, key, method, url, hash, ttl, owner)) return;
     const existing = await this.repo.find(principalId, key, lock);
     if (!existing) {
       // Freed between our insert and read (the first request failed): try once more.
-      if (await this.repo.claim(principalId, key, method, url, hash, ttl)) return;
+      if (await this.repo.claim(principalId, key, method, url, hash, ttl, owner)) return;
       throw claimError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is in progress');
     }
     if (existing.request_hash !== hash) {
       throw claimError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for a different request');
     }
     if (existing.state === 'completed') throw new IdempotentReplay(existing.response_status ?? 200, existing.response_body);
-    if (existing.stale && (await this.repo.takeOverStale(principalId, key, lock))) return;
+    if (existing.stale && (await this.repo.takeOverStale(principalId, key, lock, owner))) return;
     throw claimError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is in progress');
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { LIVENESS_LOCK_CLASS } from '../../infra/database/process-liveness.service';
 import { rowsOf } from '../../infra/database/sql';
 
 export interface IdempotencyRecord {
@@ -11,17 +12,29 @@ export interface IdempotencyRecord {
   stale: boolean;
 }
 
+/**
+ * An in-progress key is abandoned when its owner process no longer holds its liveness lock
+ * (it died: free at once), or, for a key claimed without a live owner id, after the lock time.
+ */
+const ABANDONED = `state = 'in_progress' AND (
+    locked_at < now() - make_interval(secs => $3)
+    OR (owner_instance IS NOT NULL AND NOT EXISTS (
+      SELECT 1 FROM pg_locks l
+       WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+         AND l.classid = ${LIVENESS_LOCK_CLASS}::oid AND l.objid = owner_instance::oid)))`;
+
 @Injectable()
 export class IdempotencyRepository {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   /** Claims the key; false when it already exists. */
-  async claim(principalId: string, key: string, method: string, path: string, hash: string, ttlHours: number): Promise<boolean> {
+  async claim(principalId: string, key: string, method: string, path: string, hash: string, ttlHours: number, owner: number | null): Promise<boolean> {
     const rows: unknown[] = await this.ds.query(
-      `INSERT INTO idempotency_keys (principal_id, idem_key, request_method, request_path, request_hash, state, expires_at)
-       VALUES ($1, $2, $3, $4, $5, 'in_progress', now() + make_interval(hours => $6))
+      `INSERT INTO idempotency_keys (principal_id, idem_key, request_method, request_path, request_hash, state, expires_at, owner_instance)
+       VALUES ($1, $2, $3, $4, $5, 'in_progress', now() + make_interval(hours => $6), $7)
        ON CONFLICT (principal_id, idem_key) DO NOTHING RETURNING 1`,
-      [principalId, key, method, path, hash, ttlHours],
+      [principalId, key, method, path, hash, ttlHours, owner],
     );
     return rows.length === 1;
   }
@@ -29,7 +42,7 @@ export class IdempotencyRepository {
   async find(principalId: string, key: string, lockSeconds: number): Promise<IdempotencyRecord | null> {
     const rows: IdempotencyRecord[] = await this.ds.query(
       `SELECT request_hash, state, response_status, response_body,
-              (state = 'in_progress' AND locked_at < now() - make_interval(secs => $3)) AS stale
+              (${ABANDONED}) AS stale
          FROM idempotency_keys WHERE principal_id = $1 AND idem_key = $2`,
       [principalId, key, lockSeconds],
     );
@@ -37,12 +50,11 @@ export class IdempotencyRepository {
   }
 
   /** Takes over an in-progress key whose request died (crashed process); false if someone else did. */
-  async takeOverStale(principalId: string, key: string, lockSeconds: number): Promise<boolean> {
+  async takeOverStale(principalId: string, key: string, lockSeconds: number, owner: number | null): Promise<boolean> {
     const rows: unknown = await this.ds.query(
-      `UPDATE idempotency_keys SET locked_at = now()
-        WHERE principal_id = $1 AND idem_key = $2 AND state = 'in_progress'
-          AND locked_at < now() - make_interval(secs => $3) RETURNING 1`,
-      [principalId, key, lockSeconds],
+      `UPDATE idempotency_keys SET locked_at = now(), owner_instance = $4
+        WHERE principal_id = $1 AND idem_key = $2 AND ${ABANDONED} RETURNING 1`,
+      [principalId, key, lockSeconds, owner],
     );
     return rowsOf(rows).length === 1;
   }

@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { DatabaseUrl } from './database-url';
+import { ProcessLiveness } from './process-liveness.service';
 
 @Global()
 @Module({
@@ -15,5 +16,7 @@ import { DatabaseUrl } from './database-url';
       }),
     }),
   ],
+  providers: [ProcessLiveness],
+  exports: [ProcessLiveness],
 })
 export class DatabaseModule {}
