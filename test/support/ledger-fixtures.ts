@@ -1,47 +1,49 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { Money } from '../../src/common/money/money';
-import { LedgerService, transfer } from '../../src/modules/ledger/ledger.service';
+import { accountCode, AccountKind, accountSpecFor } from '../../src/modules/ledger/chart-of-accounts';
+import { LedgerService } from '../../src/modules/ledger/ledger.service';
+import { LedgerOwner } from '../../src/modules/ledger/ledger.types';
 
+/** One institution's escrow (its accounts open on first use, as in production). */
 export interface EscrowBook {
   escrowAccountId: string;
   institutionId: string;
-  bankCash: string;
-  unsettled: string;
-  settled: string;
-  refundPayable: string;
+  currency: string;
 }
 
-/** The accounts of one institution's escrow, as the features will open them. */
-export async function openEscrowBook(ledger: LedgerService, ds: DataSource, institutionId = randomUUID()): Promise<EscrowBook> {
-  const escrowAccountId = randomUUID();
-  const rows = await ledger.openAccounts(ds.manager, [
-    { type: 'bank_cash', escrowAccountId },
-    { type: 'refund_payable', escrowAccountId },
-    { type: 'institution_unsettled', institutionId },
-    { type: 'institution_settled', institutionId },
-  ]);
-  const id = (type: string) => rows.find((r) => r.type === type)!.id;
-  return { escrowAccountId, institutionId, bankCash: id('bank_cash'), unsettled: id('institution_unsettled'), settled: id('institution_settled'), refundPayable: id('refund_payable') };
+export interface TestContract {
+  contractId: string;
+  owner: LedgerOwner;
 }
 
-export async function openContract(ledger: LedgerService, ds: DataSource, book: EscrowBook, contractId = randomUUID()): Promise<{ contractId: string; held: string }> {
-  const a = await ledger.openAccount(ds.manager, { type: 'contract_held', contractId, institutionId: book.institutionId, escrowAccountId: book.escrowAccountId });
-  return { contractId, held: a.id };
+export function openEscrowBook(institutionId = randomUUID(), escrowAccountId = randomUUID(), currency = 'CNY'): EscrowBook {
+  return { escrowAccountId, institutionId, currency };
+}
+
+export function openContract(book: EscrowBook, contractId = randomUUID()): TestContract {
+  return { contractId, owner: { ...book, contractId } };
 }
 
 export const cny = (s: string) => Money.parse(s);
 
-export function fund(ledger: LedgerService, book: EscrowBook, held: string, amount: string, ref?: string) {
-  return ledger.post({ type: 'funding', externalRef: ref, postings: transfer(book.bankCash, held, cny(amount)) });
+/** Each posting in its own database transaction, as production callers do. */
+export function fund(ledger: LedgerService, ds: DataSource, c: TestContract, amount: string, ref = randomUUID()) {
+  return ds.transaction((m) => ledger.fundContract(m, c.owner, Money.parse(amount, c.owner.currency), ref));
 }
 
-export function release(ledger: LedgerService, book: EscrowBook, held: string, amount: string, ref?: string) {
-  return ledger.post({ type: 'release', externalRef: ref, postings: transfer(held, book.unsettled, cny(amount)) });
+export function release(ledger: LedgerService, ds: DataSource, c: TestContract, amount: string, ref = randomUUID()) {
+  return ds.transaction((m) => ledger.release(m, c.owner, Money.parse(amount, c.owner.currency), ref));
 }
 
-export function refund(ledger: LedgerService, book: EscrowBook, held: string, amount: string, ref?: string) {
-  return ledger.post({ type: 'refund', externalRef: ref, postings: transfer(held, book.refundPayable, cny(amount)) });
+export function refund(ledger: LedgerService, ds: DataSource, c: TestContract, amount: string, ref = randomUUID()) {
+  return ds.transaction((m) => ledger.reserveRefund(m, c.owner, Money.parse(amount, c.owner.currency), ref));
+}
+
+/** The id of the owner's account of `kind` (straight from SQL; null if it never opened). */
+export async function accountIdOf(ds: DataSource, kind: AccountKind, owner: LedgerOwner): Promise<string | null> {
+  const rows: { id: string }[] = await ds.query(`SELECT id::text FROM ledger_accounts WHERE code = $1`, [accountCode(accountSpecFor(kind, owner))]);
+  return rows[0]?.id ?? null;
 }
 
 /** Ledger-wide invariants, straight from SQL. Returns the list of violations (empty when sound). */

@@ -16,4 +16,5 @@ export function ledgerError(code: string, details?: unknown): DomainError {
 }
 
 export const transactionNotFound = (id: string) => new DomainError('LEDGER_TRANSACTION_NOT_FOUND', `Ledger transaction ${id} not found`);
-export const accountNotFound = (id: string) => new DomainError('LEDGER_ACCOUNT_NOT_FOUND', `Ledger account ${id} not found`);
+/** Names nothing: a 404 must not tell an out-of-scope caller which accounts (or codes) exist. */
+export const accountNotFound = () => new DomainError('LEDGER_ACCOUNT_NOT_FOUND', 'Ledger account not found');

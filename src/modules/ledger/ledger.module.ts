@@ -1,15 +1,10 @@
 import { Module } from '@nestjs/common';
-import { EscrowAccountsModule } from '../escrow-accounts/escrow-accounts.module';
-import { InstitutionsModule } from '../institutions/institutions.module';
-import { LedgerAccessService } from './ledger-access.service';
-import { LedgerController } from './ledger.controller';
 import { LedgerRepository } from './ledger.repository';
 import { LedgerService } from './ledger.service';
 
+/** The escrow ledger and its chart of accounts. Imports no other module (its HTTP edge is ledger-api). */
 @Module({
-  imports: [InstitutionsModule, EscrowAccountsModule],
-  controllers: [LedgerController],
-  providers: [LedgerRepository, LedgerService, LedgerAccessService],
+  providers: [LedgerRepository, LedgerService],
   exports: [LedgerService],
 })
 export class LedgerModule {}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { AccountSpec, accountCode, LEDGER_ACCOUNT_TYPES, LedgerAccountType } from './ledger-account-types';
+import { AccountSpec, accountCode, CHART_OF_ACCOUNTS } from './chart-of-accounts';
+import { LedgerAccountRow, LedgerPostingRow } from './ledger.types';
 
 export interface PostItem {
   type: string;
@@ -16,27 +17,8 @@ export interface PostItem {
 
 export type PostResult = { ok: true; id: string; replayed: boolean } | { ok: false; error: string; details?: unknown };
 
-export interface AccountRow {
-  id: string;
-  code: string;
-  type: LedgerAccountType;
-  currency: string;
-  normal_side: 'debit' | 'credit';
-  allow_negative: boolean;
-  escrow_account_id: string | null;
-  institution_id: string | null;
-  contract_id: string | null;
-}
-
-export interface PostingRow {
-  id: string;
-  transaction_id: string;
-  type: string;
-  amount: string;
-  currency: string;
-  created_at: Date;
-  memo: string | null;
-}
+export type AccountRow = LedgerAccountRow;
+export type PostingRow = LedgerPostingRow;
 
 const ACCOUNT_COLUMNS = `id::text, code, type, currency, normal_side, allow_negative, escrow_account_id, institution_id, contract_id`;
 
@@ -54,8 +36,9 @@ export class LedgerRepository {
   /** Creates the accounts that do not exist yet (idempotent by code) and returns all of them. */
   async openAccounts(m: EntityManager, specs: AccountSpec[]): Promise<AccountRow[]> {
     if (specs.length === 0) return [];
-    const rows = specs.map((s) => {
-      const t = LEDGER_ACCOUNT_TYPES[s.type];
+    // Rows go in code order: transactions opening the same accounts take their insert locks in one order.
+    const rows = [...specs].sort((a, b) => (accountCode(a) < accountCode(b) ? -1 : accountCode(a) > accountCode(b) ? 1 : 0)).map((s) => {
+      const t = CHART_OF_ACCOUNTS[s.type];
       return [accountCode(s), s.type, s.currency ?? 'CNY', t.normalSide, t.allowNegative, t.stripes, s.escrowAccountId ?? null, s.institutionId ?? null, s.contractId ?? null];
     });
     const cols = ['code', 'type', 'currency', 'normal_side', 'allow_negative', 'stripes', 'escrow_account_id', 'institution_id', 'contract_id'];
@@ -147,15 +130,13 @@ export class LedgerRepository {
     return out;
   }
 
-  accountsOfInstitution(m: EntityManager, institutionId: string): Promise<AccountRow[]> {
-    return m.query(`SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE institution_id = $1`, [institutionId]);
-  }
-
-  /** Total held for an institution's contracts (sum over their balance rows). */
-  async heldForInstitution(m: EntityManager, institutionId: string): Promise<string> {
+  /** Total held for an institution's contracts in one currency (its contract accounts' balance rows). */
+  async heldForInstitution(m: EntityManager, institutionId: string, currency: string): Promise<string> {
     const rows: { b: string }[] = await m.query(
-      `SELECT coalesce(sum(balance), 0)::text AS b FROM ledger_balances WHERE institution_id = $1 AND account_type = 'contract_held'`,
-      [institutionId],
+      `SELECT coalesce(sum(b.balance), 0)::text AS b
+         FROM ledger_balances b JOIN ledger_accounts a ON a.id = b.account_id
+        WHERE b.institution_id = $1 AND b.account_type = 'contract_held' AND a.currency = $2`,
+      [institutionId, currency],
     );
     return rows[0].b;
   }

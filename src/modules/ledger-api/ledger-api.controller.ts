@@ -5,16 +5,16 @@ import { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
 import { decodeCursor, encodeCursor } from '../../common/http/pagination';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
-import { accountCode } from './ledger-account-types';
+import { transactionNotFound } from '../ledger/ledger.errors';
+import { LedgerService } from '../ledger/ledger.service';
 import { LedgerAccessService } from './ledger-access.service';
-import { LedgerService } from './ledger.service';
 import { AccountBalanceDto, AsOfQueryDto, ContractBalanceDto, InstitutionBalanceDto, PostingPageDto, PostingsQueryDto, ReversalDto } from './dto/ledger.dto';
 
 const asDate = (s?: string) => (s ? new Date(s) : undefined);
 
 @ApiTags('ledger')
 @Controller('ledger')
-export class LedgerController {
+export class LedgerApiController {
   constructor(
     private readonly ledger: LedgerService,
     private readonly access: LedgerAccessService,
@@ -60,7 +60,8 @@ export class LedgerController {
   @ApiNotFoundResponse({ type: ErrorBodyDto })
   async transaction(@CurrentPrincipal() who: Principal, @Param('id') id: string) {
     const t = await this.ledger.transaction(id);
-    for (const p of t.postings) await this.access.visibleAccount(who, p.account_id);
+    // One posting outside the caller's scope hides the whole transaction, with the same 404 as a missing one.
+    for (const p of t.postings) await this.access.visibleAccount(who, p.account_id).catch(() => Promise.reject(transactionNotFound(id)));
     return { ...t, created_at: undefined, createdAt: new Date(t.created_at).toISOString() };
   }
 
@@ -79,11 +80,11 @@ export class LedgerController {
   @ApiOperation({ summary: 'A contract: paid in, released, refunded, held' })
   @ApiOkResponse({ type: ContractBalanceDto })
   async contract(@CurrentPrincipal() who: Principal, @Param('contractId', new ParseUUIDPipe()) contractId: string, @Query() q: AsOfQueryDto): Promise<ContractBalanceDto> {
-    const account = await this.access.visibleAccountByCode(who, accountCode({ type: 'contract_held', contractId }));
-    const b = await this.ledger.contractBalance(account, asDate(q.asOf));
+    const owner = await this.access.visibleContract(who, contractId);
+    const b = await this.ledger.contractFunds(owner, undefined, asDate(q.asOf));
     return {
       contractId,
-      currency: account.currency,
+      currency: owner.currency,
       paidIn: b.paidIn.toString(),
       released: b.released.toString(),
       refunded: b.refunded.toString(),
@@ -99,7 +100,7 @@ export class LedgerController {
   @ApiOkResponse({ type: InstitutionBalanceDto })
   async institution(@CurrentPrincipal() who: Principal, @Param('id', new ParseUUIDPipe()) id: string): Promise<InstitutionBalanceDto> {
     await this.access.visibleInstitution(who, id);
-    const b = await this.ledger.institutionBalances(id);
+    const b = await this.ledger.institutionFunds(id);
     return { institutionId: id, held: b.held.toString(), unsettled: b.unsettled.toString(), settled: b.settled.toString() };
   }
 }
