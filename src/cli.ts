@@ -7,6 +7,7 @@ import { ROLES, Role } from './common/auth/principal';
 import { ConfigValidationError, loadConfig } from './config/load-config';
 import { revertMigrations } from './infra/database/migrator';
 import { ApiKeysService } from './modules/api-keys/api-keys.service';
+import { BanksService } from './modules/banks/banks.service';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -16,6 +17,8 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   keys:revoke <id>
   migrations:run
   migrations:revert [--steps N]
+  banks:reencrypt       seal bank secrets still in plaintext or under an older key with the
+                        first key of BANK_SECRET_KEYS (every start does it too)
 
 Uses DATABASE_URL, or the embedded PostgreSQL in EMBEDDED_PG_DIR (joining a running one).`;
 
@@ -29,6 +32,27 @@ async function withKeys<T>(fn: (keys: ApiKeysService) => Promise<T>): Promise<T>
     return await fn(ctx.get(ApiKeysService));
   } finally {
     await ctx.close();
+    await runtime.embedded?.stop();
+  }
+}
+
+/** Boots the app context (whose start-up seals and re-seals bank secrets) and reports what it did. */
+async function reencryptBanks(): Promise<string> {
+  const config = loadConfig();
+  config.PROCESS_ROLE = 'api';
+  config.LOG_LEVEL = 'warn';
+  const runtime = await prepareDatabase(config);
+  try {
+    const ctx = await NestFactory.createApplicationContext(AppModule.register(config, runtime.db), { logger: ['error', 'warn'] });
+    try {
+      const banks = ctx.get(BanksService);
+      const boot = banks.lastSeal!;
+      const now = await banks.sealAtRest(); // nothing left unless another process wrote meanwhile
+      return `Bank secrets: ${now.banks} bank(s), all sealed with key ${now.keyId}; sealed ${boot.sealed + now.sealed} plaintext and re-sealed ${boot.resealed + now.resealed} bank(s) now.`;
+    } finally {
+      await ctx.close();
+    }
+  } finally {
     await runtime.embedded?.stop();
   }
 }
@@ -90,6 +114,10 @@ async function main(argv: string[]): Promise<number> {
       const n = await revertMigrations(runtime.db.url, values.steps ? Number(values.steps) : 1);
       process.stdout.write(`Reverted ${n} migration(s)\n`);
       await runtime.embedded?.stop();
+      return 0;
+    }
+    case 'banks:reencrypt': {
+      process.stdout.write(`${await reencryptBanks()}\n`);
       return 0;
     }
     default:

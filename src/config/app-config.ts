@@ -1,6 +1,7 @@
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
+  IsDefined,
   IsIn,
   IsInt,
   IsNumber,
@@ -10,6 +11,8 @@ import {
   Max,
   Min,
   MinLength,
+  registerDecorator,
+  ValidateIf,
 } from 'class-validator';
 
 export const PROCESS_ROLES = ['api', 'worker', 'all'] as const;
@@ -24,6 +27,62 @@ const toBool = ({ value }: { value: unknown }) => {
 };
 const emptyToUndefined = ({ value }: { value: unknown }) =>
   typeof value === 'string' && value.trim() === '' ? undefined : value;
+
+/** One key of the ring that encrypts bank signing secrets at rest (AES-256-GCM). */
+export interface BankSecretKey {
+  id: string;
+  key: Buffer;
+}
+
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * Parses `BANK_SECRET_KEYS`: comma-separated `keyId:base64` entries of exactly 32 random bytes
+ * (`openssl rand -base64 32`). The first key encrypts; every key decrypts, so a new key can be
+ * put first while rows sealed with the old one still open. Throws with the reason.
+ */
+export function parseBankSecretKeys(value: string): BankSecretKey[] {
+  const keys: BankSecretKey[] = [];
+  for (const entry of value.split(',').map((e) => e.trim())) {
+    const at = entry.indexOf(':');
+    const id = at > 0 ? entry.slice(0, at) : '';
+    const b64 = entry.slice(at + 1);
+    if (!KEY_ID.test(id)) throw new Error('each entry is keyId:base64 with a keyId of 1-32 letters, digits, - or _');
+    const key = Buffer.from(b64, 'base64');
+    // Buffer.from ignores junk, so insist on the canonical encoding of exactly 32 bytes.
+    if (key.length !== 32 || key.toString('base64') !== b64) throw new Error(`key ${id} must be the base64 of exactly 32 bytes`);
+    if (keys.some((k) => k.id === id)) throw new Error(`key id ${id} appears twice`);
+    keys.push({ id, key });
+  }
+  return keys;
+}
+
+function IsBankKeyRing() {
+  return (target: object, propertyName: string) =>
+    registerDecorator({
+      name: 'isBankKeyRing',
+      target: target.constructor,
+      propertyName,
+      validator: {
+        validate: (value: unknown) => {
+          if (value === undefined) return true; // @IsDefined says when it is missing
+          try {
+            return typeof value === 'string' && parseBankSecretKeys(value).length > 0;
+          } catch {
+            return false;
+          }
+        },
+        defaultMessage: (args) => {
+          try {
+            parseBankSecretKeys(String(args?.value));
+            return 'BANK_SECRET_KEYS must be comma-separated keyId:base64-of-32-bytes';
+          } catch (err) {
+            return (err as Error).message;
+          }
+        },
+      },
+    });
+}
 
 /**
  * Every environment variable the service understands. Validated once at boot by
@@ -47,6 +106,19 @@ export class AppConfig {
   @IsOptional()
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// URL' })
   DATABASE_URL?: string;
+
+  /**
+   * Key ring sealing the banks' webhook signing secrets at rest, so a database dump alone cannot
+   * sign settlement instructions: `keyId:base64(32 bytes)[,keyId:base64...]`, first encrypts, all
+   * decrypt. Required with DATABASE_URL (outside NODE_ENV=test). Unset with the embedded database:
+   * a dev-only key is generated once and kept next to its data directory. Unset in tests with
+   * DATABASE_URL: an in-memory key per process. Never logged (it is only ever parsed).
+   */
+  @Transform(emptyToUndefined)
+  @ValidateIf((c: AppConfig) => c.BANK_SECRET_KEYS !== undefined || (c.DATABASE_URL !== undefined && c.NODE_ENV !== 'test'))
+  @IsDefined({ message: 'BANK_SECRET_KEYS is required with DATABASE_URL: keyId:base64 of 32 random bytes, e.g. k1:$(openssl rand -base64 32)' })
+  @IsBankKeyRing()
+  BANK_SECRET_KEYS?: string = undefined;
 
   /** BullMQ on Redis. Unset: BullMQ runs on its PostgreSQL backend in the same database. */
   @Transform(emptyToUndefined)

@@ -12,10 +12,14 @@ export class ConfigValidationError extends Error {
 const KNOWN_KEYS = Object.keys(new AppConfig());
 KNOWN_KEYS.push('DATABASE_URL', 'REDIS_URL');
 
+/** Never echoed in an error message (the message goes to logs). */
+const SECRET_KEYS = new Set(['BANK_SECRET_KEYS']);
+
 function describe(errors: ValidationError[]): string[] {
   return errors.map((e) => {
     const reasons = Object.values(e.constraints ?? {}).join('; ');
-    return `${e.property}=${JSON.stringify(e.value)}: ${reasons}`;
+    const shown = SECRET_KEYS.has(e.property) && e.value !== undefined ? '"<redacted>"' : JSON.stringify(e.value);
+    return `${e.property}=${shown}: ${reasons}`;
   });
 }
 

@@ -10,6 +10,9 @@ import { createTestDatabase, TestDatabase } from './test-db';
 
 export type Backend = 'postgres' | 'redis';
 
+/** The key ring sealing bank secrets in test apps (fixed, so apps and spawned workers on one database share it). */
+export const TEST_BANK_SECRET_KEYS = `test-1:${Buffer.alloc(32, 7).toString('base64')}`;
+
 /** Queue backends to test: PostgreSQL always, Redis too when REDIS_URL is set. */
 export const QUEUE_BACKENDS: Backend[] = process.env.REDIS_URL ? ['postgres', 'redis'] : ['postgres'];
 
@@ -57,6 +60,7 @@ export async function startTestApp(opts: TestAppOptions = {}): Promise<TestApp> 
     QUEUE_PREFIX: prefix,
     OUTBOX_POLL_MS: '50',
     SCHEDULER_ENABLED: 'false',
+    BANK_SECRET_KEYS: TEST_BANK_SECRET_KEYS,
     ...(opts.backend === 'redis' ? { REDIS_URL: process.env.REDIS_URL! } : {}),
     ...opts.env,
   };
