@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
 import { AppModule } from '../src/app.module';
@@ -6,7 +7,7 @@ import { loadConfig } from '../src/config/load-config';
 import { DatabaseUrl } from '../src/infra/database/database-url';
 import { JobName, jobId } from '../src/infra/queues/queue.constants';
 import { QueueService } from '../src/infra/queues/queue.service';
-import { newWebhookSecret } from '../src/modules/bank-credits/banks.service';
+import { newWebhookSecret } from '../src/modules/banks/banks.service';
 import { benchDatabase, round } from './bench-support';
 
 /**
@@ -37,11 +38,16 @@ async function seed(url: string, webhookUrl: string): Promise<string[]> {
       FROM generate_series(1, $1) i`, [ACCOUNTS]);
   await c.query(`INSERT INTO escrow_accounts (institution_id, bank_code, account_number, account_name, mode, agreement_reference)
                  SELECT id, 'ICBC-SH', 'E' || uscc, name, 'full_custody', 'AGR' FROM institutions`);
+  // Release movements as money-movements writes them: kind, end-to-end reference, source and both sides' snapshots.
   const rows: { id: string }[] = (
     await c.query(`
-      INSERT INTO settlement_instructions (kind, escrow_account_id, institution_id, amount, currency)
-      SELECT 'release', e.id, e.institution_id, 1.00 + (n % 100), 'CNY'
-        FROM generate_series(1, $1) n JOIN (SELECT id, institution_id, row_number() OVER () - 1 AS k FROM escrow_accounts) e ON e.k = n % $2
+      INSERT INTO settlement_instructions (kind, escrow_account_id, institution_id, amount, currency, end_to_end_ref, source_ref, district_code,
+                                           escrow_bank_code, escrow_account_number, escrow_account_name, payee_bank, payee_account_number, payee_account_name)
+      SELECT 'release', e.id, e.institution_id, 1.00 + (n % 100), 'CNY', 'EM' || lpad(upper(to_hex(n)), 14, '0'), 'bench.' || n, i.district_code,
+             e.bank_code, e.account_number, e.account_name, i.basic_account_bank, i.basic_account_number, i.name
+        FROM generate_series(1, $1) n
+        JOIN (SELECT id, institution_id, bank_code, account_number, account_name, row_number() OVER () - 1 AS k FROM escrow_accounts) e ON e.k = n % $2
+        JOIN institutions i ON i.id = e.institution_id
       RETURNING id`, [INSTRUCTIONS, ACCOUNTS])
   ).rows;
   await c.end();
@@ -55,6 +61,7 @@ async function runOn(backend: 'postgres' | 'redis'): Promise<number> {
     const ids = await seed(db.url, receiver.url);
     const config = loadConfig({
       DATABASE_URL: db.url,
+      BANK_SECRET_KEYS: process.env.BANK_SECRET_KEYS ?? `bench:${randomBytes(32).toString('base64')}`,
       ...(backend === 'redis' ? { REDIS_URL: process.env.REDIS_URL! } : {}),
       QUEUE_PREFIX: `wb${Date.now() % 100000}`,
       PROCESS_ROLE: 'worker',

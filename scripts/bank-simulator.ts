@@ -4,8 +4,8 @@ import { parseArgs } from 'node:util';
 import { Webhook } from 'svix';
 
 /**
- * A custody bank for demos and tests (not part of the service). It receives settlement
- * instructions as webhooks, verifies them with an independent library (svix), answers 202,
+ * A custody bank for demos and tests (not part of the service). It receives money movements
+ * of any kind (releases, refunds, ...) as webhooks, verifies them with an independent library (svix), answers 202,
  * and calls back executed or failed (a configurable failure rate). It also notifies credits
  * for demo payments (POST /simulate/credits). Every call it makes is signed with its secret.
  */
@@ -51,7 +51,8 @@ export async function startBankSimulator(o: SimulatorOptions): Promise<Simulator
   };
 
   const handleInstruction = (raw: string, req: IncomingMessage, res: ServerResponse) => {
-    let instruction: { instructionId: string; amount: string; currency: string; from: { accountNumber: string } };
+    // Any kind of movement: the simulator reads the payload's own fields (event type, sides, reference), never its kind.
+    let instruction: { type: string; instructionId: string; endToEndRef: string; amount: string; currency: string; from: { accountNumber: string }; to: { accountNumber: string | null } };
     try {
       instruction = wh.verify(raw, req.headers as Record<string, string>) as typeof instruction;
     } catch {
@@ -80,14 +81,14 @@ export async function startBankSimulator(o: SimulatorOptions): Promise<Simulator
         .then((r) => {
           if (failed) stats.failed += 1;
           else stats.executed += 1;
-          log(`instruction ${instruction.instructionId} ${result.status} (${instruction.amount}): HTTP ${r.status}`);
+          log(`${instruction.type} ${instruction.endToEndRef} ${result.status} (${instruction.amount} ${instruction.currency} to ${instruction.to.accountNumber ?? '?'}): HTTP ${r.status}`);
         })
         .catch((err: Error) => log(`callback failed: ${err.message}`));
     }, o.callbackDelayMs);
   };
 
   const handleCredit = async (raw: string, res: ServerResponse) => {
-    const c = JSON.parse(raw) as { escrowAccountNumber: string; amount: string; payerReference: string; valueDate?: string };
+    const c = JSON.parse(raw) as { escrowAccountNumber: string; amount: string; payerReference: string; valueDate?: string; payerAccount?: { bank?: string; accountNumber: string; accountName?: string } };
     const r = await signedPost('/bank/credits', {
       bankTransactionId: `SIMCR${Date.now()}${++sequence}`,
       escrowAccountNumber: c.escrowAccountNumber,
@@ -95,6 +96,7 @@ export async function startBankSimulator(o: SimulatorOptions): Promise<Simulator
       currency: 'CNY',
       valueDate: c.valueDate ?? new Date().toISOString().slice(0, 10),
       payerReference: c.payerReference,
+      ...(c.payerAccount ? { payerAccount: c.payerAccount } : {}),
     });
     stats.credits += 1;
     res.writeHead(r.status, { 'content-type': 'application/json' }).end(await r.text());

@@ -105,7 +105,7 @@ async function main() {
     const c = await call('POST', `/institutions/${s.id}/contracts`, s.key, { courseId: s.course, payerName: `家长${i}`, payerPhone: '13600000000', studentName: `学生${i}`, lessons: 10, startDate: day(-14), endDate: day(45), totalPrice: total });
     contracts.push({ id: c.id, school: i % 3, token: c.payerToken, lessons: 0 });
     p.step(`contract ${i + 1}/${N} signed`);
-    const paid = await fetch(`${sim.url}/simulate/credits`, { method: 'POST', body: JSON.stringify({ escrowAccountNumber: s.escrow, amount: total, payerReference: c.reference }) });
+    const paid = await fetch(`${sim.url}/simulate/credits`, { method: 'POST', body: JSON.stringify({ escrowAccountNumber: s.escrow, amount: total, payerReference: c.reference, payerAccount: { bank: 'BOC-SH', accountNumber: `6217${String(i).padStart(12, '0')}`, accountName: `家长${i}` } }) });
     if (paid.status !== 201) throw new Error(`credit refused: ${await paid.text()}`);
     p.step(`contract ${i + 1}/${N} paid in by the bank`);
   }

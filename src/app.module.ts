@@ -21,9 +21,11 @@ import { LicencesModule } from './modules/licences/licences.module';
 import { SupervisionModule } from './modules/supervision/supervision.module';
 import { CommonModule } from './common/common.module';
 import { LedgerModule } from './modules/ledger/ledger.module';
+import { LedgerApiModule } from './modules/ledger-api/ledger-api.module';
 import { PoliciesModule } from './modules/policies/policies.module';
 import { CoursesModule } from './modules/courses/courses.module';
 import { ContractsModule } from './modules/contracts/contracts.module';
+import { BanksModule } from './modules/banks/banks.module';
 import { BankCreditsModule } from './modules/bank-credits/bank-credits.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { CalendarModule } from './modules/calendar/calendar.module';
@@ -42,9 +44,11 @@ export const DOMAIN_MODULES: Type[] = [
   EscrowAccountsModule,
   SupervisionModule,
   LedgerModule,
+  LedgerApiModule,
   PoliciesModule,
   CoursesModule,
   ContractsModule,
+  BanksModule,
   BankCreditsModule,
   AuditModule,
   CalendarModule,

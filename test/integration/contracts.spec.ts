@@ -1,5 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { Clock } from '../../src/common/clock';
+import { BanksService } from '../../src/modules/banks/banks.service';
+import { LedgerService } from '../../src/modules/ledger/ledger.service';
 import { eligibleInstitution } from '../support/register-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -126,7 +128,9 @@ describe('contracts under policy, and money into escrow', () => {
       const rest = await credit({ bankTransactionId: 'TXN-2', amount: '1000.00', payerReference: c.reference });
       expect(rest.body).toMatchObject({ outcome: 'applied', contractState: 'active' });
       const repeat = await credit({ bankTransactionId: 'TXN-2', amount: '1000.00', payerReference: c.reference });
-      expect(repeat.status).toBe(200);
+      // One replay rule everywhere (issue 11): the first status again, marked as a replay.
+      expect(repeat.status).toBe(201);
+      expect(repeat.headers.get('idempotent-replayed')).toBe('true');
       expect(repeat.body).toEqual(rest.body);
       const balance = await t.request('GET', `/ledger/contracts/${c.id}/balance`, { key: r1 });
       expect(balance.body).toMatchObject({ paidIn: '1200.00', held: '1200.00', consistent: true });
@@ -175,14 +179,43 @@ describe('contracts under policy, and money into escrow', () => {
       await t.request('POST', '/admin/banks', { body: { code: 'BOC-SH', name: '中国银行' } });
       const otherBank = await t.createKey({ role: 'bank', bankCode: 'BOC-SH' });
       const payload = JSON.stringify({ bankTransactionId: 'X1', escrowAccountNumber: escrow.accountNumber, amount: '1.00', currency: 'CNY', valueDate: '2026-11-22' });
-      const boc = await t.db.query<{ secrets: string[] }>(`SELECT secrets FROM banks WHERE code = 'BOC-SH'`);
+      const boc = (await t.app.get(BanksService).deliveryTarget('BOC-SH'))!.secrets;
       const at = new Date();
       const res = await t.request('POST', '/bank/credits', {
         key: otherBank,
         rawBody: payload,
-        headers: { 'webhook-id': 'm1', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(boc[0].secrets[0]).sign('m1', at, payload) },
+        headers: { 'webhook-id': 'm1', 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(boc[0]).sign('m1', at, payload) },
       });
       expect(res.status).toBe(404);
+    });
+
+    it('keeps the payer account the bank reports with the credit; a payer account without a number is 400', async () => {
+      const c = (await sign({ lessons: 2, totalPrice: '200.00' })).body;
+      const res = await credit({ bankTransactionId: 'TXN-PA1', amount: '200.00', payerReference: c.reference, payerAccount: { bank: 'BOC-SH', accountNumber: '6217000099990000', accountName: '陈女士' } });
+      expect(res.status).toBe(201);
+      const [row] = await t.db.query(`SELECT payer_bank, payer_account_number, payer_account_name FROM bank_credits WHERE bank_transaction_id = 'TXN-PA1'`);
+      expect(row).toEqual({ payer_bank: 'BOC-SH', payer_account_number: '6217000099990000', payer_account_name: '陈女士' });
+      const bad = await credit({ bankTransactionId: 'TXN-PA2', amount: '1.00', payerReference: c.reference, payerAccount: { bank: 'BOC-SH' } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBe('VALIDATION_FAILED');
+    });
+
+    it('amount paid on a contract always equals what the ledger says was paid in', async () => {
+      // Partial payments, an overpayment and a payment after activation, on top of the credits above.
+      const c = (await sign({ lessons: 4, totalPrice: '400.00' })).body;
+      for (const [i, amount] of ['0.01', '99.99', '150.00', '200.00', '30.00'].entries()) {
+        await credit({ bankTransactionId: `TXN-SUM-${i}`, amount, payerReference: c.reference });
+      }
+      const ledger = t.app.get(LedgerService);
+      const contracts = await t.db.query<{ id: string; amount_paid: string; escrow_account_id: string; institution_id: string; currency: string; state: string }>(
+        `SELECT id, amount_paid::text, escrow_account_id, institution_id, currency, state FROM contracts`,
+      );
+      expect(contracts.length).toBeGreaterThan(5);
+      for (const k of contracts) {
+        const funds = await ledger.contractFunds({ escrowAccountId: k.escrow_account_id, institutionId: k.institution_id, contractId: k.id, currency: k.currency });
+        expect({ id: k.id, paid: k.amount_paid }).toEqual({ id: k.id, paid: funds.paidIn.toString() });
+      }
+      expect((await t.request('GET', `/contracts/${c.id}`, { key: instKey })).body).toMatchObject({ amountPaid: '400.00', state: 'active' });
     });
   });
 });

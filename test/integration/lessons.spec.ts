@@ -46,6 +46,8 @@ describe('one lesson, one release', () => {
       expect(ok.body.release).toBe('released');
     }
     expect(amounts).toEqual(['33.33', '33.33', '33.34']);
+    // Every lesson released: the contract is completed (issue 11), and says so.
+    expect((await t.request('GET', `/contracts/${c.id}`, { key: s.instKey })).body).toMatchObject({ state: 'completed', lessonAmounts: { count: 3, regular: '33.33', last: '33.34' } });
     const fourth = await session([c.id]);
     expect(fourth.status).toBe(422);
     expect(fourth.body.error.code).toBe('NO_LESSONS_REMAINING');
@@ -106,6 +108,7 @@ describe('one lesson, one release', () => {
     const decided = await t.request('POST', `/lessons/${l2.id}/decision`, { key: s.r1, body: { decision: 'confirm', reason: 'attendance sheet signed' } });
     expect(decided.body).toMatchObject({ lesson: { state: 'confirmed', confirmation: 'regulator', released: true }, release: 'released' });
     expect(await balance(c.id)).toMatchObject({ released: '100.00', held: '300.00', consistent: true });
+    expect((await t.request('GET', `/contracts/${c.id}`, { key: s.instKey })).body.state).toBe('active');
     expect((await confirm(l2.id, 'pay_not-a-token')).status).toBe(401);
     const other = await s.contract(2, '200.00', { startDate: '2026-12-01', endDate: '2027-02-28' });
     expect((await confirm(l2.id, other.payerToken)).status).toBe(404);

@@ -13,6 +13,8 @@ describe('release cadences', () => {
   });
   afterAll(() => t.close());
 
+  const adminState = async (contractId: string) => (await t.request('GET', `/contracts/${contractId}`)).body.state;
+
   const setup = async (district: string, lessons: number, total: string) => {
     t.app.get(Clock).travelTo(new Date('2026-11-22T04:00:00Z'));
     const s = await school(t, { district });
@@ -31,30 +33,30 @@ describe('release cadences', () => {
   };
 
   it('tranches: 30 % at one third, 30 % at two thirds, 40 % at the end (Tianjin Binhai)', async () => {
-    const { deliver, confirm, balance } = await setup('120116', 10, '1000.01');
+    const { c, deliver, confirm, balance } = await setup('120116', 10, '1000.01');
     const released: string[] = [];
     for (let i = 1; i <= 10; i++) {
       const l = await deliver(`2026-12-${String(i).padStart(2, '0')}`);
       const r = await confirm(l.id);
-      released.push(`${i}:${r.release}:${(await balance()).released}`);
+      released.push(`${i}:${r.release}:${(await balance()).released}:${await adminState(c.id)}`);
     }
     expect(released).toEqual([
-      '1:waiting_for_cadence:0.00',
-      '2:waiting_for_cadence:0.00',
-      '3:waiting_for_cadence:0.00',
-      '4:released:300.00',
-      '5:waiting_for_cadence:300.00',
-      '6:waiting_for_cadence:300.00',
-      '7:released:600.00',
-      '8:waiting_for_cadence:600.00',
-      '9:waiting_for_cadence:600.00',
-      '10:released:1000.01',
+      '1:waiting_for_cadence:0.00:active',
+      '2:waiting_for_cadence:0.00:active',
+      '3:waiting_for_cadence:0.00:active',
+      '4:released:300.00:active',
+      '5:waiting_for_cadence:300.00:active',
+      '6:waiting_for_cadence:300.00:active',
+      '7:released:600.00:active',
+      '8:waiting_for_cadence:600.00:active',
+      '9:waiting_for_cadence:600.00:active',
+      '10:released:1000.01:completed',
     ]);
     expect(await balance()).toMatchObject({ held: '0.00', consistent: true });
   });
 
   it('weekly settlement: postings at confirmation, one netted instruction per week payable after 7 days (Xiamen)', async () => {
-    const { s, deliver, confirm, balance } = await setup('350200', 4, '400.00');
+    const { s, c, deliver, confirm, balance } = await setup('350200', 4, '400.00');
     for (const day of ['2026-12-01', '2026-12-03']) await confirm((await deliver(day)).id);
     expect((await balance()).released).toBe('200.00');
     const instructions = () => t.db.query<{ amount: string; not_before: string }>(
@@ -71,11 +73,16 @@ describe('release cadences', () => {
     expect(a.instructions + b.instructions).toBe(1);
     // Payable 7 days after the week's Sunday.
     expect(await instructions()).toEqual([{ amount: '200.00', not_before: addDaysTo(monday, 13) }]);
+    // The last two lessons released (at confirmation): every lesson's money is released, the contract is completed.
+    expect(await adminState(c.id)).toBe('active');
+    for (const day of ['2026-12-08', '2026-12-10']) await confirm((await deliver(day)).id);
+    expect(await adminState(c.id)).toBe('completed');
   });
 
   it('after completion: everything held goes out 15 working days after the last lesson (Wuhu)', async () => {
     const { c, deliver, confirm, balance } = await setup('340200', 2, '300.00');
     for (const day of ['2026-12-01', '2026-12-02']) expect((await confirm((await deliver(day)).id)).release).toBe('waiting_for_cadence');
+    expect(await adminState(c.id)).toBe('active');
     const job = t.app.get(CompletionReleasesJob);
     // 15 working days after Wednesday 2 December 2026 is Wednesday 23 December.
     expect(await job.handle({ today: '2026-12-23' })).toEqual({ released: 0 });

@@ -111,7 +111,8 @@ describe.each(QUEUE_BACKENDS)('settlement delivery on %s', (backend) => {
     try {
       const { instructionId } = await releaseOneLesson(r.url, r.setSecret);
       await eventually(async () => (await details(instructionId)).dead_lettered_at !== null);
-      expect((await details(instructionId)).attempts).toHaveLength(4);
+      // The first delivery and one retry per configured delay (0,100,100,100): five attempts.
+      expect((await details(instructionId)).attempts).toHaveLength(5);
       const dead = (await t.request('GET', '/admin/settlement-instructions?deadLettered=true')).body;
       expect(dead.map((d: { id: string }) => d.id)).toEqual([instructionId]);
       mode = 'limited';

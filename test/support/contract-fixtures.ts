@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { BanksService } from '../../src/modules/banks/banks.service';
 import { eligibleInstitution } from './register-fixtures';
 import { TestApp } from './test-app';
 
@@ -12,7 +13,8 @@ export async function school(t: TestApp, opts: { validFrom?: string; bankCode?: 
   const { inst, escrow } = await eligibleInstitution(t, [r1, r2], district, opts.validFrom);
   const instKey = await t.createKey({ role: 'institution', institutionId: inst.id });
   const bankCode = opts.bankCode ?? 'ICBC-SH';
-  let secret = (await t.db.query<{ secrets: string[] }>(`SELECT secrets FROM banks WHERE code = $1`, [bankCode]))[0]?.secrets[0];
+  // Secrets are stored sealed: ask the app for them, as delivery does.
+  let secret = (await t.app.get(BanksService).deliveryTarget(bankCode))?.secrets[0];
   if (!secret) secret = (await t.request('POST', '/admin/banks', { body: { code: bankCode, name: bankCode } })).body.secret;
   const bankKey = await t.createKey({ role: 'bank', bankCode });
   const course = (

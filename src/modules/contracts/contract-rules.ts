@@ -62,3 +62,25 @@ export function policyViolations(rules: PolicyRules, t: ContractTerms): Violatio
   }
   return v;
 }
+
+/**
+ * The remainder rule, once: the price of the next lesson of a contract of `lessons` lessons
+ * for `total`, when `consumedCount` lessons worth `consumedAmount` are already consumed. Every
+ * lesson is the total divided by the number of lessons, rounded down to the currency's minor
+ * unit; the last remaining lesson takes whatever is left, so the lessons always add up to the
+ * total exactly (a withdrawn lesson gives its amount back). 48 lessons for 11,111.11: 47 ×
+ * 231.48 and 231.55.
+ */
+export function lessonAmount(total: Money, lessons: number, consumedCount: number, consumedAmount: Money): Money {
+  if (!Number.isInteger(lessons) || lessons < 1) throw new Error(`A contract has at least one lesson, got ${lessons}`);
+  if (!Number.isInteger(consumedCount) || consumedCount < 0 || consumedCount >= lessons) throw new Error(`No lesson left: ${consumedCount} of ${lessons} consumed`);
+  if (consumedCount === lessons - 1) return total.minus(consumedAmount);
+  return Money.fromMinor(total.toMinor() / BigInt(lessons), total.currency);
+}
+
+/** The allocation shown on a contract: the regular lesson price and the last one's. */
+export function lessonAllocation(total: Money, lessons: number): { count: number; regular: string; last: string } {
+  const regular = lessonAmount(total, lessons, 0, Money.zero(total.currency));
+  const before = Money.fromMinor(regular.toMinor() * BigInt(lessons - 1), total.currency);
+  return { count: lessons, regular: regular.toString(), last: lessonAmount(total, lessons, lessons - 1, before).toString() };
+}

@@ -2,17 +2,17 @@ import { Module } from '@nestjs/common';
 import { CoursesModule } from '../courses/courses.module';
 import { EscrowAccountsModule } from '../escrow-accounts/escrow-accounts.module';
 import { InstitutionsModule } from '../institutions/institutions.module';
-import { LedgerModule } from '../ledger/ledger.module';
 import { PoliciesModule } from '../policies/policies.module';
 import { SupervisionModule } from '../supervision/supervision.module';
 import { ContractsController } from './contracts.controller';
 import { ContractsRepository } from './contracts.repository';
 import { ContractsService } from './contracts.service';
 
+/** Owner of `contracts` (its state, counters of consumed lessons and the money paid in). */
 @Module({
-  imports: [InstitutionsModule, CoursesModule, PoliciesModule, SupervisionModule, EscrowAccountsModule, LedgerModule],
+  imports: [InstitutionsModule, CoursesModule, PoliciesModule, SupervisionModule, EscrowAccountsModule],
   controllers: [ContractsController],
   providers: [ContractsRepository, ContractsService],
-  exports: [ContractsService, ContractsRepository],
+  exports: [ContractsService],
 })
 export class ContractsModule {}

@@ -1,36 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-
-export interface ContractRow {
-  id: string;
-  reference: string;
-  institution_id: string;
-  course_id: string;
-  escrow_account_id: string;
-  payer_name: string;
-  payer_phone: string;
-  student_name: string;
-  lessons: number;
-  start_date: string;
-  end_date: string;
-  total_price: string;
-  amount_paid: string;
-  currency: string;
-  policy_id: string;
-  policy_version: number;
-  policy_code: string;
-  model_contract_version: string;
-  state: 'awaiting_payment' | 'active' | 'completed' | 'terminated' | 'refunded';
-  payer_token_revoked_at: Date | null;
-  created_at: Date;
-  activated_at: Date | null;
-}
+import { rowsOf } from '../../infra/database/sql';
+import { CONTRACT_EVENTS, ContractEvent, ContractState } from './contract-state-machine';
+import { ContractForConsumption, ContractRow, ReleaseTerms } from './contract.types';
 
 const SELECT = `SELECT c.id, c.reference, c.institution_id, c.course_id, c.escrow_account_id, c.payer_name, c.payer_phone, c.student_name,
   c.lessons, to_char(c.start_date, 'YYYY-MM-DD') AS start_date, to_char(c.end_date, 'YYYY-MM-DD') AS end_date,
   c.total_price::text AS total_price, c.amount_paid::text AS amount_paid, c.currency, c.policy_id, p.version AS policy_version, p.code AS policy_code,
-  c.model_contract_version, c.state, c.payer_token_revoked_at, c.created_at, c.activated_at
+  c.model_contract_version, c.state, c.lessons_consumed, c.amount_consumed::text AS amount_consumed, c.payer_token_revoked_at, c.created_at, c.activated_at, c.completed_at
   FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id`;
+// The policy join is a read of the contract's own policy version (append-only rows): the
+// terms a contract was signed under, read with it in one round trip.
 
 export interface NewContract {
   reference: string;
@@ -75,13 +55,67 @@ export class ContractsRepository {
     return rows[0] ? this.findById(m, rows[0].id) : null;
   }
 
-  async addPayment(m: EntityManager, id: string, amount: string, activate: boolean): Promise<void> {
-    await m.query(
-      `UPDATE contracts SET amount_paid = amount_paid + $2::numeric, updated_at = now(),
-              state = CASE WHEN $3 THEN 'active' ELSE state END, activated_at = CASE WHEN $3 THEN now() ELSE activated_at END
-        WHERE id = $1`,
-      [id, amount, activate],
+  /** Money paid in, kept in the same transaction as the ledger's funding posting (a test checks they always agree). */
+  async addPaidIn(m: EntityManager, id: string, amount: string): Promise<void> {
+    await m.query(`UPDATE contracts SET amount_paid = amount_paid + $2::numeric, updated_at = now() WHERE id = $1`, [id, amount]);
+  }
+
+  /** A guarded state change through the state machine's `from` list; false when the state does not allow it. */
+  async applyEvent(m: EntityManager, id: string, event: ContractEvent): Promise<boolean> {
+    const { from, to } = CONTRACT_EVENTS[event];
+    const res = rowsOf(
+      await m.query(
+        `UPDATE contracts SET state = $2, updated_at = now(),
+                activated_at = CASE WHEN $2 = 'active' THEN now() ELSE activated_at END,
+                completed_at = CASE WHEN $2 = 'completed' THEN now() ELSE completed_at END,
+                closed_at = CASE WHEN $2 = 'closed' THEN now() ELSE closed_at END
+          WHERE id = $1 AND state = ANY($3::text[]) RETURNING id`,
+        [id, to, [...from]],
+      ),
     );
+    return res.length === 1;
+  }
+
+  /** Locks the contracts in id order (the lock order of every lesson write), with their policy terms. */
+  lockForConsumption(m: EntityManager, ids: string[]): Promise<ContractForConsumption[]> {
+    return m.query(
+      `SELECT c.id, c.institution_id, c.course_id, c.escrow_account_id, c.state, c.lessons, c.lessons_consumed, c.total_price::text, c.amount_consumed::text,
+              c.currency, to_char(c.start_date, 'YYYY-MM-DD') AS start_date,
+              (p.rules->>'deemedConfirmationWorkingDays')::int AS deemed_days, p.rules->'releaseCadence'->>'kind' AS cadence
+         FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id
+        WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c`,
+      [ids],
+    );
+  }
+
+  /** Consumes (delta 1) or gives back (delta -1) one lesson of each contract, in one statement. */
+  async consume(m: EntityManager, items: { id: string; amount: string; delta: 1 | -1 }[]): Promise<void> {
+    if (items.length === 0) return;
+    await m.query(
+      `UPDATE contracts c SET lessons_consumed = c.lessons_consumed + x.delta, amount_consumed = c.amount_consumed + x.delta * x.amount, updated_at = now()
+         FROM unnest($1::uuid[], $2::numeric[], $3::int[]) AS x(id, amount, delta) WHERE c.id = x.id`,
+      [items.map((i) => i.id), items.map((i) => i.amount), items.map((i) => i.delta)],
+    );
+  }
+
+  async releaseTerms(m: EntityManager, id: string, lock: boolean): Promise<ReleaseTerms | null> {
+    const rows: ReleaseTerms[] = await m.query(
+      `SELECT c.id AS contract_id, c.institution_id, c.escrow_account_id, c.currency, c.lessons, c.lessons_consumed, c.total_price::text, c.state,
+              p.rules->'releaseCadence' AS cadence
+         FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id
+        WHERE c.id = $1 ${lock ? 'FOR UPDATE OF c' : ''}`,
+      [id],
+    );
+    return rows[0] ?? null;
+  }
+
+  async idsWithCadence(m: EntityManager, institutionId: string, state: ContractState, cadence: string): Promise<string[]> {
+    const rows: { id: string }[] = await m.query(
+      `SELECT c.id FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id
+        WHERE c.institution_id = $1 AND c.state = $2 AND p.rules->'releaseCadence'->>'kind' = $3 ORDER BY c.id`,
+      [institutionId, state, cadence],
+    );
+    return rows.map((r) => r.id);
   }
 
   listForInstitution(m: EntityManager, institutionId: string, limit: number, after: string | null): Promise<ContractRow[]> {

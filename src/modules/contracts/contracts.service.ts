@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock';
 import { Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
@@ -9,11 +9,12 @@ import { Money } from '../../common/money/money';
 import { CoursesService } from '../courses/courses.service';
 import { EscrowAccountsService } from '../escrow-accounts/escrow-accounts.service';
 import { InstitutionsService } from '../institutions/institutions.service';
-import { LedgerService } from '../ledger/ledger.service';
 import { PoliciesService } from '../policies/policies.service';
 import { EligibilityService } from '../supervision/eligibility.service';
-import { policyViolations, Violation } from './contract-rules';
-import { ContractRow, ContractsRepository } from './contracts.repository';
+import { lessonAllocation, lessonAmount, policyViolations, Violation } from './contract-rules';
+import { nextContractState, PAYABLE_STATES } from './contract-state-machine';
+import { ContractForConsumption, ContractRow, ReleaseTerms } from './contract.types';
+import { ContractsRepository } from './contracts.repository';
 
 export interface SignContractCommand {
   courseId: string;
@@ -44,7 +45,6 @@ export class ContractsService {
     private readonly policies: PoliciesService,
     private readonly eligibility: EligibilityService,
     private readonly escrow: EscrowAccountsService,
-    private readonly ledger: LedgerService,
     private readonly clock: Clock,
   ) {}
 
@@ -102,12 +102,6 @@ export class ContractsService {
         payerTokenHash: hashToken(token),
         createdBy: who.id,
       });
-      await this.ledger.openAccounts(m, [
-        { type: 'contract_held', contractId: contract.id, institutionId: inst.id, escrowAccountId: escrow!.id, currency },
-        { type: 'bank_cash', escrowAccountId: escrow!.id, institutionId: inst.id, currency },
-        { type: 'institution_unsettled', institutionId: inst.id, currency },
-        { type: 'institution_settled', institutionId: inst.id, currency },
-      ]);
       return { contract, payerToken: token };
     });
   }
@@ -137,7 +131,70 @@ export class ContractsService {
 
   /** Lesson amounts: an exact allocation of the total, the last lesson taking the remainder. */
   static lessonAmounts(c: ContractRow): { count: number; regular: string; last: string } {
-    const parts = Money.fromDb(c.total_price, c.currency).allocate(c.lessons);
-    return { count: c.lessons, regular: parts[0].toString(), last: parts[parts.length - 1].toString() };
+    return lessonAllocation(Money.fromDb(c.total_price, c.currency), c.lessons);
+  }
+
+  // ---- operations for other modules, in the caller's transaction ----------------------------
+
+  /** The contract a bank credit names by its reference, locked, if it may still be paid into. */
+  async findPayableByReference(m: EntityManager, escrowAccountId: string, reference: string): Promise<ContractRow | null> {
+    const c = await this.repo.findByReferenceForUpdate(m, escrowAccountId, reference);
+    return c && PAYABLE_STATES.includes(c.state) ? c : null;
+  }
+
+  /** What is still due on a contract. */
+  static amountDue(c: ContractRow): Money {
+    return Money.fromDb(c.total_price, c.currency).minus(Money.fromDb(c.amount_paid, c.currency));
+  }
+
+  /**
+   * Records money paid in (already posted to the ledger by the caller in the same transaction)
+   * and activates the contract once paid in full. Returns the contract's state afterwards.
+   */
+  async recordFunding(m: EntityManager, c: ContractRow, applied: Money): Promise<ContractRow['state']> {
+    await this.repo.addPaidIn(m, c.id, applied.toString());
+    const paidInFull = Money.fromDb(c.amount_paid, c.currency).plus(applied).eq(Money.fromDb(c.total_price, c.currency));
+    if (!paidInFull || c.state !== 'awaiting_payment') return c.state;
+    const to = nextContractState(c.state, 'paid_in_full');
+    await this.repo.applyEvent(m, c.id, 'paid_in_full');
+    return to;
+  }
+
+  /** Locks the contracts (id order) for consuming lessons, with their policy terms. */
+  lockForConsumption(m: EntityManager, ids: string[]): Promise<ContractForConsumption[]> {
+    return this.repo.lockForConsumption(m, ids);
+  }
+
+  /**
+   * Consumes the next lesson of each (locked) contract, in one statement for the whole
+   * session, and returns each lesson's amount by the remainder rule.
+   */
+  async consumeNextLessons(m: EntityManager, contracts: ContractForConsumption[]): Promise<Map<string, Money>> {
+    const amounts = new Map<string, Money>();
+    for (const c of contracts) {
+      amounts.set(c.id, lessonAmount(Money.fromDb(c.total_price, c.currency), c.lessons, c.lessons_consumed, Money.fromDb(c.amount_consumed, c.currency)));
+    }
+    await this.repo.consume(m, contracts.map((c) => ({ id: c.id, amount: amounts.get(c.id)!.toString(), delta: 1 as const })));
+    return amounts;
+  }
+
+  /** A withdrawn lesson goes back to its contract (its amount with it). */
+  async returnLesson(m: EntityManager, contractId: string, amount: Money): Promise<void> {
+    await this.repo.lockForConsumption(m, [contractId]);
+    await this.repo.consume(m, [{ id: contractId, amount: amount.toString(), delta: -1 }]);
+  }
+
+  releaseTerms(m: EntityManager, contractId: string, lock = false): Promise<ReleaseTerms | null> {
+    return this.repo.releaseTerms(m, contractId, lock);
+  }
+
+  /** All its lessons are released: active → completed (once; false when it was not active). */
+  markCompleted(m: EntityManager, contractId: string): Promise<boolean> {
+    return this.repo.applyEvent(m, contractId, 'all_lessons_released');
+  }
+
+  /** Contracts of an institution in a state under a release cadence (e.g. active tranche contracts). */
+  idsWithCadence(institutionId: string, state: ContractRow['state'], cadence: string, m: EntityManager = this.ds.manager): Promise<string[]> {
+    return this.repo.idsWithCadence(m, institutionId, state, cadence);
   }
 }

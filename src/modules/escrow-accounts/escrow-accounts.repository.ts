@@ -24,6 +24,10 @@ export class EscrowAccountsRepository {
     return findByIdForUpdate(m, EscrowAccountEntity, id);
   }
 
+  findByBankAccount(m: EntityManager, bankCode: string, accountNumber: string): Promise<EscrowAccountEntity | null> {
+    return m.getRepository(EscrowAccountEntity).findOneBy({ bankCode, accountNumber });
+  }
+
   /** The institution's current (active or frozen) account, if any. */
   findCurrent(m: EntityManager, institutionId: string): Promise<EscrowAccountEntity | null> {
     return m.getRepository(EscrowAccountEntity).findOneBy({ institutionId, state: Not('closed' as EscrowState) });

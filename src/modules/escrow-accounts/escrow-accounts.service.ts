@@ -93,6 +93,11 @@ export class EscrowAccountsService {
     return account;
   }
 
+  /** The custody bank of an escrow account (null if none): for access rules that admit a bank to its own accounts. */
+  async bankCodeOf(id: string, m: EntityManager = this.ds.manager): Promise<string | null> {
+    return (await this.repo.findById(m, id))?.bankCode ?? null;
+  }
+
   async list(who: Principal, institutionId: string): Promise<EscrowAccountEntity[]> {
     await this.institutions.getVisible(who, institutionId);
     return this.repo.listForInstitution(this.ds.manager, institutionId);
@@ -104,6 +109,16 @@ export class EscrowAccountsService {
 
   current(m: EntityManager, institutionId: string): Promise<EscrowAccountEntity | null> {
     return this.repo.findCurrent(m, institutionId);
+  }
+
+  /** Internal read (no caller scope): the account a money movement or a bank credit names. */
+  find(m: EntityManager, id: string): Promise<EscrowAccountEntity | null> {
+    return this.repo.findById(m, id);
+  }
+
+  /** Internal read (no caller scope): the account a bank's notice names by its number at that bank. */
+  findByBankAccount(m: EntityManager, bankCode: string, accountNumber: string): Promise<EscrowAccountEntity | null> {
+    return this.repo.findByBankAccount(m, bankCode, accountNumber);
   }
 
   async change(who: Principal, id: string, action: 'freeze' | 'unfreeze' | 'close', reason: string): Promise<EscrowAccountEntity> {

@@ -18,6 +18,16 @@ export interface LessonRow {
   release_txn_id: string | null;
 }
 
+export interface WeeklyGroup {
+  institution_id: string;
+  escrow_account_id: string;
+  currency: string;
+  week: string;
+  delay: number;
+  ids: string[];
+  total: string;
+}
+
 export interface SessionRow {
   id: string;
   institution_id: string;
@@ -29,25 +39,11 @@ export interface SessionRow {
   location: string;
 }
 
-export interface ContractForLesson {
-  id: string;
-  institution_id: string;
-  course_id: string;
-  escrow_account_id: string;
-  state: string;
-  lessons: number;
-  lessons_consumed: number;
-  total_price: string;
-  amount_consumed: string;
-  currency: string;
-  start_date: string;
-  deemed_days: number;
-  cadence: string;
-}
 
 const LESSON = `id, session_id, contract_id, institution_id, amount::text, state, release_mode, to_char(delivered_on, 'YYYY-MM-DD') AS delivered_on,
   to_char(confirm_by, 'YYYY-MM-DD') AS confirm_by, confirmation, dispute_reason, released_at, release_txn_id::text`;
 
+/** The only writer of `lessons`, `lesson_sessions` and `contract_releases`. */
 @Injectable()
 export class LessonsRepository {
   /** The session by its natural key, created if new; returns null when the key names a different session. */
@@ -62,23 +58,11 @@ export class LessonsRepository {
     return { session: rows[0], created: false };
   }
 
-  /** Locks the contracts in id order (the lock order of every lesson write), with their policy terms. */
-  lockContracts(m: EntityManager, ids: string[]): Promise<ContractForLesson[]> {
-    return m.query(
-      `SELECT c.id, c.institution_id, c.course_id, c.escrow_account_id, c.state, c.lessons, c.lessons_consumed, c.total_price::text, c.amount_consumed::text,
-              c.currency, to_char(c.start_date, 'YYYY-MM-DD') AS start_date,
-              (p.rules->>'deemedConfirmationWorkingDays')::int AS deemed_days, p.rules->'releaseCadence'->>'kind' AS cadence
-         FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id
-        WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c`,
-      [ids],
-    );
-  }
-
   existingLessons(m: EntityManager, sessionId: string): Promise<LessonRow[]> {
     return m.query(`SELECT ${LESSON} FROM lessons WHERE session_id = $1`, [sessionId]);
   }
 
-  /** Records many lessons and their contracts' consumption in one statement. */
+  /** Records many lessons in one statement (their contracts' consumption is the contracts module's, in the same transaction). */
   async insertLessons(
     m: EntityManager,
     sessionId: string,
@@ -87,19 +71,12 @@ export class LessonsRepository {
     rows: { contract_id: string; amount: string; confirm_by: string; release_mode: string }[],
   ): Promise<LessonRow[]> {
     return m.query(
-      `WITH x AS (SELECT * FROM unnest($4::uuid[], $5::numeric[], $6::date[], $7::text[]) AS x(contract_id, amount, confirm_by, release_mode)),
-       consumed AS (
-         UPDATE contracts c SET lessons_consumed = lessons_consumed + 1, amount_consumed = amount_consumed + x.amount, updated_at = now()
-           FROM x WHERE c.id = x.contract_id RETURNING c.id)
-       INSERT INTO lessons (session_id, contract_id, institution_id, amount, state, delivered_on, confirm_by, release_mode)
-       SELECT $1, x.contract_id, $2, x.amount, 'delivered', $3, x.confirm_by, x.release_mode FROM x
+      `INSERT INTO lessons (session_id, contract_id, institution_id, amount, state, delivered_on, confirm_by, release_mode)
+       SELECT $1, x.contract_id, $2, x.amount, 'delivered', $3, x.confirm_by, x.release_mode
+         FROM unnest($4::uuid[], $5::numeric[], $6::date[], $7::text[]) AS x(contract_id, amount, confirm_by, release_mode)
        RETURNING ${LESSON}`,
       [sessionId, institutionId, deliveredOn, rows.map((r) => r.contract_id), rows.map((r) => r.amount), rows.map((r) => r.confirm_by), rows.map((r) => r.release_mode)],
     );
-  }
-
-  async consume(m: EntityManager, contractId: string, amount: string, delta: 1 | -1): Promise<void> {
-    await m.query(`UPDATE contracts SET lessons_consumed = lessons_consumed + $2, amount_consumed = amount_consumed + ($2 * $3::numeric), updated_at = now() WHERE id = $1`, [contractId, delta, amount]);
   }
 
   async findForUpdate(m: EntityManager, id: string): Promise<LessonRow | null> {
@@ -125,6 +102,74 @@ export class LessonsRepository {
 
   async markReleased(m: EntityManager, id: string, txnId: string): Promise<void> {
     await m.query(`UPDATE lessons SET released_at = now(), release_txn_id = $2 WHERE id = $1`, [id, txnId]);
+  }
+
+  /** Every confirmed lesson of a contract not yet released is released by one transaction (after completion). */
+  async markContractReleased(m: EntityManager, contractId: string, txnId: string): Promise<void> {
+    await m.query(`UPDATE lessons SET released_at = now(), release_txn_id = $2 WHERE contract_id = $1 AND state = 'confirmed' AND released_at IS NULL`, [contractId, txnId]);
+  }
+
+  /** The movement that pays these (released) lessons out. */
+  async setMovement(m: EntityManager, lessonIds: string[], movementId: string): Promise<void> {
+    await m.query(`UPDATE lessons SET settlement_instruction_id = $2 WHERE id = ANY($1::uuid[])`, [lessonIds, movementId]);
+  }
+
+  async countReleased(m: EntityManager, contractId: string): Promise<number> {
+    const [row]: { n: number }[] = await m.query(`SELECT count(*)::int AS n FROM lessons WHERE contract_id = $1 AND released_at IS NOT NULL`, [contractId]);
+    return row.n;
+  }
+
+  async countConfirmed(m: EntityManager, contractId: string): Promise<number> {
+    const [row]: { n: number }[] = await m.query(`SELECT count(*)::int AS n FROM lessons WHERE contract_id = $1 AND state = 'confirmed'`, [contractId]);
+    return row.n;
+  }
+
+  // ---- contract_releases (tranches and after-completion releases) ----------------------------
+
+  async releasedParts(m: EntityManager, contractId: string): Promise<{ part: number; kind: 'tranche' | 'completion' }[]> {
+    return m.query(`SELECT part, kind FROM contract_releases WHERE contract_id = $1 ORDER BY part`, [contractId]);
+  }
+
+  async recordContractRelease(m: EntityManager, r: { contractId: string; part: number; kind: 'tranche' | 'completion'; amount: string; txnId: string | null }): Promise<void> {
+    await m.query(`INSERT INTO contract_releases (contract_id, part, kind, amount, ledger_txn_id) VALUES ($1, $2, $3, $4, $5)`, [r.contractId, r.part, r.kind, r.amount, r.txnId]);
+  }
+
+  // ---- read models of the cadence jobs ---------------------------------------------------------
+  // They join contracts and policies read-only (never writing them): the contract's escrow
+  // account, currency and its policy's cadence terms, grouped with the lessons in one query.
+
+  /**
+   * Weekly settlement: released weekly lessons of weeks before `before` without a movement yet,
+   * locked (SKIP LOCKED, so two runs never net the same lesson), grouped per institution,
+   * escrow account, currency and week.
+   */
+  weeklyGroups(m: EntityManager, before: string): Promise<WeeklyGroup[]> {
+    return m.query(
+      `WITH due AS (
+         SELECT id FROM lessons
+          WHERE release_mode = 'weekly' AND released_at IS NOT NULL AND settlement_instruction_id IS NULL
+            AND (released_at AT TIME ZONE 'Asia/Shanghai') < $1::date
+          FOR UPDATE SKIP LOCKED)
+       SELECT l.institution_id, c.escrow_account_id, c.currency,
+              to_char(date_trunc('week', l.released_at AT TIME ZONE 'Asia/Shanghai'), 'YYYY-MM-DD') AS week,
+              coalesce((p.rules->'releaseCadence'->>'paymentDelayDays')::int, 0) AS delay,
+              array_agg(l.id ORDER BY l.id) AS ids, sum(l.amount)::text AS total
+         FROM due JOIN lessons l ON l.id = due.id JOIN contracts c ON c.id = l.contract_id JOIN jurisdiction_policies p ON p.id = c.policy_id
+        GROUP BY 1, 2, 3, 4, 5`,
+      [before],
+    );
+  }
+
+  /** After-completion contracts whose lessons are all consumed and settled (confirmed or withdrawn), not yet released. */
+  completionCandidates(m: EntityManager): Promise<{ id: string; last: string; days: number }[]> {
+    return m.query(
+      `SELECT c.id, to_char(max(l.delivered_on), 'YYYY-MM-DD') AS last, (p.rules->'releaseCadence'->>'workingDays')::int AS days
+         FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id JOIN lessons l ON l.contract_id = c.id
+        WHERE c.state = 'active' AND p.rules->'releaseCadence'->>'kind' = 'after_completion' AND c.lessons_consumed = c.lessons
+          AND NOT EXISTS (SELECT 1 FROM contract_releases r WHERE r.contract_id = c.id AND r.kind = 'completion')
+        GROUP BY c.id, p.rules
+       HAVING bool_and(l.state IN ('confirmed', 'withdrawn'))`,
+    );
   }
 
   /** Lessons past their confirmation window, locked and claimed (deemed) in one statement. */

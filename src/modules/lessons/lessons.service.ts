@@ -12,7 +12,8 @@ import { CoursesService } from '../courses/courses.service';
 import { InstitutionsService } from '../institutions/institutions.service';
 import { LessonReleaseService, ReleaseResult } from './lesson-release.service';
 import { invalidLessonTransition, lessonNotFound } from './lessons.errors';
-import { ContractForLesson, LessonRow, LessonsRepository, SessionRow } from './lessons.repository';
+import { ContractForConsumption } from '../contracts/contract.types';
+import { LessonRow, LessonsRepository, SessionRow } from './lessons.repository';
 
 export interface RegisterSessionCommand {
   sessionKey: string;
@@ -77,9 +78,9 @@ export class LessonsService {
         throw new DomainError('SESSION_CONFLICT', `Session key ${cmd.sessionKey} is already used for another session`, { sessionId: session.id });
       }
       const existing = new Map((await this.repo.existingLessons(m, session.id)).map((l) => [l.contract_id, l]));
-      const locked = new Map((await this.repo.lockContracts(m, attendees)).map((c) => [c.id, c]));
+      const locked = new Map((await this.contracts.lockForConsumption(m, attendees)).map((c) => [c.id, c]));
       const failures: AttendeeFailure[] = [];
-      const toRecord: ContractForLesson[] = [];
+      const toRecord: ContractForConsumption[] = [];
       for (const id of attendees) {
         const c = locked.get(id);
         const failure = this.refusal(c, id, inst.id, course.id, deliveredOn, existing.has(id));
@@ -91,12 +92,9 @@ export class LessonsService {
         throw new DomainError('LESSON_BATCH_REJECTED', `${failures.length} of ${attendees.length} attendees were refused; nothing was recorded`, { failures });
       }
       const calendar = await this.calendar.workingDays(m);
-      const rows = toRecord.map((c) => {
-        const total = Money.fromDb(c.total_price, c.currency);
-        // The last remaining lesson takes whatever is left, so the lessons sum to the price exactly.
-        const amount = c.lessons - c.lessons_consumed === 1 ? total.minus(Money.fromDb(c.amount_consumed, c.currency)) : total.allocate(c.lessons)[0];
-        return { contract_id: c.id, amount: amount.toString(), confirm_by: calendar.add(deliveredOn, c.deemed_days), release_mode: c.cadence };
-      });
+      // Each lesson's price by the contracts' remainder rule, consumed in one statement for the session.
+      const amounts = toRecord.length ? await this.contracts.consumeNextLessons(m, toRecord) : new Map();
+      const rows = toRecord.map((c) => ({ contract_id: c.id, amount: amounts.get(c.id)!.toString(), confirm_by: calendar.add(deliveredOn, c.deemed_days), release_mode: c.cadence }));
       if (rows.length) {
         for (const l of await this.repo.insertLessons(m, session.id, inst.id, deliveredOn, rows)) existing.set(l.contract_id, l);
       }
@@ -104,13 +102,14 @@ export class LessonsService {
     });
   }
 
-  private refusal(c: ContractForLesson | undefined, id: string, institutionId: string, courseId: string, deliveredOn: string, alreadyRecorded: boolean): AttendeeFailure | null {
+  private refusal(c: ContractForConsumption | undefined, id: string, institutionId: string, courseId: string, deliveredOn: string, alreadyRecorded: boolean): AttendeeFailure | null {
     if (!c || c.institution_id !== institutionId) return { contractId: id, code: 'CONTRACT_NOT_FOUND', message: 'No such contract of this institution' };
     if (alreadyRecorded) return null;
+    // Checked first: a contract whose lessons are all consumed (and released) is `completed`, and this says why.
+    if (c.lessons_consumed >= c.lessons) return { contractId: id, code: 'NO_LESSONS_REMAINING', message: `All ${c.lessons} lessons are consumed` };
     if (c.state !== 'active') return { contractId: id, code: 'CONTRACT_NOT_ACTIVE', message: `The contract is ${c.state}; lessons need an active (paid) contract` };
     if (c.course_id !== courseId) return { contractId: id, code: 'COURSE_MISMATCH', message: 'The contract is for another course' };
     if (deliveredOn < c.start_date) return { contractId: id, code: 'BEFORE_CONTRACT_START', message: `The contract starts on ${c.start_date}` };
-    if (c.lessons_consumed >= c.lessons) return { contractId: id, code: 'NO_LESSONS_REMAINING', message: `All ${c.lessons} lessons are consumed` };
     return null;
   }
 
@@ -143,9 +142,8 @@ export class LessonsService {
     return this.ds.transaction(async (m) => {
       const lesson = await this.visibleLessonForUpdate(who, lessonId, m);
       if (lesson.state !== 'disputed' && lesson.state !== 'delivered') throw invalidLessonTransition(lesson.state, 'withdrawn');
-      await this.repo.lockContracts(m, [lesson.contract_id]);
       await this.repo.setState(m, lesson.id, { state: 'withdrawn', resolution: `withdrawn by the institution: ${reason}` });
-      await this.repo.consume(m, lesson.contract_id, lesson.amount, -1);
+      await this.contracts.returnLesson(m, lesson.contract_id, Money.fromDb(lesson.amount));
       return (await this.repo.find(m, lesson.id))!;
     });
   }
@@ -157,9 +155,8 @@ export class LessonsService {
       const lesson = await this.visibleLessonForUpdate(who, lessonId, m);
       if (lesson.state !== 'disputed') throw invalidLessonTransition(lesson.state, decision === 'confirm' ? 'confirmed by decision' : 'withdrawn by decision');
       if (decision === 'withdraw') {
-        await this.repo.lockContracts(m, [lesson.contract_id]);
         await this.repo.setState(m, lesson.id, { state: 'withdrawn', resolution: `regulator: ${reason}` });
-        await this.repo.consume(m, lesson.contract_id, lesson.amount, -1);
+        await this.contracts.returnLesson(m, lesson.contract_id, Money.fromDb(lesson.amount));
         return { lesson: (await this.repo.find(m, lesson.id))!, release: null };
       }
       await this.repo.setState(m, lesson.id, { state: 'confirmed', confirmation: 'regulator', resolution: `regulator: ${reason}` });

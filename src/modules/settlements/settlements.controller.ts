@@ -1,17 +1,15 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, RawBodyRequest, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiHeader, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
+import { ApiHeader, ApiNotFoundResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
-import { DataSource } from 'typeorm';
 import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
 import { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
 import { IsAmount } from '../../common/money/is-amount.decorator';
-import { BanksService } from '../bank-credits/banks.service';
+import { BankSigned } from '../banks/bank-signature.guard';
 import { SettlementResultsService } from './settlement-results.service';
-import { DomainError } from '../../common/errors/domain-error';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
+import { SettlementAdminService } from './settlement-admin.service';
 import { SettlementDeliveryService } from './settlement-delivery.service';
 
 class InstructionQueryDto {
@@ -23,36 +21,28 @@ class InstructionQueryDto {
 @Roles('admin')
 export class SettlementsController {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
     private readonly delivery: SettlementDeliveryService,
+    private readonly admin: SettlementAdminService,
   ) {}
 
   @Get('settlement-instructions')
-  @ApiOperation({ summary: 'Latest settlement instructions (or only the dead-lettered ones)' })
+  @ApiOperation({ summary: 'Latest money movements (settlement instructions) of every kind, or only the dead-lettered ones' })
   list(@Query() q: InstructionQueryDto) {
-    return this.ds.query(
-      `SELECT id, kind, state, amount::text, currency, sequence, attempts, last_attempt_at, next_attempt_at, dead_lettered_at, escrow_account_id, institution_id, created_at
-         FROM settlement_instructions WHERE ($1::boolean IS NOT TRUE OR dead_lettered_at IS NOT NULL) ORDER BY created_at DESC LIMIT 100`,
-      [q.deadLettered === 'true'],
-    );
+    return this.admin.list(q.deadLettered === 'true');
   }
 
   @Get('settlement-instructions/:id')
-  @ApiOperation({ summary: 'An instruction with every delivery attempt (time, status, latency, answer snippet)' })
-  async get(@Param('id', new ParseUUIDPipe()) id: string) {
-    const [instruction] = await this.ds.query(`SELECT *, amount::text FROM settlement_instructions WHERE id = $1`, [id]);
-    if (!instruction) throw new DomainError('NOT_FOUND', `Settlement instruction ${id} not found`);
-    const attempts = await this.ds.query(
-      `SELECT attempt, at, status_code, error, latency_ms, response FROM settlement_delivery_attempts WHERE instruction_id = $1 ORDER BY id`,
-      [id],
-    );
-    return { ...instruction, attempts };
+  @ApiOperation({ summary: 'A movement with every delivery attempt (time, status, latency, answer snippet)' })
+  @ApiNotFoundResponse({ description: 'SETTLEMENT_INSTRUCTION_NOT_FOUND', type: ErrorBodyDto })
+  get(@Param('id', new ParseUUIDPipe()) id: string) {
+    return this.admin.get(id);
   }
 
   @Post('settlement-instructions/:id/redeliver')
   @HttpCode(202)
   @Idempotent()
   @ApiOperation({ summary: 'Deliver again from the first attempt (same webhook id)' })
+  @ApiNotFoundResponse({ description: 'SETTLEMENT_INSTRUCTION_NOT_FOUND', type: ErrorBodyDto })
   async redeliver(@Param('id', new ParseUUIDPipe()) id: string) {
     await this.delivery.redeliver(id);
     return { id, redelivery: 'queued' };
@@ -63,14 +53,8 @@ export class SettlementsController {
   @Idempotent()
   @ApiOperation({ summary: 'Re-enable a bank endpoint disabled by a 410, and redeliver what waited for it' })
   async enable(@Param('code') code: string) {
-    const res: [unknown[], number] = await this.ds.query(`UPDATE banks SET disabled_at = NULL, disabled_reason = NULL WHERE code = $1 RETURNING code`, [code]);
-    if (!res[0].length) throw new DomainError('BANK_NOT_FOUND', `Bank ${code} not found`);
-    const waiting: { id: string }[] = await this.ds.query(
-      `SELECT s.id FROM settlement_instructions s JOIN escrow_accounts e ON e.id = s.escrow_account_id WHERE e.bank_code = $1 AND s.state = 'queued'`,
-      [code],
-    );
-    for (const w of waiting) await this.delivery.redeliver(w.id);
-    return { code, enabled: true, redelivering: waiting.length };
+    const redelivering = await this.delivery.enableBank(code);
+    return { code, enabled: true, redelivering };
   }
 }
 
@@ -87,17 +71,11 @@ export class SettlementResultDto {
 @ApiTags('banks')
 @Controller('bank')
 export class SettlementResultsController {
-  constructor(
-    private readonly results: SettlementResultsService,
-    private readonly banks: BanksService,
-  ) {}
+  constructor(private readonly results: SettlementResultsService) {}
 
   @Post('settlement-results')
-  @Roles('bank')
-  @ApiHeader({ name: 'webhook-id', required: true, description: 'A repeated webhook-id is ignored (answered as the first time)' })
-  @ApiHeader({ name: 'webhook-signature', required: true })
+  @BankSigned({ webhookId: 'Unique message id (Standard Webhooks), part of the signed content; a repeated webhook-id is answered as the first time' })
   @ApiOperation({ summary: 'The bank reports an instruction executed (with its transaction id) or failed (with a reason code)' })
-  @ApiUnauthorizedResponse({ description: 'INVALID_SIGNATURE', type: ErrorBodyDto })
   async report(
     @CurrentPrincipal() who: Principal,
     @Req() req: RawBodyRequest<FastifyRequest>,
@@ -105,7 +83,6 @@ export class SettlementResultsController {
     @Body() dto: SettlementResultDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    await this.banks.verify(who.bankCode!, req.rawBody, headers);
     const { response, replayed } = await this.results.record(who, headers['webhook-id'], dto);
     if (replayed) void reply.header('idempotent-replayed', 'true');
     return response;

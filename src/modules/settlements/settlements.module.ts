@@ -1,15 +1,18 @@
 import { Module } from '@nestjs/common';
-import { BankCreditsModule } from '../bank-credits/bank-credits.module';
-import { LedgerModule } from '../ledger/ledger.module';
+import { BanksModule } from '../banks/banks.module';
+import { MoneyMovementsModule } from '../money-movements/money-movements.module';
 import { SupervisionEventsModule } from '../supervision/supervision-events.module';
-import { SettlementResultsService } from './settlement-results.service';
 import { DeliverSettlementInstructionJob, SettlementInstructionCreatedJob } from './jobs/delivery.jobs';
+import { SettlementAdminService } from './settlement-admin.service';
 import { SettlementDeliveryService } from './settlement-delivery.service';
+import { SettlementResultsService } from './settlement-results.service';
 import { SettlementResultsController, SettlementsController } from './settlements.controller';
+import { SettlementsRepository } from './settlements.repository';
 
+/** Delivery of money movements to banks and their callbacks; owner of `settlement_delivery_attempts` and `bank_webhook_receipts`. */
 @Module({
-  imports: [SupervisionEventsModule, LedgerModule, BankCreditsModule],
+  imports: [SupervisionEventsModule, MoneyMovementsModule, BanksModule],
   controllers: [SettlementsController, SettlementResultsController],
-  providers: [SettlementResultsService, SettlementDeliveryService, SettlementInstructionCreatedJob, DeliverSettlementInstructionJob],
+  providers: [SettlementsRepository, SettlementResultsService, SettlementDeliveryService, SettlementAdminService, SettlementInstructionCreatedJob, DeliverSettlementInstructionJob],
 })
 export class SettlementsModule {}

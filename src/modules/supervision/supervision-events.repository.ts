@@ -25,8 +25,28 @@ export interface SupervisionEventRow {
   created_at: Date;
 }
 
+/** Money the regulator must look at (a credit in suspense, a failed or mismatching bank result). */
+export interface EscrowExceptionInput {
+  escrowAccountId: string;
+  institutionId: string;
+  type: string;
+  /** Decimal string of the amount concerned (null when none applies). */
+  amount: string | null;
+  currency: string | null;
+  details: Record<string, unknown>;
+}
+
+/** The writer of `supervision_events` and `escrow_exceptions` (both owned by the supervision module). */
 @Injectable()
 export class SupervisionEventsRepository {
+  async recordException(m: EntityManager, e: EscrowExceptionInput): Promise<string> {
+    const [row]: { id: string }[] = await m.query(
+      `INSERT INTO escrow_exceptions (escrow_account_id, institution_id, type, amount, currency, details) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+      [e.escrowAccountId, e.institutionId, e.type, e.amount, e.currency, JSON.stringify(e.details)],
+    );
+    return row.id;
+  }
+
   /** Returns true when the event is new. */
   async raise(m: EntityManager, e: SupervisionEventInput): Promise<boolean> {
     const rows: unknown[] = await m.query(

@@ -2,7 +2,8 @@ import { IsAmount } from '../../../common/money/is-amount.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 import { maskPhone } from '../../institutions/dto/institution.dto';
-import { ContractRow } from '../contracts.repository';
+import { CONTRACT_STATES } from '../contract-state-machine';
+import { ContractRow } from '../contract.types';
 import { ContractsService } from '../contracts.service';
 
 export class SignContractDto {
@@ -37,7 +38,7 @@ export class ContractDto {
   lessonAmounts: { count: number; regular: string; last: string };
   @ApiProperty({ example: { id: '…', code: '310000', version: 1 } }) policy: { id: string; code: string; version: number };
   @ApiProperty() modelContractVersion: string;
-  @ApiProperty({ enum: ['awaiting_payment', 'active', 'completed', 'terminated', 'refunded'] }) state: string;
+  @ApiProperty({ enum: CONTRACT_STATES, description: 'awaiting_payment → active (paid in full) → completed (every lesson released) → closed' }) state: string;
   @ApiProperty() payerTokenActive: boolean;
   @ApiProperty() createdAt: string;
 

@@ -8,6 +8,7 @@ import { JobHandler, JobHandlerOf } from '../../../infra/queues/job-handler.deco
 import { JobName, JobPayloads } from '../../../infra/queues/queue.constants';
 import { CalendarService } from '../../calendar/calendar.service';
 import { LessonReleaseService } from '../lesson-release.service';
+import { LessonsRepository } from '../lessons.repository';
 
 /** Monday of the week of `date` (weeks run Monday to Sunday). */
 export function weekStart(date: string): string {
@@ -27,6 +28,7 @@ export class WeeklySettlementJob implements JobHandlerOf<JobName.WeeklySettlemen
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: LessonsRepository,
     private readonly releases: LessonReleaseService,
     private readonly clock: Clock,
   ) {}
@@ -34,26 +36,15 @@ export class WeeklySettlementJob implements JobHandlerOf<JobName.WeeklySettlemen
   async handle(payload: JobPayloads[JobName.WeeklySettlement] = {}): Promise<{ instructions: number }> {
     const thisWeek = weekStart(payload.today ?? this.clock.today());
     return this.ds.transaction(async (m) => {
-      const groups: { institution_id: string; escrow_account_id: string; currency: string; week: string; delay: number; ids: string[]; total: string }[] = await m.query(
-        `WITH due AS (
-           SELECT id FROM lessons
-            WHERE release_mode = 'weekly' AND released_at IS NOT NULL AND settlement_instruction_id IS NULL
-              AND (released_at AT TIME ZONE 'Asia/Shanghai') < $1::date
-            FOR UPDATE SKIP LOCKED)
-         SELECT l.institution_id, c.escrow_account_id, c.currency,
-                to_char(date_trunc('week', l.released_at AT TIME ZONE 'Asia/Shanghai'), 'YYYY-MM-DD') AS week,
-                coalesce((p.rules->'releaseCadence'->>'paymentDelayDays')::int, 0) AS delay,
-                array_agg(l.id) AS ids, sum(l.amount)::text AS total
-           FROM due JOIN lessons l ON l.id = due.id JOIN contracts c ON c.id = l.contract_id JOIN jurisdiction_policies p ON p.id = c.policy_id
-          GROUP BY 1, 2, 3, 4, 5`,
-        [thisWeek],
-      );
+      const groups = await this.repo.weeklyGroups(m, thisWeek);
       for (const g of groups) {
         const amount = Money.fromDb(g.total, g.currency);
         // Payable `delay` days after the week ends (its Sunday).
         const notBefore = addDaysTo(addDaysTo(g.week, 6), g.delay);
-        const id = await this.releases.instruct(m, g, amount, null, notBefore);
-        await m.query(`UPDATE lessons SET settlement_instruction_id = $2 WHERE id = ANY($1::uuid[])`, [g.ids, id]);
+        // One movement per group: the group's first lesson names it (a lesson is netted once).
+        const sourceRef = `weekly.${g.escrow_account_id}.${g.week}.${g.ids[0]}`;
+        const id = await this.releases.instructNetted(m, { escrowAccountId: g.escrow_account_id, institutionId: g.institution_id, amount, notBefore, sourceRef });
+        await this.repo.setMovement(m, g.ids, id);
       }
       if (groups.length) this.logger.log(`Weekly settlement before ${thisWeek}: ${groups.length} instructions`);
       return { instructions: groups.length };
@@ -70,6 +61,7 @@ export class WeeklySettlementJob implements JobHandlerOf<JobName.WeeklySettlemen
 export class CompletionReleasesJob implements JobHandlerOf<JobName.CompletionReleases> {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: LessonsRepository,
     private readonly releases: LessonReleaseService,
     private readonly calendar: CalendarService,
     private readonly clock: Clock,
@@ -78,14 +70,7 @@ export class CompletionReleasesJob implements JobHandlerOf<JobName.CompletionRel
   async handle(payload: JobPayloads[JobName.CompletionReleases] = {}): Promise<{ released: number }> {
     const today = payload.today ?? this.clock.today();
     const calendar = await this.calendar.workingDays();
-    const candidates: { id: string; last: string; days: number }[] = await this.ds.query(
-      `SELECT c.id, to_char(max(l.delivered_on), 'YYYY-MM-DD') AS last, (p.rules->'releaseCadence'->>'workingDays')::int AS days
-         FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id JOIN lessons l ON l.contract_id = c.id
-        WHERE c.state = 'active' AND p.rules->'releaseCadence'->>'kind' = 'after_completion' AND c.lessons_consumed = c.lessons
-          AND NOT EXISTS (SELECT 1 FROM contract_releases r WHERE r.contract_id = c.id AND r.kind = 'completion')
-        GROUP BY c.id, p.rules
-       HAVING bool_and(l.state IN ('confirmed', 'withdrawn'))`,
-    );
+    const candidates = await this.repo.completionCandidates(this.ds.manager);
     let released = 0;
     for (const c of candidates) {
       if (calendar.add(c.last, c.days) >= today) continue;

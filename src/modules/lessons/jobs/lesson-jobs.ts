@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { Clock } from '../../../common/clock';
 import { JobHandler, JobHandlerOf } from '../../../infra/queues/job-handler.decorator';
 import { JobName, JobPayloads } from '../../../infra/queues/queue.constants';
+import { ContractsService } from '../../contracts/contracts.service';
 import { LessonReleaseService } from '../lesson-release.service';
 import { LessonsRepository } from '../lessons.repository';
 
@@ -32,7 +33,8 @@ export class DeemedConfirmationJob implements JobHandlerOf<JobName.DeemedConfirm
     let released = 0;
     for (;;) {
       const n = await this.ds.transaction(async (m) => {
-        const due = await this.repo.deemDue(m, today, BATCH);
+        // Released in contract order: each release locks its contract, so two runs lock contracts in the same order.
+        const due = (await this.repo.deemDue(m, today, BATCH)).sort((a, b) => (a.contract_id < b.contract_id ? -1 : a.contract_id > b.contract_id ? 1 : 0));
         for (const l of due) if ((await this.releases.release(m, l.id)) === 'released') released += 1;
         return due.length;
       });
@@ -51,18 +53,15 @@ export class ReleasePendingLessonsJob implements JobHandlerOf<JobName.ReleasePen
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: LessonsRepository,
+    private readonly contracts: ContractsService,
     private readonly releases: LessonReleaseService,
   ) {}
 
   async handle({ institutionId }: JobPayloads[JobName.ReleasePendingLessons]): Promise<{ released: number }> {
     let released = 0;
     // Tranche contracts: parts that came due while the account was frozen.
-    const tranche: { id: string }[] = await this.ds.query(
-      `SELECT c.id FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id
-        WHERE c.institution_id = $1 AND c.state = 'active' AND p.rules->'releaseCadence'->>'kind' = 'tranches'`,
-      [institutionId],
-    );
-    for (const { id } of tranche) {
+    const tranche = await this.contracts.idsWithCadence(institutionId, 'active', 'tranches');
+    for (const id of tranche) {
       if ((await this.ds.transaction((m) => this.releases.releaseDueTranches(m, id))) === 'released') released += 1;
     }
     for (;;) {

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+
+export interface NewBankCredit {
+  bankCode: string;
+  bankTransactionId: string;
+  escrowAccountId: string;
+  amount: string;
+  currency: string;
+  valueDate: string;
+  payerReference: string | null;
+  payerBank: string | null;
+  payerAccountNumber: string | null;
+  payerAccountName: string | null;
+}
+
+export interface CreditResult {
+  contractId: string | null;
+  applied: string;
+  toSuspense: string;
+  outcome: string;
+  response: Record<string, unknown>;
+}
+
+/** The only writer of `bank_credits`. */
+@Injectable()
+export class BankCreditsRepository {
+  /**
+   * Claims the bank transaction id (a concurrent repeat waits on the unique key, then finds
+   * the first one). Returns the new credit's id, or null when the bank already notified it.
+   */
+  async claim(m: EntityManager, c: NewBankCredit): Promise<string | null> {
+    const rows: { id: string }[] = await m.query(
+      `INSERT INTO bank_credits (bank_code, bank_transaction_id, escrow_account_id, amount, currency, value_date, payer_reference,
+         payer_bank, payer_account_number, payer_account_name, outcome, response, to_suspense)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', '{}', $4) ON CONFLICT (bank_code, bank_transaction_id) DO NOTHING RETURNING id`,
+      [c.bankCode, c.bankTransactionId, c.escrowAccountId, c.amount, c.currency, c.valueDate, c.payerReference, c.payerBank, c.payerAccountNumber, c.payerAccountName],
+    );
+    return rows[0]?.id ?? null;
+  }
+
+  /** The answer given the first time a bank transaction was notified. */
+  async response<T>(m: EntityManager, bankCode: string, bankTransactionId: string): Promise<T> {
+    const rows: { response: T }[] = await m.query(`SELECT response FROM bank_credits WHERE bank_code = $1 AND bank_transaction_id = $2`, [bankCode, bankTransactionId]);
+    return rows[0].response;
+  }
+
+  async complete(m: EntityManager, id: string, r: CreditResult): Promise<void> {
+    await m.query(`UPDATE bank_credits SET contract_id = $2, applied = $3, to_suspense = $4, outcome = $5, response = $6 WHERE id = $1`, [
+      id,
+      r.contractId,
+      r.applied,
+      r.toSuspense,
+      r.outcome,
+      JSON.stringify(r.response),
+    ]);
+  }
+}

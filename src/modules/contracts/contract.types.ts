@@ -1,0 +1,61 @@
+import type { ContractState } from './contract-state-machine';
+
+/** Contract shapes other modules receive from ContractsService (they never import the repository). */
+
+export interface ContractRow {
+  id: string;
+  reference: string;
+  institution_id: string;
+  course_id: string;
+  escrow_account_id: string;
+  payer_name: string;
+  payer_phone: string;
+  student_name: string;
+  lessons: number;
+  start_date: string;
+  end_date: string;
+  total_price: string;
+  amount_paid: string;
+  currency: string;
+  policy_id: string;
+  policy_version: number;
+  policy_code: string;
+  model_contract_version: string;
+  state: ContractState;
+  lessons_consumed: number;
+  amount_consumed: string;
+  payer_token_revoked_at: Date | null;
+  created_at: Date;
+  activated_at: Date | null;
+  completed_at: Date | null;
+}
+
+/** A contract locked for consuming lessons, with the terms of its policy version. */
+export interface ContractForConsumption {
+  id: string;
+  institution_id: string;
+  course_id: string;
+  escrow_account_id: string;
+  state: ContractState;
+  lessons: number;
+  lessons_consumed: number;
+  total_price: string;
+  amount_consumed: string;
+  currency: string;
+  start_date: string;
+  deemed_days: number;
+  cadence: string;
+}
+
+/** What releasing a contract's money needs: its owner ids, price and the release cadence of its policy. */
+export interface ReleaseTerms {
+  contract_id: string;
+  institution_id: string;
+  escrow_account_id: string;
+  currency: string;
+  lessons: number;
+  lessons_consumed: number;
+  total_price: string;
+  state: ContractState;
+  cadence: { kind: string; tranches?: { atFraction: string; percent: number }[]; paymentDelayDays?: number; workingDays?: number };
+}

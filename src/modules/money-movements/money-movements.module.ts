@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { EscrowAccountsModule } from '../escrow-accounts/escrow-accounts.module';
+import { InstitutionsModule } from '../institutions/institutions.module';
+import { LedgerModule } from '../ledger/ledger.module';
+import { MoneyMovementsRepository } from './money-movements.repository';
+import { MoneyMovementsService } from './money-movements.service';
+
+/** Owner of `settlement_instructions` (the money movements) and `movement_sequences`. */
+@Module({
+  imports: [LedgerModule, EscrowAccountsModule, InstitutionsModule],
+  providers: [MoneyMovementsRepository, MoneyMovementsService],
+  exports: [MoneyMovementsService],
+})
+export class MoneyMovementsModule {}

@@ -1,0 +1,214 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { DomainError } from '../../common/errors/domain-error';
+import { Money } from '../../common/money/money';
+import { OutboxService } from '../../infra/outbox/outbox.service';
+import { JobName, jobId } from '../../infra/queues/queue.constants';
+import { EscrowAccountsService } from '../escrow-accounts/escrow-accounts.service';
+import { InstitutionsService } from '../institutions/institutions.service';
+import { LedgerService } from '../ledger/ledger.service';
+import { LedgerOwner } from '../ledger/ledger.types';
+import { newEndToEndRef } from './end-to-end-ref';
+import { INTERNAL_PRINCIPAL } from './internal-principal';
+import { kindOf } from './kinds';
+import { LegTemplate, MoneyMovementKind, MoneyMovementKindName } from './money-movement-kind';
+import { MovementRow } from './money-movement.types';
+import { MoneyMovementsRepository } from './money-movements.repository';
+import { transition } from './movement-state-machine';
+
+/** A bank account outside escrow (the payer's original account, for a refund). */
+export interface PayeeAccount {
+  bank?: string | null;
+  accountNumber: string;
+  accountName?: string | null;
+}
+
+export interface InstructCommand {
+  kind: MoneyMovementKindName;
+  escrowAccountId: string;
+  institutionId: string;
+  contractId?: string | null;
+  amount: Money;
+  /** The posting the use case already made for this movement (a release), when the kind posts nothing at instruction. */
+  ledgerTxnId?: string | null;
+  /** Not to be executed before this day (China time), e.g. a weekly settlement's payment delay. */
+  notBefore?: string | null;
+  /** Required when the kind pays the payer's original account. */
+  payee?: PayeeAccount | null;
+  /** The idempotency key of what caused the movement (`lesson.<id>`, `tranche.<contract>.<part>`...): one movement per source. */
+  sourceRef: string;
+  memo?: string;
+}
+
+export interface MovementContext {
+  row: MovementRow;
+  kind: MoneyMovementKind;
+}
+
+const notFound = (id: string) => new DomainError('SETTLEMENT_INSTRUCTION_NOT_FOUND', `Settlement instruction ${id} not found`);
+
+/**
+ * Money movements through the custody bank, every kind alike: instructing posts the kind's
+ * instructed legs, snapshots both sides and gives the movement its end-to-end reference, and
+ * writes the outbox row for delivery, all in the caller's transaction. The bank's result posts
+ * the kind's executed or failed legs. Every state change goes through the state machine.
+ */
+@Injectable()
+export class MoneyMovementsService {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: MoneyMovementsRepository,
+    private readonly ledger: LedgerService,
+    private readonly escrowAccounts: EscrowAccountsService,
+    private readonly institutions: InstitutionsService,
+    private readonly outbox: OutboxService,
+  ) {}
+
+  async instruct(m: EntityManager, cmd: InstructCommand): Promise<{ movement: MovementRow; created: boolean }> {
+    const kind = kindOf(cmd.kind);
+    if (!cmd.amount.isPositive()) throw new DomainError('INVALID_AMOUNT', 'A money movement amount must be positive', { amount: cmd.amount.toString() });
+    const escrow = await this.escrowAccounts.find(m, cmd.escrowAccountId);
+    if (!escrow || escrow.institutionId !== cmd.institutionId) throw new DomainError('ESCROW_ACCOUNT_NOT_FOUND', `Escrow account ${cmd.escrowAccountId} not found`);
+    if (escrow.currency !== cmd.amount.currency) throw new DomainError('CURRENCY_MISMATCH', `The escrow account holds ${escrow.currency}, not ${cmd.amount.currency}`);
+    const inst = await this.institutions.getVisible(INTERNAL_PRINCIPAL, cmd.institutionId, m);
+    const payee =
+      kind.payee === 'institution_basic_account'
+        ? { bank: inst.basicAccountBank, accountNumber: inst.basicAccountNumber, accountName: inst.name }
+        : kind.payee === 'escrow_account'
+          ? { bank: escrow.bankCode, accountNumber: escrow.accountNumber, accountName: escrow.accountName }
+          : cmd.payee;
+    if (!payee) throw new DomainError('VALIDATION_FAILED', `A ${kind.kind} movement needs the payee account`, { field: 'payee' });
+    const owner = this.owner(cmd);
+    const posted = await this.post(m, kind.postings.instructed, kind.instructedTransactionType, owner, cmd.amount, `movement.${cmd.sourceRef}`, cmd.memo ?? `${kind.kind} instructed`);
+    const { row, created } = await this.repo.insert(m, {
+      kind: kind.kind,
+      amount: cmd.amount.toString(),
+      currency: cmd.amount.currency,
+      endToEndRef: newEndToEndRef(),
+      sourceRef: cmd.sourceRef,
+      escrowAccountId: escrow.id,
+      institutionId: inst.id,
+      contractId: cmd.contractId ?? null,
+      districtCode: inst.districtCode,
+      escrowBankCode: escrow.bankCode,
+      escrowAccountNumber: escrow.accountNumber,
+      escrowAccountName: escrow.accountName,
+      payeeBank: payee.bank ?? null,
+      payeeAccountNumber: payee.accountNumber ?? null,
+      payeeAccountName: payee.accountName ?? null,
+      ledgerTxnId: posted ?? cmd.ledgerTxnId ?? null,
+      notBefore: cmd.notBefore ?? null,
+    });
+    if (!created && (row.kind !== kind.kind || !this.amountOf(row).eq(cmd.amount))) {
+      throw new DomainError('CONFLICT', `Source ${cmd.sourceRef} already instructed a different movement`, { movementId: row.id, kind: row.kind, amount: row.amount });
+    }
+    if (created) await this.outbox.enqueue(m, JobName.SettlementInstructionCreated, { instructionId: row.id }, jobId('instruction', row.id));
+    return { movement: row, created };
+  }
+
+  /** The bank executed it: the kind's executed legs, once (a repeat under the same bank transaction is a no-op). */
+  async markExecuted(m: EntityManager, id: string, bankTransactionId: string | null): Promise<{ movement: MovementRow; transactionId: string | null; replayed: boolean }> {
+    const row = await this.lock(m, id);
+    if (row.state === 'executed') {
+      if (row.bank_transaction_id !== bankTransactionId) throw new DomainError('INVALID_SETTLEMENT_TRANSITION', 'The instruction was already executed under another bank transaction');
+      return { movement: row, transactionId: row.settlement_txn_id, replayed: true };
+    }
+    transition(row.state, 'executed');
+    const kind = kindOf(row.kind);
+    const txn = await this.post(m, kind.postings.executed, kind.executedTransactionType, this.ownerOf(row), this.amountOf(row), `settlement.${row.id}`, `bank ${row.escrow_bank_code} executed ${bankTransactionId ?? ''}`.trim());
+    await this.repo.executed(m, row.id, bankTransactionId, txn);
+    return { movement: (await this.repo.find(m, row.id))!, transactionId: txn, replayed: false };
+  }
+
+  /** The bank could not execute it: the kind's failed legs (none for releases and refunds: nothing left escrow). */
+  async markFailed(m: EntityManager, id: string, reasonCode: string): Promise<{ movement: MovementRow; replayed: boolean }> {
+    const row = await this.lock(m, id);
+    if (row.state === 'failed') return { movement: row, replayed: true };
+    transition(row.state, 'failed');
+    const kind = kindOf(row.kind);
+    const txn = await this.post(m, kind.postings.failed, kind.failedTransactionType, this.ownerOf(row), this.amountOf(row), `settlement-failed.${row.id}`, `bank ${row.escrow_bank_code} failed: ${reasonCode}`);
+    await this.repo.failed(m, row.id, reasonCode, txn);
+    return { movement: (await this.repo.find(m, row.id))!, replayed: false };
+  }
+
+  // ---- reads ---------------------------------------------------------------------------
+
+  /** What delivery and callbacks need: the row (with its snapshots) and its kind. Null when unknown. */
+  async context(id: string, m: EntityManager = this.ds.manager, lock = false): Promise<MovementContext | null> {
+    const row = await this.repo.find(m, id, lock);
+    return row ? { row, kind: kindOf(row.kind) } : null;
+  }
+
+  async get(id: string, m: EntityManager = this.ds.manager): Promise<MovementRow> {
+    const row = await this.repo.find(m, id);
+    if (!row) throw notFound(id);
+    return row;
+  }
+
+  list(filter: { deadLettered: boolean; limit?: number }): Promise<MovementRow[]> {
+    return this.repo.list(this.ds.manager, { deadLettered: filter.deadLettered, limit: filter.limit ?? 100 });
+  }
+
+  waitingForBank(bankCode: string): Promise<string[]> {
+    return this.repo.waitingForBank(this.ds.manager, bankCode);
+  }
+
+  amountOf(row: MovementRow): Money {
+    return Money.fromDb(row.amount, row.currency);
+  }
+
+  // ---- delivery bookkeeping (called by the settlements module) --------------------------
+
+  assignSequence(row: MovementRow): Promise<string> {
+    return row.sequence ? Promise.resolve(row.sequence) : this.repo.assignSequence(this.ds.manager, row.id, row.escrow_account_id);
+  }
+
+  /** No usable endpoint: parked as queued until the bank's endpoint is enabled. */
+  async waitForEndpoint(id: string): Promise<void> {
+    await this.repo.apply(this.ds.manager, id, 'wait_for_endpoint');
+  }
+
+  recordAttempt(m: EntityManager, id: string, accepted: boolean): Promise<void> {
+    return this.repo.recordAttempt(m, id, accepted);
+  }
+
+  async endpointGone(m: EntityManager, id: string): Promise<void> {
+    await this.repo.apply(m, id, 'endpoint_gone', true);
+  }
+
+  scheduleNextAttempt(id: string, delayMs: number): Promise<void> {
+    return this.repo.setNextAttempt(this.ds.manager, id, delayMs);
+  }
+
+  deadLetter(m: EntityManager, id: string): Promise<void> {
+    return this.repo.setDeadLettered(m, id, true);
+  }
+
+  clearDeadLetter(id: string): Promise<void> {
+    return this.repo.setDeadLettered(this.ds.manager, id, false);
+  }
+
+  // ---- internals -------------------------------------------------------------------------
+
+  private async lock(m: EntityManager, id: string): Promise<MovementRow> {
+    const row = await this.repo.find(m, id, true);
+    if (!row) throw notFound(id);
+    return row;
+  }
+
+  private owner(cmd: InstructCommand): LedgerOwner {
+    return { escrowAccountId: cmd.escrowAccountId, institutionId: cmd.institutionId, contractId: cmd.contractId ?? null, currency: cmd.amount.currency };
+  }
+
+  private ownerOf(row: MovementRow): LedgerOwner {
+    return { escrowAccountId: row.escrow_account_id, institutionId: row.institution_id, contractId: row.contract_id, currency: row.currency };
+  }
+
+  /** Posts the kind's legs for one phase (nothing when it declares none); returns the transaction id. */
+  private async post(m: EntityManager, legs: LegTemplate[], type: MoneyMovementKind['executedTransactionType'], owner: LedgerOwner, amount: Money, externalRef: string, memo: string): Promise<string | null> {
+    if (legs.length === 0) return null;
+    const posted = await this.ledger.postLegs(m, { type, owner, legs: legs.map((l) => ({ from: l.from, to: l.to, amount })), externalRef, memo });
+    return posted.id;
+  }
+}
