@@ -152,8 +152,10 @@ async function main() {
     i.bankCash,
     i.coverage ?? '-',
   ]);
-  const t = audit.totals;
-  rows.push([`TOTAL (${t.institutions} institutions)`, '', t.obligations, t.paidIn, t.released, t.refunded, t.bankCash, t.coverage ?? '-']);
+  // One TOTAL line per currency: amounts of different currencies are never added.
+  for (const t of audit.totals) {
+    rows.push([`TOTAL ${t.currency} (${t.institutions} institutions)`, '', t.obligations, t.paidIn, t.released, t.refunded, t.bankCash, t.coverage ?? '-']);
+  }
   // Chinese characters take two columns in a terminal.
   const cells = (v: string) => [...String(v)].reduce((w, ch) => w + (ch.charCodeAt(0) >= 0x2e80 ? 2 : 1), 0);
   const width = (c: number) => Math.max(cells(cols[c]), ...rows.map((r: string[]) => cells(r[c]))) + 2;

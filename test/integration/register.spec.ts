@@ -1,4 +1,4 @@
-import { eligibleInstitution, institutionBody } from '../support/register-fixtures';
+import { bankOf, eligibleInstitution, institutionBody } from '../support/register-fixtures';
 import { Clock } from '../../src/common/clock';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -45,10 +45,12 @@ describe('the regulator register', () => {
       expect(dup.body.error.code).toBe('INSTITUTION_ALREADY_REGISTERED');
     });
 
-    it('a regulator registers only inside its districts; a city or province code covers its districts', async () => {
+    it('a regulator registers only inside its districts (404 outside them); a city or province code covers its districts', async () => {
+      const before = await t.db.query<{ n: string }>(`SELECT count(*)::text n FROM institutions`);
       const out = await t.request('POST', '/institutions', { key: pudong, body: institutionBody('310117') });
-      expect(out.status).toBe(403);
-      expect(out.body.error.code).toBe('DISTRICT_OUT_OF_SCOPE');
+      expect(out.status).toBe(404);
+      expect(out.body.error.code).toBe('DISTRICT_NOT_FOUND');
+      expect((await t.db.query<{ n: string }>(`SELECT count(*)::text n FROM institutions`))[0].n).toBe(before[0].n);
       expect((await t.request('POST', '/institutions', { key: shanghai, body: institutionBody('310117') })).status).toBe(201);
     });
 
@@ -162,6 +164,9 @@ describe('the regulator register', () => {
       await t.request('POST', `/licences/${renewal.body.id}/approvals`, { key: yangpu2, body: {} });
       const list = (await t.request('GET', `/institutions/${inst.id}/licences`, { key: yangpu1 })).body;
       expect(list.map((l: { state: string }) => l.state)).toEqual(['expired', 'active']);
+      // The old licence left through the state machine, with the transition on record.
+      const old = (await t.request('GET', `/licences/${l2.id}`, { key: yangpu1 })).body;
+      expect(old.transitions[old.transitions.length - 1]).toMatchObject({ action: 'supersede', from: 'active', to: 'expired', reason: `superseded by renewal ${renewal.body.id}` });
     });
   });
 
@@ -241,11 +246,185 @@ describe('the regulator register', () => {
       expect(await typesFor(expired.id)).toEqual(['INSPECTION_OVERDUE', 'LICENCE_EXPIRED']);
       const licences = (await t.request('GET', `/institutions/${expired.id}/licences`, { key: yangpu1 })).body;
       expect(licences[0].state).toBe('expired');
+      // Expired through the licence state machine: one recorded transition, by the system.
+      const detail = (await t.request('GET', `/licences/${licences[0].id}`, { key: yangpu1 })).body;
+      expect(detail.stateReason).toBe('validity ended');
+      expect(detail.transitions.filter((x: { action: string }) => x.action === 'expire')).toEqual([
+        expect.objectContaining({ action: 'expire', from: 'active', to: 'expired', actorId: null, reason: 'validity ended 2026-11-20' }),
+      ]);
       const elig = (await t.request('GET', `/institutions/${expired.id}/eligibility`, { key: yangpu1 })).body;
       expect(elig.reasons.map((r: { code: string }) => r.code)).toContain('LICENCE_EXPIRED');
+      // One due-date rule: the job's event and the eligibility answer name the same day.
+      const [overdue] = await t.db.query<{ details: { dueOn: string } }>(`SELECT details FROM supervision_events WHERE institution_id = $1 AND type = 'INSPECTION_OVERDUE'`, [expired.id]);
+      expect(overdue.details.dueOn).toBe('2026-06-01');
+      expect(elig.inspectionDueOn).toBe('2026-06-01');
+      expect(elig.reasons.find((r: { code: string }) => r.code === 'INSPECTION_OVERDUE').details).toEqual({ dueOn: '2026-06-01' });
       const events = (await t.request('GET', '/supervision-events?type=LICENCE_EXPIRED', { key: yangpu1 })).body.items;
       expect(events.some((e: { institutionId: string }) => e.institutionId === expired.id)).toBe(true);
       expect((await t.request('GET', '/supervision-events?type=LICENCE_EXPIRED', { key: pudong })).body.items).toEqual([]);
+    });
+  });
+
+  describe('daily supervision and the licence state machine', () => {
+    it('does not expire a suspended licence (the state machine expires active ones only)', async () => {
+      const { inst, licence } = await eligibleInstitution(t, [yangpu1, yangpu2]);
+      await t.request('POST', `/licences/${licence.id}/suspend`, { key: yangpu1, body: { reason: 'complaints' } });
+      await t.db.query(`UPDATE licences SET valid_to = '2026-11-01' WHERE institution_id = $1`, [inst.id]);
+      expect((await t.request('POST', '/admin/supervision/daily-run', { body: { today: '2026-11-22' } })).status).toBe(200);
+      const after = (await t.request('GET', `/licences/${licence.id}`, { key: yangpu1 })).body;
+      expect(after.state).toBe('suspended');
+      expect(after.transitions.map((x: { action: string }) => x.action)).not.toContain('expire');
+    });
+  });
+
+  describe('one scope rule: outside one\'s districts is 404, never 403', () => {
+    it('review settings of another district', async () => {
+      const res = await t.request('PUT', '/districts/310117/review-settings', { key: pudong, body: { requiredApprovals: 1 } });
+      expect([res.status, res.body.error.code]).toEqual([404, 'DISTRICT_NOT_FOUND']);
+      expect(await t.db.query(`SELECT 1 FROM district_review_settings WHERE district_code = '310117'`)).toEqual([]);
+      // A district regulator does not cover its city either.
+      expect((await t.request('PUT', '/districts/310100/review-settings', { key: yangpu1, body: { requiredApprovals: 1 } })).status).toBe(404);
+    });
+
+    it('policies of another district, of the city above and the national default', async () => {
+      const rules = (await t.request('GET', '/policies/resolve?district=310117', { key: yangpu1 })).body.rules;
+      for (const [key, code] of [
+        [pudong, '310117'],
+        [yangpu1, '310100'],
+        [shanghai, '000000'],
+      ] as const) {
+        const res = await t.request('POST', '/policies', { key, body: { code, effectiveFrom: '2027-01-01', rules } });
+        expect([code, res.status, res.body.error?.code]).toEqual([code, 404, 'DISTRICT_NOT_FOUND']);
+      }
+      expect(await t.db.query(`SELECT 1 FROM jurisdiction_policies WHERE code IN ('310117', '310100')`)).toEqual([]);
+    });
+
+    it('the audit of another district or of the city above', async () => {
+      for (const [key, code] of [
+        [pudong, '310117'],
+        [yangpu1, '310100'],
+      ] as const) {
+        const res = await t.request('GET', `/audit/districts/${code}`, { key });
+        expect([code, res.status, res.body.error?.code]).toEqual([code, 404, 'DISTRICT_NOT_FOUND']);
+      }
+      expect((await t.request('GET', '/audit/districts/310100', { key: shanghai })).status).toBe(200);
+    });
+
+    it('documents 404 (and no DISTRICT_OUT_OF_SCOPE) on those operations', async () => {
+      const doc = (await t.request('GET', '/openapi.json', { key: null })).body;
+      expect(JSON.stringify(doc)).not.toContain('DISTRICT_OUT_OF_SCOPE');
+      for (const [path, method] of [
+        ['/institutions', 'post'],
+        ['/districts/{code}/review-settings', 'put'],
+        ['/policies', 'post'],
+        ['/audit/districts/{code}', 'get'],
+      ]) {
+        const op = doc.paths[path][method];
+        expect([path, op.responses['404']?.description]).toEqual([path, expect.stringContaining('DISTRICT_NOT_FOUND')]);
+        expect([path, op.responses['403']?.description ?? '']).toEqual([path, expect.not.stringContaining('DISTRICT')]);
+      }
+    });
+  });
+
+  describe('policies', () => {
+    const rulesNow = async () => (await t.request('GET', '/policies/resolve?district=310117', { key: yangpu1 })).body.rules;
+    const versionsOf = async (code: string) => (await t.request('GET', `/policies/${code}/versions`, { key: yangpu1 })).body.length;
+
+    it('refuses an effectiveFrom in the past (history of what was in force never changes); today is fine', async () => {
+      const rules = await rulesNow();
+      const before = await versionsOf('310117');
+      const past = await t.request('POST', '/policies', { key: yangpu1, body: { code: '310117', effectiveFrom: '2026-11-21', rules } });
+      expect(past.status).toBe(422);
+      expect(past.body.error).toMatchObject({ code: 'POLICY_EFFECTIVE_IN_PAST', details: { effectiveFrom: '2026-11-21', today: '2026-11-22' } });
+      expect(await versionsOf('310117')).toBe(before);
+      const today = await t.request('POST', '/policies', { key: yangpu1, body: { code: '310117', effectiveFrom: '2026-11-22', rules } });
+      expect(today.status).toBe(201);
+      expect(await versionsOf('310117')).toBe(before + 1);
+    });
+
+    it.each([
+      ['maxSinglePaymentNonSubject', (r: any) => ({ ...r, maxSinglePaymentNonSubject: '12.345' }), 'rules.maxSinglePaymentNonSubject must have at most 2 decimals'],
+      ['a price cap', (r: any) => ({ ...r, priceCaps: [{ ...r.priceCaps[0], maxPricePerHour: '0.00' }] }), 'rules.priceCaps.0.maxPricePerHour must be more than zero'],
+      ['an alert floor', (r: any) => ({ ...r, alerts: { ...r.alerts, balanceFloor: '-1.00' } }), 'rules.alerts.balanceFloor must not be negative'],
+      ['a JSON number', (r: any) => ({ ...r, alerts: { ...r.alerts, dailyOutflow: 1000 } }), 'rules.alerts.dailyOutflow must be a decimal string'],
+    ])('answers 400 INVALID_AMOUNT naming the field for a bad amount in %s', async (_name, change, message) => {
+      const rules = change(await rulesNow());
+      const res = await t.request('POST', '/policies', { key: yangpu1, body: { code: '310117', effectiveFrom: '2027-06-01', rules } });
+      expect(res.status).toBe(400);
+      expect(res.body.error.code).toBe('INVALID_AMOUNT');
+      expect(res.body.error.message).toContain(message);
+    });
+  });
+
+  describe('amounts on the register', () => {
+    it('refuses a zero course price and a negative reserve with 400 INVALID_AMOUNT; a JPY reserve has no decimals', async () => {
+      const inst = (await t.request('POST', '/institutions', { key: yangpu1, body: institutionBody() })).body;
+      const course = await t.request('POST', `/institutions/${inst.id}/courses`, {
+        body: { name: 'c', category: 'subject', kind: 'lesson_pack', lessonMinutes: 60, classSizeBand: 'large', listPricePerLesson: '0.00' },
+      });
+      expect([course.status, course.body.error.code, course.body.error.message]).toEqual([400, 'INVALID_AMOUNT', 'listPricePerLesson must be more than zero']);
+      const file = (requiredReserve: string, currency = 'CNY') =>
+        t.request('POST', `/institutions/${inst.id}/escrow-accounts`, {
+          key: yangpu1,
+          body: { bankCode: 'BOC-SH', accountNumber: `J${inst.uscc}`, accountName: 'nn', currency, mode: 'risk_reserve', requiredReserve, agreementReference: 'A9' },
+        });
+      const negative = await file('-1.00');
+      expect([negative.status, negative.body.error.code, negative.body.error.details.fields]).toEqual([400, 'INVALID_AMOUNT', ['requiredReserve']]);
+      expect((await file('300000.50', 'JPY')).body.error.message).toBe('requiredReserve must be a whole number of JPY');
+      const jpy = await file('300000', 'JPY');
+      expect(jpy.status).toBe(201);
+      expect(jpy.body).toMatchObject({ currency: 'JPY', requiredReserve: '300000' });
+    });
+  });
+
+  describe('escrow audit per currency', () => {
+    it('sums each currency apart (an institution with CNY and HKD shows both), JPY without decimals, CSV too', async () => {
+      const r1 = await t.createKey({ role: 'regulator', districts: ['310120'] });
+      const r2 = await t.createKey({ role: 'regulator', districts: ['310120'] });
+      const bank = await bankOf(t, 'ICBC-SH');
+      const { inst: mixed, escrow } = await eligibleInstitution(t, [r1, r2], '310120');
+      await bank.credit(escrow.accountNumber, '1000.00', 'CNY');
+      await bank.credit(escrow.accountNumber, '500.50', 'HKD');
+      await bank.credit(escrow.accountNumber, '0.25', 'HKD');
+      const yen = (await t.request('POST', '/institutions', { key: r1, body: institutionBody('310120', { name: '円機構' }) })).body;
+      const yenEscrow = (
+        await t.request('POST', `/institutions/${yen.id}/escrow-accounts`, {
+          key: r1,
+          body: { bankCode: 'ICBC-SH', accountNumber: `Y${yen.uscc}`, accountName: 'yen', currency: 'JPY', mode: 'full_custody', agreementReference: 'AY' },
+        })
+      ).body;
+      await bank.credit(yenEscrow.accountNumber, '120000', 'JPY');
+
+      const audit = (await t.request('GET', '/audit/districts/310120', { key: r1 })).body;
+      const rows = audit.institutions.map((i: any) => [i.institutionId, i.currency, i.bankCash, i.suspense, i.obligations]);
+      expect(rows).toEqual(
+        expect.arrayContaining([
+          [mixed.id, 'CNY', '1000.00', '1000.00', '0.00'],
+          [mixed.id, 'HKD', '500.75', '500.75', '0.00'],
+          [yen.id, 'JPY', '120000', '120000', '0'],
+        ]),
+      );
+      expect(audit.institutions).toHaveLength(3);
+      expect(audit.totals).toEqual([
+        { currency: 'CNY', institutions: 1, obligations: '0.00', paidIn: '0.00', released: '0.00', refunded: '0.00', bankCash: '1000.00', suspense: '1000.00', coverage: null },
+        { currency: 'HKD', institutions: 1, obligations: '0.00', paidIn: '0.00', released: '0.00', refunded: '0.00', bankCash: '500.75', suspense: '500.75', coverage: null },
+        { currency: 'JPY', institutions: 1, obligations: '0', paidIn: '0', released: '0', refunded: '0', bankCash: '120000', suspense: '120000', coverage: null },
+      ]);
+
+      const one = (await t.request('GET', `/audit/institutions/${mixed.id}`, { key: r1 })).body;
+      expect(one.totals.map((x: any) => [x.currency, x.bankCash])).toEqual([
+        ['CNY', '1000.00'],
+        ['HKD', '500.75'],
+      ]);
+
+      const csv = await t.request('GET', '/audit/districts/310120?format=csv', { key: r1 });
+      const lines = csv.text.trim().split('\n');
+      expect(lines[0]).toBe('institutionId,name,uscc,districtCode,currency,bankCode,accountNumber,escrowState,obligations,paidIn,released,refunded,bankCash,suspense,coverage');
+      expect(lines.slice(-3)).toEqual([
+        'TOTAL,1 institutions,,310120,CNY,,,,0.00,0.00,0.00,0.00,1000.00,1000.00,',
+        'TOTAL,1 institutions,,310120,HKD,,,,0.00,0.00,0.00,0.00,500.75,500.75,',
+        'TOTAL,1 institutions,,310120,JPY,,,,0,0,0,0,120000,120000,',
+      ]);
     });
   });
 });

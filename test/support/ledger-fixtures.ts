@@ -25,7 +25,8 @@ export function openContract(book: EscrowBook, contractId = randomUUID()): TestC
   return { contractId, owner: { ...book, contractId } };
 }
 
-export const cny = (s: string) => Money.parse(s);
+// Signed: some ledger tests build negative (adjustment) amounts.
+export const cny = (s: string) => Money.parse(s, 'CNY', 'amount', { signed: true });
 
 /** Each posting in its own database transaction, as production callers do. */
 export function fund(ledger: LedgerService, ds: DataSource, c: TestContract, amount: string, ref = randomUUID()) {

@@ -1,3 +1,4 @@
+import { Webhook } from 'standardwebhooks';
 import { TestApp } from './test-app';
 
 let seq = 0;
@@ -46,4 +47,28 @@ export async function eligibleInstitution(t: TestApp, regulators: [string, strin
     })
   ).body;
   return { inst, licence, escrow };
+}
+
+let credits = 0;
+
+/** A bank that can send signed notices: registers it (once per app) and makes a bank key. */
+export async function bankOf(t: TestApp, code: string) {
+  let secret = (await t.db.query<{ secrets: string[] }>(`SELECT secrets FROM banks WHERE code = $1`, [code]))[0]?.secrets[0];
+  if (!secret) secret = (await t.request('POST', '/admin/banks', { body: { code, name: code } })).body.secret as string;
+  const key = await t.createKey({ role: 'bank', bankCode: code });
+  /** A signed credit notice to an escrow account at this bank (no payer reference: it lands in suspense). */
+  const credit = async (escrowAccountNumber: string, amount: string, currency: string, payerReference?: string) => {
+    credits += 1;
+    const payload = JSON.stringify({ bankTransactionId: `RF-${Date.now()}-${credits}`, escrowAccountNumber, amount, currency, valueDate: '2026-11-22', payerReference });
+    const at = new Date();
+    const id = `rf-msg-${credits}`;
+    const res = await t.request('POST', '/bank/credits', {
+      key,
+      rawBody: payload,
+      headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret!).sign(id, at, payload) },
+    });
+    if (res.status !== 201) throw new Error(`credit refused: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body;
+  };
+  return { key, credit };
 }

@@ -1,4 +1,4 @@
-import { addOneYear, EligibilityFacts, eligibilityReasons } from '../../src/modules/supervision/eligibility';
+import { addOneYear, EligibilityFacts, eligibilityReasons, inspectionDueDate, inspectionOverdueSince } from '../../src/modules/supervision/eligibility';
 
 const ok: EligibilityFacts = {
   today: '2026-11-22',
@@ -43,5 +43,28 @@ describe('eligibility', () => {
   it('inspection due exactly one year later is not yet overdue on that day', () => {
     expect(codes({ latestInspection: { year: 2025, result: 'pass', inspectedOn: '2025-11-22' } })).toEqual([]);
     expect(addOneYear('2024-02-29')).toBe('2025-02-28');
+  });
+
+  describe('the inspection due date (the one rule; the daily job uses it too)', () => {
+    const licence = { state: 'active', validFrom: '2025-06-01', validTo: '2028-05-31' };
+    it('is one year after the last inspection', () => {
+      expect(inspectionDueDate({ licence, latestInspection: { year: 2026, result: 'pass', inspectedOn: '2026-03-15' } })).toBe('2027-03-15');
+    });
+    it('is one year after the licence took effect when never inspected', () => {
+      expect(inspectionDueDate({ licence, latestInspection: null })).toBe('2026-06-01');
+    });
+    it('is unknown without a licence or an inspection', () => {
+      expect(inspectionDueDate({ licence: null, latestInspection: null })).toBeNull();
+      expect(inspectionDueDate({ licence: { state: 'active', validFrom: null, validTo: null }, latestInspection: null })).toBeNull();
+    });
+    it('turns 29 February into 28 February', () => {
+      expect(inspectionDueDate({ licence, latestInspection: { year: 2024, result: 'pass', inspectedOn: '2024-02-29' } })).toBe('2025-02-28');
+    });
+    it('is overdue only after the due day', () => {
+      const facts = { licence, latestInspection: null };
+      expect(inspectionOverdueSince(facts, '2026-06-01')).toBeNull();
+      expect(inspectionOverdueSince(facts, '2026-06-02')).toBe('2026-06-01');
+      expect(inspectionOverdueSince({ licence: null, latestInspection: null }, '2030-01-01')).toBeNull();
+    });
   });
 });

@@ -10,6 +10,8 @@ const ALLOWED: Record<string, LicenceState> = {
   'active/revoke': 'revoked',
   'suspended/revoke': 'revoked',
   'active/expire': 'expired',
+  'active/supersede': 'expired',
+  'suspended/supersede': 'expired',
   'active/renew': 'active',
   'expired/renew': 'expired',
 };

@@ -19,12 +19,6 @@ export class DomainError extends Error {
   }
 }
 
-export class NotFoundError extends DomainError {
-  constructor(code: ErrorCode = 'NOT_FOUND', message = 'Not found', details?: unknown) {
-    super(code, message, details);
-  }
-}
-
 /** Thrown by the rate limiter; the filter turns `retryAfterSeconds` into `Retry-After`. */
 export class RateLimitedError extends DomainError {
   constructor(readonly retryAfterSeconds: number) {

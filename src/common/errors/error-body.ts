@@ -61,7 +61,7 @@ export function mapError(err: unknown, requestId: string): MappedError {
   }
   if (err instanceof HttpException) {
     const status = err.getStatus();
-    const response = err.getResponse() as { message?: unknown; code?: string } | string;
+    const response = err.getResponse() as { message?: unknown; code?: string; details?: unknown } | string;
     let message = err.message;
     let details: unknown;
     if (typeof response === 'object' && response !== null) {
@@ -71,6 +71,7 @@ export function mapError(err: unknown, requestId: string): MappedError {
       } else if (typeof response.message === 'string') {
         message = response.message;
       }
+      if (response.details !== undefined) details = response.details;
     }
     // Fastify's body-parser errors reach us as HttpException(message, status) (Nest maps them).
     const malformedJson = status === 400 && typeof response === 'string' && /JSON/i.test(response);

@@ -1,15 +1,11 @@
 import Decimal from 'decimal.js';
 import { DomainError } from '../errors/domain-error';
-import { DEFAULT_CURRENCY, isKnownCurrency, minorUnits } from './currency';
+import { AmountRules, checkAmount } from './amount-format';
+import { DEFAULT_CURRENCY, minorUnits } from './currency';
 
 // Enough precision for numeric(18,2) sums of sums; never rounding silently.
 const D = Decimal.clone({ precision: 40, rounding: Decimal.ROUND_HALF_EVEN, toExpNeg: -40, toExpPos: 40 });
 type Dec = InstanceType<typeof D>;
-
-/** Largest absolute amount numeric(18,2) can hold. */
-const MAX_ABS = new D('9999999999999999.99');
-
-const invalid = (message: string, details?: unknown) => new DomainError('INVALID_AMOUNT', message, details);
 
 /**
  * An exact amount in one currency, over decimal.js. Created from strings like "1234.56"
@@ -21,18 +17,14 @@ export class Money {
     readonly currency: string,
   ) {}
 
-  /** Parses an API amount. Anything but a plain decimal string is `400 INVALID_AMOUNT`. */
-  static parse(input: unknown, currency: string = DEFAULT_CURRENCY, field = 'amount'): Money {
-    if (!isKnownCurrency(currency)) throw invalid(`Unknown currency ${currency}`, { field, currency });
-    if (typeof input !== 'string') throw invalid(`${field} must be a decimal string such as "1234.56", not a ${input === null ? 'null' : typeof input}`, { field });
-    const units = minorUnits(currency);
-    const pattern = units === 0 ? /^-?(0|[1-9]\d*)$/ : new RegExp(`^-?(0|[1-9]\\d*)(\\.\\d{1,${units}})?$`);
-    if (!pattern.test(input)) {
-      throw invalid(`${field} must be a decimal string with at most ${units} decimals`, { field, value: input.slice(0, 40), currency });
-    }
-    const value = new D(input);
-    if (value.abs().gt(MAX_ABS)) throw invalid(`${field} is too large`, { field });
-    return new Money(value, currency);
+  /**
+   * Parses an API amount in the one format of `checkAmount`: anything else is `400
+   * INVALID_AMOUNT` naming the field. Negative amounts only where `rules.signed` says so.
+   */
+  static parse(input: unknown, currency: string = DEFAULT_CURRENCY, field = 'amount', rules: Omit<AmountRules, 'currency'> = {}): Money {
+    const problem = checkAmount(input, field, { ...rules, currency });
+    if (problem) throw new DomainError('INVALID_AMOUNT', problem.message, problem.details);
+    return new Money(new D(input as string), currency);
   }
 
   /** Trusted values from the database (numeric comes back as a string). */
@@ -152,9 +144,3 @@ export class Money {
     return items.reduce((acc, m) => acc.plus(m), Money.zero(currency));
   }
 }
-
-/** TypeORM transformer for numeric(18,2) columns holding CNY amounts. */
-export const cnyColumn = {
-  to: (m: Money | null | undefined): string | null | undefined => (m === null || m === undefined ? m : m.toString()),
-  from: (v: string | null): Money | null => (v === null ? null : Money.fromDb(v)),
-};

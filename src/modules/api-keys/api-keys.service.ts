@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
 import { AppConfig } from '../../config/app-config';
 import { Principal, Role } from '../../common/auth/principal';
-import { isAdministrativeCode } from '../../common/auth/scope';
-import { ApiKeyEntity } from './api-key.entity';
+import { isAdministrativeCode } from '../../common/auth/access';
 import { generateApiKeyToken, hashApiKeyToken, looksLikeApiKey } from './api-key-token';
 import { apiKeyNotFound, invalidKeyScope } from './api-keys.errors';
-import { ApiKeysRepository } from './api-keys.repository';
+import { ApiKey, ApiKeysRepository } from './api-keys.repository';
 
 export interface CreateApiKeyCommand {
   name: string;
@@ -17,7 +18,7 @@ export interface CreateApiKeyCommand {
 }
 
 export interface CreatedApiKey {
-  key: ApiKeyEntity;
+  key: ApiKey;
   /** The secret, returned exactly once. */
   token: string;
 }
@@ -27,6 +28,7 @@ export class ApiKeysService {
   private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
 
   constructor(
+    @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: ApiKeysRepository,
     private readonly config: AppConfig,
   ) {}
@@ -35,7 +37,7 @@ export class ApiKeysService {
     const districts = [...new Set(cmd.districts ?? [])];
     this.checkScope(cmd.role, districts, cmd.institutionId, cmd.bankCode);
     const { token, hash, prefix } = generateApiKeyToken();
-    const key = await this.repo.insert({
+    const key = await this.repo.insert(this.ds.manager, {
       name: cmd.name,
       role: cmd.role,
       districts: cmd.role === 'regulator' ? districts : [],
@@ -58,16 +60,16 @@ export class ApiKeysService {
     if (role === 'bank' && !bankCode) throw invalidKeyScope('A bank key needs bankCode');
   }
 
-  list(): Promise<ApiKeyEntity[]> {
-    return this.repo.listAll();
+  list(): Promise<ApiKey[]> {
+    return this.repo.listAll(this.ds.manager);
   }
 
-  async revoke(id: string): Promise<ApiKeyEntity> {
-    const key = await this.repo.findById(id);
+  async revoke(id: string): Promise<ApiKey> {
+    const key = await this.repo.findById(this.ds.manager, id);
     if (!key) throw apiKeyNotFound(id);
-    await this.repo.markRevoked(id);
+    await this.repo.markRevoked(this.ds.manager, id);
     this.cache.clear();
-    return (await this.repo.findById(id))!;
+    return (await this.repo.findById(this.ds.manager, id))!;
   }
 
   /** Resolves a bearer token to a principal; cached briefly so auth costs no query per request. */
@@ -76,7 +78,7 @@ export class ApiKeysService {
     const now = Date.now();
     const cached = this.cache.get(token);
     if (cached && cached.until > now) return cached.principal;
-    const key = await this.repo.findActiveByHash(hashApiKeyToken(token));
+    const key = await this.repo.findActiveByHash(this.ds.manager, hashApiKeyToken(token));
     const principal: Principal | null = key
       ? {
           id: key.id,
@@ -95,6 +97,6 @@ export class ApiKeysService {
   }
 
   async isEmpty(): Promise<boolean> {
-    return (await this.repo.count()) === 0;
+    return (await this.repo.count(this.ds.manager)) === 0;
   }
 }

@@ -1,9 +1,10 @@
 import { Controller, Get, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsDateString, IsIn, IsOptional } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
 import { Principal } from '../../common/auth/principal';
+import { ErrorBodyDto } from '../../common/http/error-body.dto';
 import { auditCsv, AuditService, DistrictAudit } from './audit.service';
 
 class AuditQueryDto {
@@ -24,15 +25,17 @@ export class AuditController {
 
   @Get('districts/:code')
   @Roles('regulator', 'admin')
-  @ApiOperation({ summary: 'Escrow audit of a district: per institution obligations, paid in, released, refunded, bank cash, coverage; totals' })
+  @ApiOperation({ summary: 'Escrow audit of a district: per institution and currency obligations, paid in, released, refunded, bank cash, coverage; totals per currency' })
   @ApiOkResponse({ description: 'JSON, or CSV with ?format=csv' })
+  @ApiNotFoundResponse({ description: 'DISTRICT_NOT_FOUND: the district is outside your jurisdiction', type: ErrorBodyDto })
   async district(@CurrentPrincipal() who: Principal, @Param('code') code: string, @Query() q: AuditQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answer(await this.audit.district(who, code, q.asOf ? new Date(q.asOf) : null), q.format, reply);
   }
 
   @Get('institutions/:id')
   @Roles('regulator', 'admin', 'institution')
-  @ApiOperation({ summary: 'Escrow audit of one institution' })
+  @ApiOperation({ summary: 'Escrow audit of one institution (one entry per currency it holds money in)' })
+  @ApiNotFoundResponse({ description: 'INSTITUTION_NOT_FOUND (also outside your scope)', type: ErrorBodyDto })
   async institution(@CurrentPrincipal() who: Principal, @Param('id', new ParseUUIDPipe()) id: string, @Query() q: AuditQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {
     return this.answer(await this.audit.institution(who, id, q.asOf ? new Date(q.asOf) : null), q.format, reply);
   }

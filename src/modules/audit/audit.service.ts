@@ -2,18 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
+import { codePattern, requireDistrict } from '../../common/auth/access';
 import { Principal } from '../../common/auth/principal';
-import { principalCoversDistrict } from '../../common/auth/scope';
 import { DomainError } from '../../common/errors/domain-error';
 import { Money } from '../../common/money/money';
 import { InstitutionsService } from '../institutions/institutions.service';
-import { AuditRepository, AuditRow } from './audit.repository';
+import { AuditRow, AuditRepository } from './audit.repository';
 
+/** Amounts are decimal strings in `currency`, with its minor units (JPY has none). */
 export interface InstitutionAudit {
   institutionId: string;
   name: string;
   uscc: string;
   districtCode: string;
+  currency: string;
   escrowAccount: { id: string; bankCode: string; accountNumber: string; state: string } | null;
   /** Money held for undelivered lessons: what the escrow must cover. */
   obligations: string;
@@ -26,22 +28,28 @@ export interface InstitutionAudit {
   coverage: string | null;
 }
 
+const FIELDS = ['obligations', 'paidIn', 'released', 'refunded', 'bankCash', 'suspense'] as const;
+type Field = (typeof FIELDS)[number];
+
+/** The totals of one currency: amounts of different currencies are never added. */
+export type CurrencyTotals = { currency: string; institutions: number; coverage: string | null } & Record<Field, string>;
+
 export interface DistrictAudit {
   district: string;
   asOf: string | null;
   generatedAt: string;
+  /** One entry per institution and currency it holds money in (at least one per institution). */
   institutions: InstitutionAudit[];
-  totals: Omit<InstitutionAudit, 'institutionId' | 'name' | 'uscc' | 'districtCode' | 'escrowAccount'> & { institutions: number };
+  /** One entry per currency, in currency order. */
+  totals: CurrencyTotals[];
 }
-
-const FIELDS = ['obligations', 'paidIn', 'released', 'refunded', 'bankCash', 'suspense'] as const;
 
 function coverage(cash: Money, obligations: Money): string | null {
   return obligations.isZero() ? null : new Decimal(cash.toString()).div(obligations.toString()).toDecimalPlaces(4).toFixed(4);
 }
 
 function toAudit(r: AuditRow): InstitutionAudit {
-  const m = (v: string) => Money.fromDb(v);
+  const m = (v: string) => Money.fromDb(v, r.currency);
   const held = m(r.held);
   const released = m(r.unsettled).plus(m(r.settled));
   const refunded = m(r.refund_payable);
@@ -51,6 +59,7 @@ function toAudit(r: AuditRow): InstitutionAudit {
     name: r.name,
     uscc: r.uscc,
     districtCode: r.district_code,
+    currency: r.currency,
     escrowAccount: r.escrow_account_id ? { id: r.escrow_account_id, bankCode: r.bank_code!, accountNumber: r.account_number!, state: r.escrow_state! } : null,
     obligations: held.toString(),
     // The ledger invariant: paid in = released + refunded + still held.
@@ -61,6 +70,17 @@ function toAudit(r: AuditRow): InstitutionAudit {
     suspense: m(r.suspense).toString(),
     coverage: coverage(cash, held),
   };
+}
+
+/** Sums per currency; `Money` refuses to add two currencies, so a mix-up fails loudly. */
+function totalsByCurrency(institutions: InstitutionAudit[]): CurrencyTotals[] {
+  const currencies = [...new Set(institutions.map((i) => i.currency))].sort();
+  return currencies.map((currency) => {
+    const rows = institutions.filter((i) => i.currency === currency);
+    const sum = (f: Field) => Money.sum(rows.map((i) => Money.fromDb(i[f], currency)), currency);
+    const totals = Object.fromEntries(FIELDS.map((f) => [f, sum(f).toString()])) as Record<Field, string>;
+    return { currency, institutions: rows.length, ...totals, coverage: coverage(sum('bankCash'), sum('obligations')) };
+  });
 }
 
 /** The regulator's escrow audit: per institution and for the district, now or as of a past moment. */
@@ -74,9 +94,8 @@ export class AuditService {
 
   async district(who: Principal, district: string, asOf: Date | null): Promise<DistrictAudit> {
     if (!/^\d{6}$/.test(district)) throw new DomainError('INVALID_DISTRICT_CODE', 'District codes are 6 digits', { district });
-    if (!principalCoversDistrict(who, district)) throw new DomainError('DISTRICT_OUT_OF_SCOPE', `District ${district} is outside your jurisdiction`);
-    const pattern = district.endsWith('0000') ? `${district.slice(0, 2)}%` : district.endsWith('00') ? `${district.slice(0, 4)}%` : district;
-    return this.build(district, await this.repo.byInstitution(this.ds.manager, [pattern], null, asOf), asOf);
+    requireDistrict(who, district);
+    return this.build(district, await this.repo.byInstitution(this.ds.manager, [codePattern(district)], null, asOf), asOf);
   }
 
   async institution(who: Principal, institutionId: string, asOf: Date | null): Promise<DistrictAudit> {
@@ -86,35 +105,35 @@ export class AuditService {
 
   private build(district: string, rows: AuditRow[], asOf: Date | null): DistrictAudit {
     const institutions = rows.map(toAudit);
-    const sum = (f: (typeof FIELDS)[number]) => Money.sum(institutions.map((i) => Money.fromDb(i[f])));
-    const totals = Object.fromEntries(FIELDS.map((f) => [f, sum(f).toString()])) as Record<(typeof FIELDS)[number], string>;
     return {
       district,
       asOf: asOf ? asOf.toISOString() : null,
       generatedAt: new Date().toISOString(),
       institutions,
-      totals: { ...totals, coverage: coverage(Money.fromDb(totals.bankCash), Money.fromDb(totals.obligations)), institutions: institutions.length },
+      totals: totalsByCurrency(institutions),
     };
   }
 }
 
-const CSV_COLUMNS = ['institutionId', 'name', 'uscc', 'districtCode', 'bankCode', 'accountNumber', 'escrowState', ...FIELDS, 'coverage'];
+const CSV_COLUMNS = ['institutionId', 'name', 'uscc', 'districtCode', 'currency', 'bankCode', 'accountNumber', 'escrowState', ...FIELDS, 'coverage'];
 
 const csvCell = (v: unknown) => {
   const s = v === null || v === undefined ? '' : String(v);
   return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
-/** CSV for spreadsheets: one row per institution and a TOTAL row (cells that look like formulas are quoted). */
+/** CSV for spreadsheets: one row per institution and currency, and a TOTAL row per currency (cells that look like formulas are quoted). */
 export function auditCsv(a: DistrictAudit): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const i of a.institutions) {
     lines.push(
-      [i.institutionId, i.name, i.uscc, i.districtCode, i.escrowAccount?.bankCode, i.escrowAccount?.accountNumber, i.escrowAccount?.state, ...FIELDS.map((f) => i[f]), i.coverage]
+      [i.institutionId, i.name, i.uscc, i.districtCode, i.currency, i.escrowAccount?.bankCode, i.escrowAccount?.accountNumber, i.escrowAccount?.state, ...FIELDS.map((f) => i[f]), i.coverage]
         .map(csvCell)
         .join(','),
     );
   }
-  lines.push(['TOTAL', `${a.totals.institutions} institutions`, '', a.district, '', '', '', ...FIELDS.map((f) => a.totals[f]), a.totals.coverage].map(csvCell).join(','));
+  for (const t of a.totals) {
+    lines.push(['TOTAL', `${t.institutions} institutions`, '', a.district, t.currency, '', '', '', ...FIELDS.map((f) => t[f]), t.coverage].map(csvCell).join(','));
+  }
   return `${lines.join('\n')}\n`;
 }

@@ -6,7 +6,7 @@ import { DomainError } from '../../common/errors/domain-error';
 import { isKnownCurrency } from '../../common/money/currency';
 import { Money } from '../../common/money/money';
 import { ContractsService } from '../contracts/contracts.service';
-import { EscrowAccountEntity } from '../escrow-accounts/escrow-account.entity';
+import type { EscrowAccount } from '../escrow-accounts/escrow-accounts.repository';
 import { EscrowAccountsService } from '../escrow-accounts/escrow-accounts.service';
 import { InstitutionsService } from '../institutions/institutions.service';
 import { LedgerService } from '../ledger/ledger.service';
@@ -90,7 +90,7 @@ export class BankCreditsService {
     });
   }
 
-  private async apply(m: EntityManager, creditId: string, bank: string, account: EscrowAccountEntity, notice: CreditNotice, amount: Money): Promise<CreditOutcome> {
+  private async apply(m: EntityManager, creditId: string, bank: string, account: EscrowAccount, notice: CreditNotice, amount: Money): Promise<CreditOutcome> {
     const contract = notice.payerReference ? await this.contracts.findPayableByReference(m, account.id, notice.payerReference) : null;
     let exception: string | null = null;
     let applied = Money.zero(amount.currency);

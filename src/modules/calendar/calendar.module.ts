@@ -5,6 +5,7 @@ import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
 import { Principal } from '../../common/auth/principal';
 import { DomainError } from '../../common/errors/domain-error';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
+import { CalendarRepository } from './calendar.repository';
 import { CalendarService } from './calendar.service';
 
 class CalendarOverrideDto {
@@ -30,5 +31,5 @@ class CalendarController {
   }
 }
 
-@Module({ controllers: [CalendarController], providers: [CalendarService], exports: [CalendarService] })
+@Module({ controllers: [CalendarController], providers: [CalendarRepository, CalendarService], exports: [CalendarService] })
 export class CalendarModule {}

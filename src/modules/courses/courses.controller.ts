@@ -5,18 +5,19 @@ import { IsIn, IsInt, IsString, Length, Max, Min } from 'class-validator';
 import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
 import { Principal } from '../../common/auth/principal';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
-import { CourseRow, CoursesService } from './courses.service';
+import { CourseRow } from './courses.repository';
+import { CoursesService } from './courses.service';
 
-export class CreateCourseDto {
+class CreateCourseDto {
   @ApiProperty({ example: '少儿美术 (周末班)' }) @IsString() @Length(1, 200) name: string;
   @ApiProperty({ enum: ['subject', 'non_subject'] }) @IsIn(['subject', 'non_subject']) category: 'subject' | 'non_subject';
   @ApiProperty({ enum: ['lesson_pack', 'time_based'] }) @IsIn(['lesson_pack', 'time_based']) kind: 'lesson_pack' | 'time_based';
   @ApiProperty({ example: 60 }) @IsInt() @Min(10) @Max(600) lessonMinutes: number;
   @ApiProperty({ enum: ['small', 'medium', 'large'], description: '<10 / 10-35 / >35 students' }) @IsIn(['small', 'medium', 'large']) classSizeBand: 'small' | 'medium' | 'large';
-  @ApiProperty({ example: '200.00', description: 'List price per lesson (decimal string)' }) @IsAmount() listPricePerLesson: string;
+  @ApiProperty({ example: '200.00', description: 'List price per lesson (decimal string)' }) @IsAmount({ positive: true }) listPricePerLesson: string;
 }
 
-export class CourseDto {
+class CourseDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ format: 'uuid' }) institutionId: string;
   @ApiProperty() name: string;

@@ -8,7 +8,7 @@ import { Idempotent } from '../../common/idempotency/idempotent.decorator';
 import { QueueProbeRow } from './diagnostics.repository';
 import { DiagnosticsService } from './diagnostics.service';
 
-export class CreateProbeDto {
+class CreateProbeDto {
   @ApiProperty({ required: false, minimum: 0, maximum: 60000, description: 'Simulated work inside the job (ms)' })
   @IsOptional()
   @IsInt()
@@ -17,7 +17,7 @@ export class CreateProbeDto {
   holdMs?: number;
 }
 
-export class QueueProbeDto {
+class QueueProbeDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty() requestedAt: string;
   @ApiProperty() holdMs: number;

@@ -1,14 +1,12 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { InstitutionsModule } from '../institutions/institutions.module';
 import { SupervisionEventsModule } from '../supervision/supervision-events.module';
-import { EscrowAccountEntity } from './escrow-account.entity';
 import { EscrowAccountsController } from './escrow-accounts.controller';
 import { EscrowAccountsRepository } from './escrow-accounts.repository';
 import { EscrowAccountsService } from './escrow-accounts.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([EscrowAccountEntity]), InstitutionsModule, SupervisionEventsModule],
+  imports: [InstitutionsModule, SupervisionEventsModule],
   controllers: [EscrowAccountsController],
   providers: [EscrowAccountsRepository, EscrowAccountsService],
   exports: [EscrowAccountsService],

@@ -10,8 +10,7 @@ import { OutboxService } from '../../infra/outbox/outbox.service';
 import { JobName, jobId } from '../../infra/queues/queue.constants';
 import { InstitutionsService } from '../institutions/institutions.service';
 import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
-import { EscrowAccountEntity, EscrowMode, EscrowState } from './escrow-account.entity';
-import { EscrowAccountsRepository, EscrowEventRow } from './escrow-accounts.repository';
+import { EscrowAccount, EscrowAccountsRepository, EscrowEventRow, EscrowMode, EscrowState } from './escrow-accounts.repository';
 
 export interface FileEscrowAccountCommand {
   bankCode: string;
@@ -44,7 +43,7 @@ export class EscrowAccountsService {
     private readonly outbox: OutboxService,
   ) {}
 
-  async file(who: Principal, institutionId: string, cmd: FileEscrowAccountCommand): Promise<EscrowAccountEntity> {
+  async file(who: Principal, institutionId: string, cmd: FileEscrowAccountCommand): Promise<EscrowAccount> {
     const currency = cmd.currency ?? 'CNY';
     if (!isKnownCurrency(currency)) throw new DomainError('VALIDATION_FAILED', `Unknown currency ${currency}`, { currency });
     if (cmd.mode === 'risk_reserve' && cmd.requiredReserve === undefined) {
@@ -86,7 +85,7 @@ export class EscrowAccountsService {
     }
   }
 
-  async get(who: Principal, id: string, m: EntityManager = this.ds.manager): Promise<EscrowAccountEntity> {
+  async get(who: Principal, id: string, m: EntityManager = this.ds.manager): Promise<EscrowAccount> {
     const account = await this.repo.findById(m, id);
     const visible = account && (await this.institutions.getVisible(who, account.institutionId, m).then(() => true, () => false));
     if (!account || !visible) throw new DomainError('ESCROW_ACCOUNT_NOT_FOUND', `Escrow account ${id} not found`);
@@ -98,7 +97,7 @@ export class EscrowAccountsService {
     return (await this.repo.findById(m, id))?.bankCode ?? null;
   }
 
-  async list(who: Principal, institutionId: string): Promise<EscrowAccountEntity[]> {
+  async list(who: Principal, institutionId: string): Promise<EscrowAccount[]> {
     await this.institutions.getVisible(who, institutionId);
     return this.repo.listForInstitution(this.ds.manager, institutionId);
   }
@@ -107,23 +106,23 @@ export class EscrowAccountsService {
     return this.repo.events(this.ds.manager, id);
   }
 
-  current(m: EntityManager, institutionId: string): Promise<EscrowAccountEntity | null> {
+  current(m: EntityManager, institutionId: string): Promise<EscrowAccount | null> {
     return this.repo.findCurrent(m, institutionId);
   }
 
   /** Internal read (no caller scope): the account a money movement or a bank credit names. */
-  find(m: EntityManager, id: string): Promise<EscrowAccountEntity | null> {
+  find(m: EntityManager, id: string): Promise<EscrowAccount | null> {
     return this.repo.findById(m, id);
   }
 
   /** Internal read (no caller scope): the account a bank's notice names by its number at that bank. */
-  findByBankAccount(m: EntityManager, bankCode: string, accountNumber: string): Promise<EscrowAccountEntity | null> {
+  findByBankAccount(m: EntityManager, bankCode: string, accountNumber: string): Promise<EscrowAccount | null> {
     return this.repo.findByBankAccount(m, bankCode, accountNumber);
   }
 
-  async change(who: Principal, id: string, action: 'freeze' | 'unfreeze' | 'close', reason: string): Promise<EscrowAccountEntity> {
+  async change(who: Principal, id: string, action: 'freeze' | 'unfreeze' | 'close', reason: string): Promise<EscrowAccount> {
     return this.ds.transaction(async (m) => {
-      const account = await this.repo.findByIdForUpdate(m, id);
+      const account = await this.repo.findById(m, id, true);
       if (!account) throw new DomainError('ESCROW_ACCOUNT_NOT_FOUND', `Escrow account ${id} not found`);
       const inst = await this.institutions.getSupervised(who, account.institutionId, m).catch((err: DomainError) => {
         throw err.code === 'INSTITUTION_NOT_FOUND' ? new DomainError('ESCROW_ACCOUNT_NOT_FOUND', `Escrow account ${id} not found`) : err;

@@ -1,10 +1,9 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
-import { DataSource } from 'typeorm';
 import { Public } from '../../common/auth/auth.decorators';
 import { QueueService } from '../../infra/queues/queue.service';
+import { HealthRepository } from './health.repository';
 
 const TIMEOUT_MS = 2000;
 
@@ -29,7 +28,7 @@ async function check(name: string, fn: () => Promise<unknown>): Promise<{ name: 
 @Controller('health')
 export class HealthController {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
+    private readonly db: HealthRepository,
     private readonly queues: QueueService,
   ) {}
 
@@ -49,7 +48,7 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: 'A dependency is down' })
   async ready(@Res({ passthrough: true }) reply: FastifyReply) {
     const results = await Promise.all([
-      check('database', () => this.ds.query('SELECT 1')),
+      check('database', () => this.db.ping()),
       check('queue', () => this.queues.ping()),
     ]);
     const ok = results.every((r) => r.ok);

@@ -1,15 +1,14 @@
 import { Module } from '@nestjs/common';
-import { TypeOrmModule } from '@nestjs/typeorm';
 import { InstitutionsModule } from '../institutions/institutions.module';
 import { SupervisionEventsModule } from '../supervision/supervision-events.module';
-import { InspectionEntity } from './inspection.entity';
 import { InspectionsController } from './inspections.controller';
+import { InspectionsRepository } from './inspections.repository';
 import { InspectionsService } from './inspections.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([InspectionEntity]), InstitutionsModule, SupervisionEventsModule],
+  imports: [InstitutionsModule, SupervisionEventsModule],
   controllers: [InspectionsController],
-  providers: [InspectionsService],
+  providers: [InspectionsRepository, InspectionsService],
   exports: [InspectionsService],
 })
 export class InspectionsModule {}

@@ -6,7 +6,7 @@ import { DomainError } from '../../common/errors/domain-error';
 import { isUniqueViolation } from '../../infra/database/pg-errors';
 import { InstitutionsService } from '../institutions/institutions.service';
 import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
-import { InspectionEntity, InspectionResult } from './inspection.entity';
+import { Inspection, InspectionResult, InspectionsRepository } from './inspections.repository';
 
 export interface RecordInspectionCommand {
   year: number;
@@ -22,19 +22,19 @@ export interface RecordInspectionCommand {
 export class InspectionsService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
+    private readonly repo: InspectionsRepository,
     private readonly institutions: InstitutionsService,
     private readonly events: SupervisionEventsRepository,
   ) {}
 
-  async record(who: Principal, institutionId: string, cmd: RecordInspectionCommand): Promise<InspectionEntity> {
+  async record(who: Principal, institutionId: string, cmd: RecordInspectionCommand): Promise<Inspection> {
     if (Number(cmd.inspectedOn.slice(0, 4)) < cmd.year) {
       throw new DomainError('VALIDATION_FAILED', 'An inspection for a year cannot happen before that year', { year: cmd.year, inspectedOn: cmd.inspectedOn });
     }
     try {
       return await this.ds.transaction(async (m) => {
         const inst = await this.institutions.getSupervised(who, institutionId, m);
-        const repo = m.getRepository(InspectionEntity);
-        const saved = await repo.save(repo.create({ ...cmd, institutionId, recordedBy: who.id }));
+        const saved = await this.repo.insert(m, { ...cmd, institutionId, recordedBy: who.id });
         if (cmd.result !== 'pass') {
           await this.events.raise(m, {
             institutionId,
@@ -56,12 +56,17 @@ export class InspectionsService {
     }
   }
 
-  async list(who: Principal, institutionId: string): Promise<InspectionEntity[]> {
+  async list(who: Principal, institutionId: string): Promise<Inspection[]> {
     await this.institutions.getVisible(who, institutionId);
-    return this.ds.getRepository(InspectionEntity).find({ where: { institutionId }, order: { year: 'DESC' } });
+    return this.repo.listForInstitution(this.ds.manager, institutionId);
   }
 
-  latest(m: EntityManager, institutionId: string): Promise<InspectionEntity | null> {
-    return m.getRepository(InspectionEntity).findOne({ where: { institutionId }, order: { inspectedOn: 'DESC', year: 'DESC' } });
+  async latest(m: EntityManager, institutionId: string): Promise<Inspection | null> {
+    return (await this.repo.latest(m, [institutionId]))[0] ?? null;
+  }
+
+  /** The latest inspection per institution, for the daily supervision run. */
+  latestOf(m: EntityManager, institutionIds: string[]): Promise<Inspection[]> {
+    return this.repo.latest(m, institutionIds);
   }
 }

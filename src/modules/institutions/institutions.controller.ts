@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
 import { Principal } from '../../common/auth/principal';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
@@ -19,7 +19,7 @@ export class InstitutionsController {
   @ApiOperation({ summary: 'Register an institution in a district of your jurisdiction' })
   @ApiCreatedResponse({ type: InstitutionDto })
   @ApiBadRequestResponse({ description: 'INVALID_USCC, VALIDATION_FAILED', type: ErrorBodyDto })
-  @ApiForbiddenResponse({ description: 'DISTRICT_OUT_OF_SCOPE', type: ErrorBodyDto })
+  @ApiNotFoundResponse({ description: 'DISTRICT_NOT_FOUND: the district is outside your jurisdiction', type: ErrorBodyDto })
   @ApiConflictResponse({ description: 'INSTITUTION_ALREADY_REGISTERED', type: ErrorBodyDto })
   async register(@CurrentPrincipal() who: Principal, @Body() dto: RegisterInstitutionDto): Promise<InstitutionDto> {
     return InstitutionDto.from(await this.institutions.register(who, dto));

@@ -6,5 +6,3 @@ export const invalidUscc = (code: string, problem: UsccProblem) =>
 export const institutionNotFound = (id: string) => new DomainError('INSTITUTION_NOT_FOUND', `Institution ${id} not found`);
 export const institutionAlreadyRegistered = (uscc: string, id: string) =>
   new DomainError('INSTITUTION_ALREADY_REGISTERED', `An institution with credit code ${uscc} is already registered`, { uscc, institutionId: id });
-export const districtOutOfScope = (district: string) =>
-  new DomainError('DISTRICT_OUT_OF_SCOPE', `District ${district} is outside your jurisdiction`, { districtCode: district });

@@ -1,31 +1,29 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { AccessMode, districtFilter, requireDistrict, requireInstitutionAccess } from '../../common/auth/access';
 import { Principal } from '../../common/auth/principal';
-import { principalCoversDistrict } from '../../common/auth/scope';
-import { canSeeInstitution, canSuperviseInstitution, districtFilter } from '../../common/auth/scoped-access';
 import { isUniqueViolation } from '../../infra/database/pg-errors';
 import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
-import { InstitutionEntity, MUTABLE_INSTITUTION_FIELDS, MutableInstitutionField } from './institution.entity';
-import { districtOutOfScope, institutionAlreadyRegistered, institutionNotFound, invalidUscc } from './institutions.errors';
-import { HistoryRow, InstitutionsRepository } from './institutions.repository';
+import { institutionAlreadyRegistered, institutionNotFound, invalidUscc } from './institutions.errors';
+import { HistoryRow, Institution, InstitutionsRepository, MUTABLE_INSTITUTION_FIELDS, MutableInstitutionField } from './institutions.repository';
 import { normaliseUscc, validateUscc } from './uscc';
 
 export interface RegisterInstitutionCommand {
   name: string;
   uscc: string;
   districtCode: string;
-  category: InstitutionEntity['category'];
-  profitType: InstitutionEntity['profitType'];
+  category: Institution['category'];
+  profitType: Institution['profitType'];
   address: string;
   legalRepresentative: string;
   contactName: string;
   contactPhone: string;
 }
 
-export type UpdateInstitutionCommand = Partial<Pick<InstitutionEntity, MutableInstitutionField>>;
+export type UpdateInstitutionCommand = Partial<Pick<Institution, MutableInstitutionField>>;
 
-const snapshot = (i: InstitutionEntity) => Object.fromEntries(MUTABLE_INSTITUTION_FIELDS.map((f) => [f, i[f]]));
+const snapshot = (i: Institution) => Object.fromEntries(MUTABLE_INSTITUTION_FIELDS.map((f) => [f, i[f]]));
 
 @Injectable()
 export class InstitutionsService {
@@ -35,11 +33,11 @@ export class InstitutionsService {
     private readonly events: SupervisionEventsRepository,
   ) {}
 
-  async register(who: Principal, cmd: RegisterInstitutionCommand): Promise<InstitutionEntity> {
+  async register(who: Principal, cmd: RegisterInstitutionCommand): Promise<Institution> {
     const uscc = normaliseUscc(cmd.uscc);
     const problem = validateUscc(uscc);
     if (problem) throw invalidUscc(cmd.uscc, problem);
-    if (!principalCoversDistrict(who, cmd.districtCode)) throw districtOutOfScope(cmd.districtCode);
+    requireDistrict(who, cmd.districtCode);
     try {
       return await this.ds.transaction(async (m) => {
         const created = await this.repo.insert(m, { ...cmd, uscc, status: 'operating', createdBy: who.id });
@@ -55,28 +53,36 @@ export class InstitutionsService {
     }
   }
 
+  /** The institution if the caller may act on it in `mode`; 404 otherwise (also for other tenants). */
+  async access(who: Principal, id: string, mode: AccessMode, m: EntityManager = this.ds.manager, lock = false): Promise<Institution> {
+    return requireInstitutionAccess(who, await this.repo.findById(m, id, lock), mode, () => institutionNotFound(id));
+  }
+
   /** The institution if the caller may see it; 404 otherwise (also for other tenants). */
-  async getVisible(who: Principal, id: string, m: EntityManager = this.ds.manager): Promise<InstitutionEntity> {
-    const found = await this.repo.findById(m, id);
-    if (!found || !canSeeInstitution(who, found.id, found.districtCode)) throw institutionNotFound(id);
-    return found;
+  getVisible(who: Principal, id: string, m: EntityManager = this.ds.manager): Promise<Institution> {
+    return this.access(who, id, 'read', m);
   }
 
   /** The institution if the caller supervises it (regulator of its district or admin). */
-  async getSupervised(who: Principal, id: string, m: EntityManager = this.ds.manager, lock = false): Promise<InstitutionEntity> {
-    const found = lock ? await this.repo.findByIdForUpdate(m, id) : await this.repo.findById(m, id);
-    if (!found || !canSeeInstitution(who, found.id, found.districtCode)) throw institutionNotFound(id);
-    if (!canSuperviseInstitution(who, found.districtCode)) throw districtOutOfScope(found.districtCode);
-    return found;
+  getSupervised(who: Principal, id: string, m: EntityManager = this.ds.manager, lock = false): Promise<Institution> {
+    return this.access(who, id, 'supervise', m, lock);
   }
 
-  list(who: Principal, after: string | null, limit: number): Promise<InstitutionEntity[]> {
-    const onlyId = who.role === 'institution' ? who.institutionId : null;
-    const patterns = who.role === 'institution' ? null : districtFilter(who);
-    return this.repo.listPage(this.ds.manager, patterns, onlyId, after, limit);
+  /** Internal reads for other modules' rules and jobs (no caller scope: they act for the system). */
+  findById(m: EntityManager, id: string): Promise<Institution | null> {
+    return this.repo.findById(m, id);
   }
 
-  async update(who: Principal, id: string, cmd: UpdateInstitutionCommand): Promise<InstitutionEntity> {
+  findByIds(m: EntityManager, ids: string[]): Promise<Institution[]> {
+    return this.repo.findByIds(m, ids);
+  }
+
+  list(who: Principal, after: string | null, limit: number): Promise<Institution[]> {
+    const scope = districtFilter(who);
+    return this.repo.listPage(this.ds.manager, scope.districtPatterns, scope.institutionId, after, limit);
+  }
+
+  async update(who: Principal, id: string, cmd: UpdateInstitutionCommand): Promise<Institution> {
     return this.ds.transaction(async (m) => {
       const current = await this.getSupervised(who, id, m, true);
       const changes = Object.fromEntries(
@@ -104,7 +110,7 @@ export class InstitutionsService {
   }
 
   /** The institution announces (or the regulator records) a planned closure. */
-  async markClosing(who: Principal, id: string, reason: string, plannedClosureDate: string): Promise<InstitutionEntity> {
+  async markClosing(who: Principal, id: string, reason: string, plannedClosureDate: string): Promise<Institution> {
     return this.ds.transaction(async (m) => {
       const current = await this.getSupervised(who, id, m, true);
       if (current.status !== 'operating') return current;

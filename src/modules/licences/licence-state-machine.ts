@@ -7,12 +7,13 @@
  *   active --suspend--> suspended --reinstate--> active
  *   active | suspended --revoke--> revoked (final)
  *   active --expire (by date)--> expired
+ *   active | suspended --supersede (its renewal became active)--> expired
  *   active | expired --renew--> (a new licence period, applied)
  */
 export const LICENCE_STATES = ['applied', 'under_review', 'active', 'rejected', 'suspended', 'revoked', 'expired'] as const;
 export type LicenceState = (typeof LICENCE_STATES)[number];
 
-export const LICENCE_ACTIONS = ['start_review', 'approve', 'reject', 'suspend', 'reinstate', 'revoke', 'expire', 'renew'] as const;
+export const LICENCE_ACTIONS = ['start_review', 'approve', 'reject', 'suspend', 'reinstate', 'revoke', 'expire', 'supersede', 'renew'] as const;
 export type LicenceAction = (typeof LICENCE_ACTIONS)[number];
 
 const TABLE: Record<LicenceAction, Partial<Record<LicenceState, LicenceState>>> = {
@@ -23,6 +24,7 @@ const TABLE: Record<LicenceAction, Partial<Record<LicenceState, LicenceState>>> 
   reinstate: { suspended: 'active' },
   revoke: { active: 'revoked', suspended: 'revoked' },
   expire: { active: 'expired' },
+  supersede: { active: 'expired', suspended: 'expired' },
   // Renewal leaves the current licence as it is and opens the next period.
   renew: { active: 'active', expired: 'expired' },
 };

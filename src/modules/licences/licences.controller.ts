@@ -129,6 +129,7 @@ export class LicencesController {
   @Idempotent()
   @ApiOperation({ summary: 'How many distinct regulator approvals a licence in this district needs' })
   @ApiOkResponse({ type: ReviewSettingsDto })
+  @ApiNotFoundResponse({ description: 'DISTRICT_NOT_FOUND: the district is outside your jurisdiction', type: ErrorBodyDto })
   async settings(@CurrentPrincipal() who: Principal, @Param('code') code: string, @Body() dto: ReviewSettingsDto): Promise<ReviewSettingsDto> {
     await this.licences.setRequiredApprovals(who, code, dto.requiredApprovals);
     return dto;

@@ -1,8 +1,42 @@
 import { Injectable } from '@nestjs/common';
-import { findByIdForUpdate, insertEntity } from '../../infra/database/entity-helpers';
 import { EntityManager } from 'typeorm';
-import { LicenceEntity } from './licence.entity';
+import { rowsOf } from '../../infra/database/sql';
 import { LicenceAction, LicenceState } from './licence-state-machine';
+
+export interface Licence {
+  id: string;
+  institutionId: string;
+  state: LicenceState;
+  licenceNumber: string | null;
+  /** YYYY-MM-DD */
+  validFrom: string | null;
+  validTo: string | null;
+  requiredApprovals: number | null;
+  previousLicenceId: string | null;
+  stateReason: string | null;
+  suspendedUntil: string | null;
+  createdBy: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type LicencePatch = Partial<Pick<Licence, 'state' | 'stateReason' | 'licenceNumber' | 'validFrom' | 'validTo' | 'requiredApprovals' | 'suspendedUntil'>>;
+
+interface LicenceRow {
+  id: string;
+  institution_id: string;
+  state: LicenceState;
+  licence_number: string | null;
+  valid_from: string | null;
+  valid_to: string | null;
+  required_approvals: number | null;
+  previous_licence_id: string | null;
+  state_reason: string | null;
+  suspended_until: string | null;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
 
 export interface TransitionRow {
   action: string;
@@ -13,27 +47,103 @@ export interface TransitionRow {
   at: Date;
 }
 
+export interface ApprovalRow {
+  approver_id: string;
+  approved_at: Date;
+  comment: string | null;
+}
+
+const COLUMNS = `id, institution_id, state, licence_number, to_char(valid_from, 'YYYY-MM-DD') AS valid_from, to_char(valid_to, 'YYYY-MM-DD') AS valid_to,
+                 required_approvals, previous_licence_id, state_reason, to_char(suspended_until, 'YYYY-MM-DD') AS suspended_until,
+                 created_by, created_at, updated_at`;
+
+const PATCH_COLUMNS: Record<keyof LicencePatch, string> = {
+  state: 'state',
+  stateReason: 'state_reason',
+  licenceNumber: 'licence_number',
+  validFrom: 'valid_from',
+  validTo: 'valid_to',
+  requiredApprovals: 'required_approvals',
+  suspendedUntil: 'suspended_until',
+};
+
+const toLicence = (r: LicenceRow): Licence => ({
+  id: r.id,
+  institutionId: r.institution_id,
+  state: r.state,
+  licenceNumber: r.licence_number,
+  validFrom: r.valid_from,
+  validTo: r.valid_to,
+  requiredApprovals: r.required_approvals,
+  previousLicenceId: r.previous_licence_id,
+  stateReason: r.state_reason,
+  suspendedUntil: r.suspended_until,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+/**
+ * The licence eligibility and supervision look at: the one in force (active or suspended)
+ * first, else the latest expired. One definition for one institution and for all of them.
+ */
+const CURRENT_LICENCES = `
+  SELECT DISTINCT ON (institution_id) ${COLUMNS} FROM licences
+   WHERE state IN ('active', 'suspended', 'expired') AND ($1::uuid[] IS NULL OR institution_id = ANY($1::uuid[]))
+   ORDER BY institution_id, (state IN ('active', 'suspended')) DESC, valid_to DESC NULLS LAST`;
+
 @Injectable()
 export class LicencesRepository {
-  insert(m: EntityManager, data: Partial<LicenceEntity>): Promise<LicenceEntity> {
-    return insertEntity(m, LicenceEntity, data);
+  async insert(m: EntityManager, l: Pick<Licence, 'institutionId' | 'state' | 'previousLicenceId' | 'createdBy'>): Promise<Licence> {
+    const rows: LicenceRow[] = await m.query(
+      `INSERT INTO licences (institution_id, state, previous_licence_id, created_by) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+      [l.institutionId, l.state, l.previousLicenceId, l.createdBy],
+    );
+    return toLicence(rows[0]);
   }
 
-  findById(m: EntityManager, id: string): Promise<LicenceEntity | null> {
-    return m.getRepository(LicenceEntity).findOneBy({ id });
+  /** With `lock`, under a row lock for a read-modify-write. */
+  async findById(m: EntityManager, id: string, lock = false): Promise<Licence | null> {
+    const rows: LicenceRow[] = await m.query(`SELECT ${COLUMNS} FROM licences WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
+    return rows[0] ? toLicence(rows[0]) : null;
   }
 
-  findByIdForUpdate(m: EntityManager, id: string): Promise<LicenceEntity | null> {
-    return findByIdForUpdate(m, LicenceEntity, id);
+  async listForInstitution(m: EntityManager, institutionId: string): Promise<Licence[]> {
+    const rows: LicenceRow[] = await m.query(`SELECT ${COLUMNS} FROM licences WHERE institution_id = $1 ORDER BY created_at`, [institutionId]);
+    return rows.map(toLicence);
   }
 
-  listForInstitution(m: EntityManager, institutionId: string): Promise<LicenceEntity[]> {
-    return m.getRepository(LicenceEntity).find({ where: { institutionId }, order: { createdAt: 'ASC' } });
+  /** `institutionIds` null: every institution that has one. */
+  async current(m: EntityManager, institutionIds: string[] | null): Promise<Licence[]> {
+    const rows: LicenceRow[] = await m.query(CURRENT_LICENCES, [institutionIds]);
+    return rows.map(toLicence);
   }
 
-  async update(m: EntityManager, id: string, patch: Partial<LicenceEntity>): Promise<LicenceEntity> {
-    await m.getRepository(LicenceEntity).update({ id }, { ...patch, updatedAt: () => 'now()' } as never);
-    return (await this.findById(m, id))!;
+  /** Active licences whose validity ended before `today`, locked so a concurrent run waits and then skips them. */
+  async activeEndedBeforeForUpdate(m: EntityManager, today: string): Promise<Licence[]> {
+    const rows: LicenceRow[] = await m.query(
+      `SELECT ${COLUMNS} FROM licences WHERE state = 'active' AND valid_to < $1::date ORDER BY id FOR UPDATE`,
+      [today],
+    );
+    return rows.map(toLicence);
+  }
+
+  async activeEndingBetween(m: EntityManager, from: string, to: string): Promise<Licence[]> {
+    const rows: LicenceRow[] = await m.query(
+      `SELECT ${COLUMNS} FROM licences WHERE state = 'active' AND valid_to >= $1::date AND valid_to <= $2::date ORDER BY valid_to, id`,
+      [from, to],
+    );
+    return rows.map(toLicence);
+  }
+
+  async update(m: EntityManager, id: string, patch: LicencePatch): Promise<Licence> {
+    const entries = (Object.entries(patch) as [keyof LicencePatch, unknown][]).filter(([, v]) => v !== undefined);
+    const sets = entries.map(([field], k) => `${PATCH_COLUMNS[field]} = $${k + 2}`);
+    const result: unknown = await m.query(
+      `UPDATE licences SET ${[...sets, 'updated_at = now()'].join(', ')} WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, ...entries.map(([, v]) => v)],
+    );
+    return toLicence(rowsOf<LicenceRow>(result)[0]);
   }
 
   async recordTransition(m: EntityManager, licenceId: string, action: LicenceAction | 'apply', from: LicenceState | null, to: LicenceState, actor: string | null, reason: string | null): Promise<void> {
@@ -56,7 +166,7 @@ export class LicencesRepository {
     return rows.length === 1;
   }
 
-  approvals(m: EntityManager, licenceId: string): Promise<{ approver_id: string; approved_at: Date; comment: string | null }[]> {
+  approvals(m: EntityManager, licenceId: string): Promise<ApprovalRow[]> {
     return m.query(`SELECT approver_id, approved_at, comment FROM licence_approvals WHERE licence_id = $1 ORDER BY approved_at`, [licenceId]);
   }
 

@@ -1,18 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { requireDistrict } from '../../common/auth/access';
 import { Principal } from '../../common/auth/principal';
-import { principalCoversDistrict } from '../../common/auth/scope';
+import { addDaysTo } from '../../common/dates';
 import { DomainError } from '../../common/errors/domain-error';
 import { AppConfig } from '../../config/app-config';
 import { isUniqueViolation } from '../../infra/database/pg-errors';
-import { InstitutionEntity } from '../institutions/institution.entity';
+import { Institution } from '../institutions/institutions.repository';
 import { InstitutionsService } from '../institutions/institutions.service';
 import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
-import { LicenceEntity } from './licence.entity';
 import { LicenceAction, nextLicenceState } from './licence-state-machine';
 import { duplicateApproval, invalidTransition, licenceNotFound } from './licences.errors';
-import { LicencesRepository } from './licences.repository';
+import { ApprovalRow, Licence, LicencePatch, LicencesRepository, TransitionRow } from './licences.repository';
 
 export interface ReviewTerms {
   licenceNumber: string;
@@ -31,7 +31,7 @@ export class LicencesService {
   ) {}
 
   /** An institution (for itself), its regulator or an admin files a licence application. */
-  async apply(who: Principal, institutionId: string, previousLicenceId: string | null = null): Promise<LicenceEntity> {
+  async apply(who: Principal, institutionId: string, previousLicenceId: string | null = null): Promise<Licence> {
     return this.ds.transaction(async (m) => {
       const inst = await this.institutions.getVisible(who, institutionId, m);
       const open = (await this.repo.listForInstitution(m, institutionId)).find((l) => l.state === 'applied' || l.state === 'under_review');
@@ -42,7 +42,7 @@ export class LicencesService {
     });
   }
 
-  async get(who: Principal, id: string, m: EntityManager = this.ds.manager): Promise<LicenceEntity> {
+  async get(who: Principal, id: string, m: EntityManager = this.ds.manager): Promise<Licence> {
     const licence = await this.repo.findById(m, id);
     if (!licence) throw licenceNotFound(id);
     await this.institutions.getVisible(who, licence.institutionId, m).catch(() => {
@@ -51,25 +51,57 @@ export class LicencesService {
     return licence;
   }
 
-  async listForInstitution(who: Principal, institutionId: string): Promise<LicenceEntity[]> {
+  async listForInstitution(who: Principal, institutionId: string): Promise<Licence[]> {
     await this.institutions.getVisible(who, institutionId);
     return this.repo.listForInstitution(this.ds.manager, institutionId);
   }
 
-  details(id: string) {
+  details(id: string): Promise<[ApprovalRow[], TransitionRow[]]> {
     return Promise.all([this.repo.approvals(this.ds.manager, id), this.repo.transitions(this.ds.manager, id)]);
+  }
+
+  /** The licence eligibility looks at for each institution (in force first, else the latest expired); null ids: all. */
+  current(m: EntityManager, institutionIds: string[] | null): Promise<Licence[]> {
+    return this.repo.current(m, institutionIds);
+  }
+
+  /** Active licences whose validity ends between `today` and `days` days later (inclusive). */
+  endingWithin(m: EntityManager, today: string, days: number): Promise<Licence[]> {
+    return this.repo.activeEndingBetween(m, today, addDaysTo(today, days));
+  }
+
+  /**
+   * The daily job's expiry: every active licence whose validity ended before `today` takes the
+   * state machine's `expire` transition, recorded like any other. Concurrent runs wait on the
+   * row locks and then find nothing left to expire. Returns the licences it expired.
+   */
+  async expireDue(m: EntityManager, today: string): Promise<Licence[]> {
+    const due = await this.repo.activeEndedBeforeForUpdate(m, today);
+    const expired: Licence[] = [];
+    for (const licence of due) {
+      expired.push(await this.applyTransition(m, licence, 'expire', null, `validity ended ${licence.validTo}`, { stateReason: 'validity ended' }));
+    }
+    return expired;
+  }
+
+  /** Moves a locked licence through the state machine and records the transition; refuses what the table does not allow. */
+  private async applyTransition(m: EntityManager, licence: Licence, action: LicenceAction, actor: string | null, reason: string | null, patch: LicencePatch = {}): Promise<Licence> {
+    const to = nextLicenceState(licence.state, action);
+    if (!to) throw invalidTransition(licence.state, action);
+    const updated = await this.repo.update(m, licence.id, { stateReason: reason ?? licence.stateReason, ...patch, state: to });
+    await this.repo.recordTransition(m, licence.id, action, licence.state, to, actor, reason);
+    return updated;
   }
 
   /** Locks the licence, checks the caller supervises it and that `action` is allowed now. */
   private async begin(m: EntityManager, who: Principal, id: string, action: LicenceAction) {
-    const found = await this.repo.findByIdForUpdate(m, id);
+    const found = await this.repo.findById(m, id, true);
     if (!found) throw licenceNotFound(id);
     const inst = await this.institutions.getSupervised(who, found.institutionId, m).catch((err: DomainError) => {
       throw err.code === 'INSTITUTION_NOT_FOUND' ? licenceNotFound(id) : err;
     });
-    const to = nextLicenceState(found.state, action);
-    if (!to) throw invalidTransition(found.state, action);
-    return { licence: found, inst, to };
+    if (!nextLicenceState(found.state, action)) throw invalidTransition(found.state, action);
+    return { licence: found, inst };
   }
 
   private async transition(
@@ -77,13 +109,12 @@ export class LicencesService {
     id: string,
     action: LicenceAction,
     reason: string | null,
-    patch: (l: LicenceEntity, i: InstitutionEntity, m: EntityManager) => Partial<LicenceEntity> | Promise<Partial<LicenceEntity>> = () => ({}),
+    patch: (l: Licence, i: Institution, m: EntityManager) => LicencePatch | Promise<LicencePatch> = () => ({}),
   ) {
     try {
       return await this.ds.transaction(async (m) => {
-        const { licence, inst, to } = await this.begin(m, who, id, action);
-        const updated = await this.repo.update(m, id, { state: to, stateReason: reason ?? licence.stateReason, ...(await patch(licence, inst, m)) });
-        await this.repo.recordTransition(m, id, action, licence.state, to, who.id, reason);
+        const { licence, inst } = await this.begin(m, who, id, action);
+        const updated = await this.applyTransition(m, licence, action, who.id, reason, await patch(licence, inst, m));
         if (action === 'suspend' || action === 'revoke') {
           await this.events.raise(m, {
             institutionId: inst.id,
@@ -105,7 +136,7 @@ export class LicencesService {
     }
   }
 
-  startReview(who: Principal, id: string, terms: ReviewTerms): Promise<LicenceEntity> {
+  startReview(who: Principal, id: string, terms: ReviewTerms): Promise<Licence> {
     if (terms.validTo < terms.validFrom) throw new DomainError('VALIDATION_FAILED', 'validTo is before validFrom', terms);
     // The quorum is fixed when review starts, so a later settings change does not move the goalposts.
     return this.transition(who, id, 'start_review', null, async (_l, inst, m) => ({
@@ -137,30 +168,30 @@ export class LicencesService {
    * becomes active when the district's required number is reached. A renewal that becomes
    * active supersedes the licence it renews.
    */
-  async approve(who: Principal, id: string, comment: string | null): Promise<{ licence: LicenceEntity; approvals: number; required: number }> {
+  async approve(who: Principal, id: string, comment: string | null): Promise<{ licence: Licence; approvals: number; required: number }> {
     if (who.role !== 'regulator') throw new DomainError('FORBIDDEN', 'Only regulators take part in joint review');
     return this.ds.transaction(async (m) => {
       const { licence, inst } = await this.begin(m, who, id, 'approve');
-      if (!principalCoversDistrict(who, inst.districtCode)) throw licenceNotFound(id);
       if (!(await this.repo.addApproval(m, id, who.id, comment))) throw duplicateApproval(id);
       const required = licence.requiredApprovals ?? (await this.repo.requiredApprovals(m, inst.districtCode, this.config.LICENCE_APPROVALS_REQUIRED));
       const approvals = (await this.repo.approvals(m, id)).length;
       if (approvals < required) return { licence, approvals, required };
       if (licence.previousLicenceId) {
-        const previous = await this.repo.findByIdForUpdate(m, licence.previousLicenceId);
-        if (previous && (previous.state === 'active' || previous.state === 'suspended')) {
-          await this.repo.update(m, previous.id, { state: 'expired', stateReason: `superseded by renewal ${id}` });
-          await this.repo.recordTransition(m, previous.id, 'expire', previous.state, 'expired', who.id, `superseded by renewal ${id}`);
+        const previous = await this.repo.findById(m, licence.previousLicenceId, true);
+        if (previous && nextLicenceState(previous.state, 'supersede')) {
+          await this.applyTransition(m, previous, 'supersede', who.id, `superseded by renewal ${id}`);
         }
       }
-      const active = await this.repo.update(m, id, { state: 'active', requiredApprovals: required });
-      await this.repo.recordTransition(m, id, 'approve', 'under_review', 'active', who.id, `joint review: ${approvals} of ${required} approvals`);
+      const active = await this.applyTransition(m, licence, 'approve', who.id, `joint review: ${approvals} of ${required} approvals`, {
+        stateReason: licence.stateReason,
+        requiredApprovals: required,
+      });
       return { licence: active, approvals, required };
     });
   }
 
   /** Opens the next licence period for an active or expired licence. */
-  async renew(who: Principal, id: string): Promise<LicenceEntity> {
+  async renew(who: Principal, id: string): Promise<Licence> {
     const current = await this.get(who, id);
     if (!nextLicenceState(current.state, 'renew')) throw invalidTransition(current.state, 'renew');
     return this.apply(who, current.institutionId, current.id);
@@ -168,7 +199,7 @@ export class LicencesService {
 
   async setRequiredApprovals(who: Principal, districtCode: string, n: number): Promise<void> {
     if (!/^\d{6}$/.test(districtCode)) throw new DomainError('INVALID_DISTRICT_CODE', 'District codes are 6 digits', { districtCode });
-    if (!principalCoversDistrict(who, districtCode)) throw new DomainError('DISTRICT_OUT_OF_SCOPE', `District ${districtCode} is outside your jurisdiction`);
+    requireDistrict(who, districtCode);
     await this.repo.setRequiredApprovals(this.ds.manager, districtCode, n, who.id);
   }
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
-import { ApiCreatedResponse, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { Clock } from '../../common/clock';
 import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
 import { Principal } from '../../common/auth/principal';
@@ -33,7 +33,9 @@ export class PoliciesController {
   @Idempotent()
   @ApiOperation({ summary: 'Publish a new version of a jurisdiction policy (published versions are never edited)' })
   @ApiCreatedResponse({ type: PolicyDto })
-  @ApiForbiddenResponse({ description: 'DISTRICT_OUT_OF_SCOPE', type: ErrorBodyDto })
+  @ApiBadRequestResponse({ description: 'INVALID_AMOUNT (naming the field) or VALIDATION_FAILED', type: ErrorBodyDto })
+  @ApiNotFoundResponse({ description: 'DISTRICT_NOT_FOUND: the code is outside your jurisdiction', type: ErrorBodyDto })
+  @ApiUnprocessableEntityResponse({ description: 'POLICY_EFFECTIVE_IN_PAST: effectiveFrom is before today', type: ErrorBodyDto })
   async publish(@CurrentPrincipal() who: Principal, @Body() dto: PublishPolicyDto): Promise<PolicyDto> {
     return toDto(await this.policies.publish(who, dto.code, dto.effectiveFrom, dto.rules as unknown as PolicyRules, dto.note ?? null));
   }

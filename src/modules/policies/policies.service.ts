@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { requireDistrict } from '../../common/auth/access';
 import { Principal } from '../../common/auth/principal';
+import { Clock } from '../../common/clock';
 import { DomainError } from '../../common/errors/domain-error';
 import { PoliciesRepository, PolicyRow } from './policies.repository';
 import { inheritanceChain, NATIONAL_CODE, PolicyRules } from './policy-rules';
@@ -15,24 +17,24 @@ export class PoliciesService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: PoliciesRepository,
+    private readonly clock: Clock,
   ) {}
 
   async publish(who: Principal, code: string, effectiveFrom: string, rules: PolicyRules, note: string | null): Promise<PolicyRow> {
-    if (!this.mayPublish(who, code)) {
-      throw new DomainError('DISTRICT_OUT_OF_SCOPE', `You may not publish a policy for ${code}`, { code });
+    // A regulator publishes for a code it covers (a city regulator for its districts); the national default is the admins'.
+    if (code === NATIONAL_CODE && who.role !== 'admin') throw new DomainError('DISTRICT_NOT_FOUND', `District ${code} not found`, { districtCode: code });
+    requireDistrict(who, code);
+    // Contracts keep the version they were signed under, but "which rules were in force on a
+    // past day" must not change after the fact: a new version takes effect today at the earliest.
+    const today = this.clock.today();
+    if (effectiveFrom < today) {
+      throw new DomainError('POLICY_EFFECTIVE_IN_PAST', `effectiveFrom ${effectiveFrom} is in the past; a policy takes effect today (${today}) at the earliest`, { effectiveFrom, today });
     }
     if (rules.releaseCadence.kind === 'tranches') {
       const total = (rules.releaseCadence.tranches ?? []).reduce((s, t) => s + t.percent, 0);
       if (total !== 100) throw new DomainError('VALIDATION_FAILED', 'Tranche percentages must add up to 100', { total });
     }
     return this.ds.transaction((m) => this.repo.insertNextVersion(m, code, effectiveFrom, rules, note, who.id));
-  }
-
-  /** A regulator publishes for a code it covers exactly or from above (a city regulator for its districts). */
-  private mayPublish(who: Principal, code: string): boolean {
-    if (who.role === 'admin') return true;
-    if (who.role !== 'regulator' || code === NATIONAL_CODE) return false;
-    return who.districts.some((s) => s === code || (s.endsWith('0000') ? code.startsWith(s.slice(0, 2)) : s.endsWith('00') ? code.startsWith(s.slice(0, 4)) : false));
   }
 
   versions(code: string): Promise<PolicyRow[]> {

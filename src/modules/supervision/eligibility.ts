@@ -37,13 +37,22 @@ export function addOneYear(date: string): string {
   return `${String(y + 1).padStart(4, '0')}-${String(m).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
 }
 
+type InspectionFacts = Pick<EligibilityFacts, 'licence' | 'latestInspection'>;
+
 /**
- * An inspection is due one year after the last one, or, for an institution never inspected,
- * one year after its licence took effect.
+ * The one due-date rule: an inspection is due one year after the last one, or, for an
+ * institution never inspected, one year after its licence took effect. Eligibility and the
+ * daily supervision run both call this (nothing computes it in SQL).
  */
-export function inspectionDueDate(facts: Pick<EligibilityFacts, 'licence' | 'latestInspection'>): string | null {
+export function inspectionDueDate(facts: InspectionFacts): string | null {
   const base = facts.latestInspection?.inspectedOn ?? facts.licence?.validFrom ?? null;
   return base ? addOneYear(base) : null;
+}
+
+/** The due date when the inspection is overdue on `today` (due strictly before it), else null. */
+export function inspectionOverdueSince(facts: InspectionFacts, today: string): string | null {
+  const due = inspectionDueDate(facts);
+  return due !== null && due < today ? due : null;
 }
 
 export function eligibilityReasons(f: EligibilityFacts): EligibilityReason[] {
@@ -56,8 +65,8 @@ export function eligibilityReasons(f: EligibilityFacts): EligibilityReason[] {
   if (f.latestInspection?.result === 'fail') {
     reasons.push({ code: 'INSPECTION_FAILED', message: 'The latest annual inspection failed', details: { year: f.latestInspection.year } });
   }
-  const due = inspectionDueDate(f);
-  if (due !== null && due < f.today) {
+  const due = inspectionOverdueSince(f, f.today);
+  if (due !== null) {
     reasons.push({ code: 'INSPECTION_OVERDUE', message: 'The annual inspection is overdue', details: { dueOn: due } });
   }
   if (!f.escrow || f.escrow.state === 'closed') {

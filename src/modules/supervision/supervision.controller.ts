@@ -5,7 +5,7 @@ import { IsDateString, IsOptional, IsString, IsUUID, Length } from 'class-valida
 import { DataSource } from 'typeorm';
 import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
 import { Principal } from '../../common/auth/principal';
-import { canSeeInstitution, districtFilter } from '../../common/auth/scoped-access';
+import { districtFilter } from '../../common/auth/access';
 import { ErrorBodyDto } from '../../common/http/error-body.dto';
 import { decodeCursor, encodeCursor, PageQueryDto } from '../../common/http/pagination';
 import { Idempotent } from '../../common/idempotency/idempotent.decorator';
@@ -82,30 +82,26 @@ export class SupervisionController {
   async list(@CurrentPrincipal() who: Principal, @Query() q: EventsQueryDto): Promise<EventPageDto> {
     const limit = q.limit ?? 100;
     const cursor = decodeCursor(q.cursor, 2);
-    let institutionId = q.institutionId;
-    if (who.role === 'institution') {
-      if (institutionId && institutionId !== who.institutionId) return { items: [], nextCursor: null };
-      institutionId = who.institutionId!;
-    }
+    const scope = districtFilter(who);
+    // An institution asking for another institution's events gets an empty page, like any filter that matches nothing.
+    if (scope.institutionId && q.institutionId && q.institutionId !== scope.institutionId) return { items: [], nextCursor: null };
     const rows = await this.events.list(this.ds.manager, {
-      districtPatterns: who.role === 'institution' ? null : districtFilter(who),
-      institutionId,
+      districtPatterns: scope.districtPatterns,
+      institutionId: scope.institutionId ?? q.institutionId,
       type: q.type,
       before: cursor ? { at: cursor[0], id: cursor[1] } : undefined,
       limit,
     });
-    const items = rows
-      .filter((r) => canSeeInstitution(who, r.institution_id, r.district_code))
-      .map((r) => ({
-        id: r.id,
-        institutionId: r.institution_id,
-        districtCode: r.district_code,
-        type: r.type,
-        severity: r.severity,
-        message: r.message,
-        details: r.details,
-        createdAt: new Date(r.created_at).toISOString(),
-      }));
+    const items = rows.map((r) => ({
+      id: r.id,
+      institutionId: r.institution_id,
+      districtCode: r.district_code,
+      type: r.type,
+      severity: r.severity,
+      message: r.message,
+      details: r.details,
+      createdAt: new Date(r.created_at).toISOString(),
+    }));
     const last = rows[rows.length - 1];
     return { items, nextCursor: rows.length === limit ? encodeCursor([new Date(last.created_at).toISOString(), last.id]) : null };
   }

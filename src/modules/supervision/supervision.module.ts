@@ -2,16 +2,16 @@ import { Module } from '@nestjs/common';
 import { EscrowAccountsModule } from '../escrow-accounts/escrow-accounts.module';
 import { InspectionsModule } from '../inspections/inspections.module';
 import { InstitutionsModule } from '../institutions/institutions.module';
+import { LicencesModule } from '../licences/licences.module';
 import { EligibilityService } from './eligibility.service';
 import { DailySupervisionJob } from './jobs/daily-supervision.job';
 import { SupervisionEventsModule } from './supervision-events.module';
 import { SupervisionController } from './supervision.controller';
-import { SupervisionRepository } from './supervision.repository';
 
 @Module({
-  imports: [InstitutionsModule, InspectionsModule, EscrowAccountsModule, SupervisionEventsModule],
+  imports: [InstitutionsModule, LicencesModule, InspectionsModule, EscrowAccountsModule, SupervisionEventsModule],
   controllers: [SupervisionController],
-  providers: [EligibilityService, SupervisionRepository, DailySupervisionJob],
+  providers: [EligibilityService, DailySupervisionJob],
   exports: [EligibilityService],
 })
 export class SupervisionModule {}

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
 import { ROLES, Role } from '../../../common/auth/principal';
-import { ApiKeyEntity } from '../api-key.entity';
+import { ApiKey } from '../api-keys.repository';
 
 export class CreateApiKeyDto {
   @ApiProperty({ example: 'Pudong education bureau, audit desk' })
@@ -43,7 +43,7 @@ export class ApiKeyDto {
   @ApiProperty() createdAt: string;
   @ApiProperty({ nullable: true, type: String }) revokedAt: string | null;
 
-  static from(k: ApiKeyEntity): ApiKeyDto {
+  static from(k: ApiKey): ApiKeyDto {
     return {
       id: k.id,
       name: k.name,

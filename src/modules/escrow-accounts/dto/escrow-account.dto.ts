@@ -1,7 +1,7 @@
 import { IsAmount } from '../../../common/money/is-amount.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { EscrowAccountEntity, EscrowMode } from '../escrow-account.entity';
+import { EscrowAccount, EscrowMode } from '../escrow-accounts.repository';
 
 const MODES = ['full_custody', 'risk_reserve'];
 
@@ -33,7 +33,7 @@ export class EscrowAccountDto {
   @ApiProperty() createdAt: string;
   @ApiPropertyOptional({ type: [Object] }) history?: { action: string; reason: string; actorId: string | null; at: string }[];
 
-  static from(a: EscrowAccountEntity): EscrowAccountDto {
+  static from(a: EscrowAccount): EscrowAccountDto {
     return {
       id: a.id,
       institutionId: a.institutionId,

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsDateString, IsIn, IsInt, IsString, Length, Max, Min } from 'class-validator';
-import { InspectionEntity, InspectionResult } from '../inspection.entity';
+import { Inspection, InspectionResult } from '../inspections.repository';
 
 const RESULTS = ['pass', 'conditional', 'fail'];
 
@@ -18,7 +18,7 @@ export class InspectionDto extends RecordInspectionDto {
   @ApiProperty({ format: 'uuid' }) institutionId: string;
   @ApiProperty() recordedAt: string;
 
-  static from(i: InspectionEntity): InspectionDto {
+  static from(i: Inspection): InspectionDto {
     return {
       id: i.id,
       institutionId: i.institutionId,

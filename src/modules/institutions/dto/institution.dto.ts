@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
-import { InstitutionEntity } from '../institution.entity';
+import { Institution } from '../institutions.repository';
 
 const CATEGORIES = ['subject', 'non_subject'];
 const PROFIT = ['for_profit', 'non_profit'];
@@ -13,8 +13,8 @@ export class RegisterInstitutionDto {
   @Length(18, 30)
   uscc: string;
   @ApiProperty({ example: '310117' }) @Matches(/^\d{6}$/, { message: 'districtCode must be a 6-digit code' }) districtCode: string;
-  @ApiProperty({ enum: CATEGORIES }) @IsIn(CATEGORIES) category: InstitutionEntity['category'];
-  @ApiProperty({ enum: PROFIT }) @IsIn(PROFIT) profitType: InstitutionEntity['profitType'];
+  @ApiProperty({ enum: CATEGORIES }) @IsIn(CATEGORIES) category: Institution['category'];
+  @ApiProperty({ enum: PROFIT }) @IsIn(PROFIT) profitType: Institution['profitType'];
   @ApiProperty({ example: '上海市松江区人民北路 100 号' }) @IsString() @Length(2, 300) address: string;
   @ApiProperty({ example: '张三' }) @IsString() @Length(1, 100) legalRepresentative: string;
   @ApiProperty({ example: '李四' }) @IsString() @Length(1, 100) contactName: string;
@@ -23,8 +23,8 @@ export class RegisterInstitutionDto {
 
 export class UpdateInstitutionDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(2, 200) name?: string;
-  @ApiPropertyOptional({ enum: CATEGORIES }) @IsOptional() @IsIn(CATEGORIES) category?: InstitutionEntity['category'];
-  @ApiPropertyOptional({ enum: PROFIT }) @IsOptional() @IsIn(PROFIT) profitType?: InstitutionEntity['profitType'];
+  @ApiPropertyOptional({ enum: CATEGORIES }) @IsOptional() @IsIn(CATEGORIES) category?: Institution['category'];
+  @ApiPropertyOptional({ enum: PROFIT }) @IsOptional() @IsIn(PROFIT) profitType?: Institution['profitType'];
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(2, 300) address?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 100) legalRepresentative?: string;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 100) contactName?: string;
@@ -60,7 +60,7 @@ export class InstitutionDto {
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
 
-  static from(i: InstitutionEntity): InstitutionDto {
+  static from(i: Institution): InstitutionDto {
     return {
       id: i.id,
       name: i.name,

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
 import { LICENCE_STATES } from '../licence-state-machine';
-import { LicenceEntity } from '../licence.entity';
+import { Licence } from '../licences.repository';
 
 export class StartReviewDto {
   @ApiProperty({ example: '教民131011700001号' }) @IsString() @Length(3, 60) licenceNumber: string;
@@ -43,7 +43,7 @@ export class LicenceDto {
   @ApiPropertyOptional({ type: [Object] }) approvals?: { approverId: string; approvedAt: string; comment: string | null }[];
   @ApiPropertyOptional({ type: [Object] }) transitions?: { action: string; from: string | null; to: string; reason: string | null; actorId: string | null; at: string }[];
 
-  static from(l: LicenceEntity): LicenceDto {
+  static from(l: Licence): LicenceDto {
     return {
       id: l.id,
       institutionId: l.institutionId,

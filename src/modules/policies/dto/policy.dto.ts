@@ -1,15 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
+import { IsAmount } from '../../../common/money/is-amount.decorator';
 import type { Percent } from '../policy-rules';
 import { ArrayMaxSize, IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 
-const AMOUNT = /^(0|[1-9]\d{0,15})(\.\d{1,2})?$/;
-const amountMsg = { message: '$property must be a decimal string such as "5000.00"' };
 
 class PriceCapDto {
   @ApiProperty({ enum: ['subject', 'non_subject'] }) @IsIn(['subject', 'non_subject']) category: 'subject' | 'non_subject';
   @ApiProperty({ enum: ['small', 'medium', 'large'], description: '<10 / 10-35 / >35 students' }) @IsIn(['small', 'medium', 'large']) classSizeBand: 'small' | 'medium' | 'large';
-  @ApiProperty({ example: '80.00' }) @Matches(AMOUNT, amountMsg) maxPricePerHour: string;
+  @ApiProperty({ example: '80.00' }) @IsAmount({ positive: true }) maxPricePerHour: string;
 }
 
 class TrancheDto {
@@ -25,18 +24,18 @@ class ReleaseCadenceDto {
 }
 
 class AlertsDto {
-  @ApiProperty({ example: '300000.00' }) @Matches(AMOUNT, amountMsg) balanceFloor: string;
-  @ApiProperty({ example: '100000.00' }) @Matches(AMOUNT, amountMsg) newInstitutionBalanceFloor: string;
-  @ApiProperty({ example: '1000000.00' }) @Matches(AMOUNT, amountMsg) dailyOutflow: string;
-  @ApiProperty({ example: '2000000.00' }) @Matches(AMOUNT, amountMsg) weeklyOutflow: string;
+  @ApiProperty({ example: '300000.00' }) @IsAmount() balanceFloor: string;
+  @ApiProperty({ example: '100000.00' }) @IsAmount() newInstitutionBalanceFloor: string;
+  @ApiProperty({ example: '1000000.00' }) @IsAmount({ positive: true }) dailyOutflow: string;
+  @ApiProperty({ example: '2000000.00' }) @IsAmount({ positive: true }) weeklyOutflow: string;
   @ApiProperty({ example: 10 }) @IsInt() @Min(1) @Max(100) singleMovementPercent: Percent;
 }
 
-export class PolicyRulesDto {
+class PolicyRulesDto {
   @ApiProperty({ example: 60 }) @IsInt() @Min(1) @Max(500) maxPrepaidLessons: number;
   @ApiProperty({ example: 3 }) @IsInt() @Min(1) @Max(24) maxPrepaidMonths: number;
   @ApiProperty({ example: 1 }) @IsInt() @Min(0) @Max(12) earliestCollectionMonthsBeforeStart: number;
-  @ApiProperty({ example: '5000.00' }) @Matches(AMOUNT, amountMsg) maxSinglePaymentNonSubject: string;
+  @ApiProperty({ example: '5000.00' }) @IsAmount({ positive: true }) maxSinglePaymentNonSubject: string;
   @ApiProperty({ type: [PriceCapDto] }) @IsArray() @ArrayMaxSize(12) @ValidateNested({ each: true }) @Type(() => PriceCapDto) priceCaps: PriceCapDto[];
   @ApiProperty({ example: 10 }) @IsInt() @Min(0) @Max(100) priceMarkupPercent: Percent;
   @ApiProperty({ example: 7 }) @IsInt() @Min(0) @Max(60) coolingOffDays: number;
@@ -51,7 +50,7 @@ export class PolicyRulesDto {
 
 export class PublishPolicyDto {
   @ApiProperty({ example: '310117', description: '6-digit code, or 000000 for the national default (admin)' }) @Matches(/^\d{6}$/) code: string;
-  @ApiProperty({ example: '2027-01-01' }) @IsDateString({ strict: true }) effectiveFrom: string;
+  @ApiProperty({ example: '2027-01-01', description: 'Today (China time) or later: history never changes' }) @IsDateString({ strict: true }) effectiveFrom: string;
   @ApiProperty({ type: PolicyRulesDto }) @ValidateNested() @Type(() => PolicyRulesDto) rules: PolicyRulesDto;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 500) note?: string;
 }
