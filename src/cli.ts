@@ -2,10 +2,13 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
-import { prepareDatabase } from './bootstrap/runtime';
+import { DatabaseRuntime, prepareDatabase } from './bootstrap/runtime';
 import { ROLES, Role } from './common/auth/principal';
+import { AppConfig } from './config/app-config';
 import { ConfigValidationError, loadConfig } from './config/load-config';
 import { revertMigrations } from './infra/database/migrator';
+import { EmbeddedDatabaseMissingError } from './infra/embedded/embedded-postgres.runtime';
+import { readRunningService } from './infra/embedded/service-info';
 import { ApiKeysService } from './modules/api-keys/api-keys.service';
 import { BanksService } from './modules/banks/banks.service';
 
@@ -20,13 +23,57 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   banks:reencrypt       seal bank secrets still in plaintext or under an older key with the
                         first key of BANK_SECRET_KEYS (every start does it too)
 
-Uses DATABASE_URL, or the embedded PostgreSQL in EMBEDDED_PG_DIR (joining a running one).`;
+Uses DATABASE_URL, or the embedded PostgreSQL in EMBEDDED_PG_DIR (default ./.data/postgres): it joins
+the one a running \`npm start\` uses, or starts a stopped one for the command. Only migrations:run
+creates an empty one; the other commands stop with an error instead.`;
+
+/** A mistake of the caller: printed as is, without a stack or an "Error:" prefix. */
+class CliError extends Error {}
+
+function missingDatabase(dataDir: string): string {
+  return [
+    `No database to use: DATABASE_URL is unset and ${dataDir} holds no embedded PostgreSQL (running or stopped).`,
+    'The CLI works on the service\'s database and does not create an empty one. Either:',
+    '  - start the service first (npm start) and run this command again from the same directory, or',
+    '  - pass the database your service uses:   DATABASE_URL=postgres://… npm run cli -- <command>, or',
+    '  - pass the data directory it was started with:   EMBEDDED_PG_DIR=<dir> npm run cli -- <command>',
+  ].join('\n');
+}
+
+/**
+ * The database of the command. Says on stderr which one it is (stdout stays the command's output), so
+ * a CLI next to a running service can never silently work on another database.
+ */
+async function openDatabase(config: AppConfig, createEmbedded: boolean): Promise<DatabaseRuntime> {
+  const service = config.DATABASE_URL ? null : readRunningService(config.EMBEDDED_PG_DIR);
+  let runtime: DatabaseRuntime;
+  try {
+    runtime = await prepareDatabase(config, () => undefined, { createEmbedded });
+  } catch (err) {
+    if (err instanceof EmbeddedDatabaseMissingError) throw new CliError(missingDatabase(err.dataDir));
+    throw err;
+  }
+  const e = runtime.embedded;
+  if (!e) return runtime;
+  let note: string;
+  if (!e.owned && service && service.databasePort === e.port) {
+    note = `Using the database of the running service (pid ${service.pid}, ${service.apiUrl}): embedded PostgreSQL in ${e.dataDir}, port ${e.port}.`;
+  } else if (!e.owned) {
+    note = `Joined the embedded PostgreSQL running in ${e.dataDir} (port ${e.port}).`;
+  } else if (e.created) {
+    note = `Created a new embedded PostgreSQL in ${e.dataDir}.`;
+  } else {
+    note = `No service is running on ${e.dataDir}: started its embedded PostgreSQL for this command only.`;
+  }
+  process.stderr.write(`${note}\n`);
+  return runtime;
+}
 
 async function withKeys<T>(fn: (keys: ApiKeysService) => Promise<T>): Promise<T> {
   const config = loadConfig();
   config.PROCESS_ROLE = 'api'; // no workers, relay or schedules in a CLI process
   config.LOG_LEVEL = 'warn';
-  const runtime = await prepareDatabase(config);
+  const runtime = await openDatabase(config, false);
   const ctx = await NestFactory.createApplicationContext(AppModule.register(config, runtime.db), { logger: ['error', 'warn'] });
   try {
     return await fn(ctx.get(ApiKeysService));
@@ -103,14 +150,14 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'migrations:run': {
-      const runtime = await prepareDatabase(loadConfig());
+      const runtime = await openDatabase(loadConfig(), true);
       process.stdout.write(`Applied: ${runtime.appliedMigrations.join(', ') || 'nothing (up to date)'}\n`);
       await runtime.embedded?.stop();
       return 0;
     }
     case 'migrations:revert': {
       const config = loadConfig();
-      const runtime = await prepareDatabase(config);
+      const runtime = await openDatabase(config, false);
       const n = await revertMigrations(runtime.db.url, values.steps ? Number(values.steps) : 1);
       process.stdout.write(`Reverted ${n} migration(s)\n`);
       await runtime.embedded?.stop();
@@ -129,6 +176,6 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2))
   .then((code) => process.exit(code))
   .catch((err: Error) => {
-    process.stderr.write(`${err instanceof ConfigValidationError ? err.message : `Error: ${err.message}`}\n`);
+    process.stderr.write(`${err instanceof ConfigValidationError || err instanceof CliError ? err.message : `Error: ${err.message}`}\n`);
     process.exit(1);
   });

@@ -6,6 +6,7 @@ import { ConfigValidationError, loadConfig } from './config/load-config';
 import { AppConfig } from './config/app-config';
 import { ApiKeysService } from './modules/api-keys/api-keys.service';
 import { QueueService } from './infra/queues/queue.service';
+import { removeServiceInfo, writeServiceInfo } from './infra/embedded/service-info';
 
 const SHUTDOWN_TIMEOUT_MS = 30_000;
 let onFailure: () => Promise<void> | undefined = () => undefined;
@@ -53,6 +54,13 @@ async function main(): Promise<void> {
   if (firstAdminKey) {
     lines.push('', `  Admin API key (shown once, store it now): ${firstAdminKey}`, `  Try: curl -H "Authorization: Bearer ${firstAdminKey}" ${base}/admin/api-keys`);
   }
+  // Tells `npm run cli` which embedded database (and service) it joins; removed on a clean stop, and
+  // recognised as stale by the CLI when this process is gone. Written before the banner, so whoever
+  // waits for the banner finds it.
+  const embedded = runtime.embedded;
+  if (embedded) {
+    writeServiceInfo({ pid: process.pid, apiUrl: base, dataDir: embedded.dataDir, databasePort: embedded.port, role: config.PROCESS_ROLE, startedAt: new Date().toISOString() });
+  }
   process.stdout.write(`${lines.join('\n')}\n`);
 
   let stopping = false;
@@ -69,6 +77,7 @@ async function main(): Promise<void> {
     }, SHUTDOWN_TIMEOUT_MS);
     force.unref();
     try {
+      if (embedded) removeServiceInfo(embedded.dataDir, process.pid);
       await app.close();
       await runtime.embedded?.stop();
       process.stdout.write('Stopped cleanly.\n');

@@ -9,12 +9,20 @@ export interface DatabaseRuntime {
   appliedMigrations: string[];
 }
 
-/** Resolves the database (external, or embedded when DATABASE_URL is unset) and migrates it. */
-export async function prepareDatabase(config: AppConfig, log: (m: string) => void = () => undefined): Promise<DatabaseRuntime> {
+/**
+ * Resolves the database (external, or embedded when DATABASE_URL is unset) and migrates it.
+ * `createEmbedded: false` refuses to initialise an empty embedded data directory
+ * (EmbeddedDatabaseMissingError) instead of silently starting a new, empty database.
+ */
+export async function prepareDatabase(
+  config: AppConfig,
+  log: (m: string) => void = () => undefined,
+  opts: { createEmbedded?: boolean } = {},
+): Promise<DatabaseRuntime> {
   let embedded: EmbeddedPostgresHandle | undefined;
   let url = config.DATABASE_URL;
   if (!url) {
-    embedded = await startEmbeddedPostgres({ dataDir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT, log });
+    embedded = await startEmbeddedPostgres({ dataDir: config.EMBEDDED_PG_DIR, port: config.EMBEDDED_PG_PORT, log, create: opts.createEmbedded });
     url = embedded.url;
   }
   try {

@@ -36,3 +36,19 @@ export function spawnService(env: Record<string, string>, opts: { inheritDbEnv?:
   ready.catch(() => undefined);
   return { child, output: () => out, ready, exited };
 }
+
+export const CLI_JS = join(__dirname, '..', '..', 'dist', 'src', 'cli.js');
+
+/** Runs the built CLI (`node dist/src/cli.js …`) with only the configuration the test gives it. */
+export function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const base: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !/^(DATABASE_URL|REDIS_URL|TEST_DATABASE_URL|EMBEDDED_PG_.*)$/.test(k)) base[k] = v;
+  }
+  const child = spawn(process.execPath, [CLI_JS, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+}

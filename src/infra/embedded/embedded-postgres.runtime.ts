@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { Client } from 'pg';
+import { isProcessAlive } from './service-info';
 
 export const EMBEDDED_DATABASE = 'escrow';
 
@@ -81,12 +82,7 @@ function runningPostmasterPort(dataDir: string): number | null {
   const pid = Number.parseInt(lines[0] ?? '', 10);
   const port = Number.parseInt(lines[3] ?? '', 10);
   if (!Number.isInteger(pid) || !Number.isInteger(port)) return null;
-  try {
-    process.kill(pid, 0);
-    return port;
-  } catch {
-    return null;
-  }
+  return isProcessAlive(pid) ? port : null;
 }
 
 function urlFor(creds: Credentials, port: number, database: string): string {
@@ -108,6 +104,19 @@ export interface EmbeddedOptions {
   dataDir: string;
   port: number;
   log?: (message: string) => void;
+  /**
+   * Whether an empty data directory may be initialised (default true). The CLI passes false for
+   * commands that only make sense on the service's database, so a wrong EMBEDDED_PG_DIR is an error
+   * instead of a new, empty database.
+   */
+  create?: boolean;
+}
+
+/** No embedded PostgreSQL (running or stopped) in the data directory, and creating one was not allowed. */
+export class EmbeddedDatabaseMissingError extends Error {
+  constructor(readonly dataDir: string) {
+    super(`there is no embedded PostgreSQL in ${dataDir} (running or stopped)`);
+  }
 }
 
 /**
@@ -117,10 +126,12 @@ export interface EmbeddedOptions {
  */
 export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<EmbeddedPostgresHandle> {
   const dataDir = resolve(options.dataDir);
+  const existingPort = runningPostmasterPort(dataDir);
+  const created = !existsSync(join(dataDir, 'PG_VERSION'));
+  if (existingPort === null && created && options.create === false) throw new EmbeddedDatabaseMissingError(dataDir);
   const credentials = readCredentials(`${dataDir}.credentials.json`);
   const log = options.log ?? (() => undefined);
 
-  const existingPort = runningPostmasterPort(dataDir);
   if (existingPort !== null) {
     const serverUrl = urlFor(credentials, existingPort, 'postgres');
     await ensureDatabase(serverUrl, EMBEDDED_DATABASE);
@@ -152,7 +163,6 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<E
     onLog: (m: unknown) => log(String(m).trim()),
     onError: (m: unknown) => log(`[error] ${m instanceof Error ? m.message : String(m)}`),
   });
-  const created = !existsSync(join(dataDir, 'PG_VERSION'));
   if (created) await pg.initialise();
   await pg.start();
   const serverUrl = urlFor(credentials, port, 'postgres');
