@@ -1,9 +1,9 @@
 import { AddressInfo } from 'node:net';
 import { Client } from 'pg';
-import { createApp } from '../src/bootstrap/create-app';
-import { loadConfig } from '../src/config/load-config';
-import { DatabaseUrl } from '../src/infra/database/database-url';
-import { ApiKeysService } from '../src/modules/api-keys/api-keys.service';
+import { createApp } from '@bootstrap/create-app';
+import { loadConfig } from '@config/load-config';
+import { DatabaseUrl } from '@infra/database/database-url';
+import { ApiKeysService } from '@modules/api-keys/api-keys.service';
 import { benchDatabase, percentile, round } from './bench-support';
 
 /**

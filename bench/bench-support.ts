@@ -4,8 +4,8 @@ import { mkdtempSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { runMigrations } from '../src/infra/database/migrator';
-import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../src/infra/embedded/embedded-postgres.runtime';
+import { runMigrations } from '@infra/database/migrator';
+import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '@infra/embedded/embedded-postgres.runtime';
 
 /**
  * A throw-away database for one benchmark run: on the server in BENCH_DATABASE_URL or

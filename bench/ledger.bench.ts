@@ -3,11 +3,11 @@ import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { AppModule } from '../src/app.module';
-import { Money } from '../src/common/money/money';
-import { loadConfig } from '../src/config/load-config';
-import { DatabaseUrl } from '../src/infra/database/database-url';
-import { LedgerService } from '../src/modules/ledger/ledger.service';
-import { LedgerOwner } from '../src/modules/ledger/ledger.types';
+import { Money } from '@common/money/money';
+import { loadConfig } from '@config/load-config';
+import { DatabaseUrl } from '@infra/database/database-url';
+import { LedgerService } from '@modules/ledger/ledger.service';
+import { LedgerOwner } from '@modules/ledger/ledger.types';
 import { benchDatabase, percentile, round } from './bench-support';
 
 /**

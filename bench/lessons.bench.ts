@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { generateApiKeyToken } from '../src/modules/api-keys/api-key-token';
+import { generateApiKeyToken } from '@modules/api-keys/api-key-token';
 import { benchDatabase, round } from './bench-support';
 
 /**

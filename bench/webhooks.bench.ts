@@ -3,11 +3,11 @@ import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
 import { AppModule } from '../src/app.module';
-import { loadConfig } from '../src/config/load-config';
-import { DatabaseUrl } from '../src/infra/database/database-url';
-import { JobName, jobId } from '../src/infra/queues/queue.constants';
-import { QueueService } from '../src/infra/queues/queue.service';
-import { newWebhookSecret } from '../src/modules/banks/banks.service';
+import { loadConfig } from '@config/load-config';
+import { DatabaseUrl } from '@infra/database/database-url';
+import { JobName, jobId } from '@infra/queues/queue.constants';
+import { QueueService } from '@infra/queues/queue.service';
+import { newWebhookSecret } from '@modules/banks/banks.service';
 import { benchDatabase, round } from './bench-support';
 
 /**

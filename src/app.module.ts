@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Module, Type } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
-import { ApiKeyGuard } from './common/auth/api-key.guard';
+import { ApiKeyGuard } from './modules/api-keys/api-key.guard';
 import { GlobalExceptionFilter } from './common/errors/global-exception.filter';
 import { IdempotencyInterceptor } from './common/idempotency/idempotency.interceptor';
 import { IdempotencyModule } from './common/idempotency/idempotency.module';

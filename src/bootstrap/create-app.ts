@@ -6,11 +6,11 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from '../app.module';
-import { validationException } from '../common/http/validation-exception';
-import { resolveRequestId } from '../common/http/request-id';
-import { AppConfig } from '../config/app-config';
-import { DatabaseUrl } from '../infra/database/database-url';
-import { MetricsService } from '../infra/metrics/metrics.service';
+import { validationException } from '@common/http/validation-exception';
+import { resolveRequestId } from '@infra/logging/request-id';
+import { AppConfig } from '@config/app-config';
+import { DatabaseUrl } from '@infra/database/database-url';
+import { MetricsService } from '@infra/metrics/metrics.service';
 
 const WORKER_ROUTES = /^\/(health\/|metrics)/;
 

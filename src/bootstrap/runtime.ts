@@ -1,7 +1,7 @@
-import { AppConfig } from '../config/app-config';
-import { DatabaseUrl } from '../infra/database/database-url';
-import { runMigrations } from '../infra/database/migrator';
-import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '../infra/embedded/embedded-postgres.runtime';
+import { AppConfig } from '@config/app-config';
+import { DatabaseUrl } from '@infra/database/database-url';
+import { runMigrations } from '@infra/database/migrator';
+import { EmbeddedPostgresHandle, startEmbeddedPostgres } from '@infra/embedded/embedded-postgres.runtime';
 
 export interface DatabaseRuntime {
   db: DatabaseUrl;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { Clock } from '../../src/common/clock';
+import { Clock } from '@common/clock';
 import { eligibleInstitution } from '../support/register-fixtures';
 import { startTestApp, TEST_BANK_SECRET_KEYS, TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-db';

@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
-import { Clock } from '../../src/common/clock';
-import { BanksService } from '../../src/modules/banks/banks.service';
-import { LedgerService } from '../../src/modules/ledger/ledger.service';
+import { Clock } from '@common/clock';
+import { BanksService } from '@modules/banks/banks.service';
+import { LedgerService } from '@modules/ledger/ledger.service';
 import { eligibleInstitution } from '../support/register-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 

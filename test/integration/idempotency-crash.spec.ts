@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import { requestHash } from '../../src/common/idempotency/request-hash';
-import { LIVENESS_LOCK_CLASS, ProcessLiveness } from '../../src/infra/database/process-liveness.service';
+import { requestHash } from '@common/idempotency/request-hash';
+import { LIVENESS_LOCK_CLASS, ProcessLiveness } from '@infra/database/process-liveness.service';
 import { spawnService } from '../support/spawn-service';
 import { startTestApp, TestApp } from '../support/test-app';
 

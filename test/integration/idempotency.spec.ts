@@ -73,7 +73,7 @@ describe('Idempotency-Key', () => {
 
   it('keys expire after their lifetime and the clean-up job removes them', async () => {
     await t.db.query(`UPDATE idempotency_keys SET expires_at = now() - interval '1 second' WHERE idem_key = 'replay-1'`);
-    const { IdempotencyCleanupJob } = await import('../../src/common/idempotency/idempotency-cleanup.job');
+    const { IdempotencyCleanupJob } = await import('@common/idempotency/idempotency-cleanup.job');
     const result = await t.app.get(IdempotencyCleanupJob).handle();
     expect(result.deleted).toBeGreaterThanOrEqual(1);
     const left = await t.db.query(`SELECT 1 FROM idempotency_keys WHERE idem_key = 'replay-1'`);

@@ -1,8 +1,8 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import fc from 'fast-check';
 import { DataSource } from 'typeorm';
-import { Money } from '../../src/common/money/money';
-import { LedgerService } from '../../src/modules/ledger/ledger.service';
+import { Money } from '@common/money/money';
+import { LedgerService } from '@modules/ledger/ledger.service';
 import { EscrowBook, fund, ledgerViolations, openContract, openEscrowBook, refund, release } from '../support/ledger-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 

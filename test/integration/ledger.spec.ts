@@ -1,10 +1,10 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { Money } from '../../src/common/money/money';
-import { ACCOUNT_KINDS, AccountKind, TRANSACTION_TYPES } from '../../src/modules/ledger/chart-of-accounts';
-import { LedgerService } from '../../src/modules/ledger/ledger.service';
-import { LedgerOwner } from '../../src/modules/ledger/ledger.types';
+import { Money } from '@common/money/money';
+import { ACCOUNT_KINDS, AccountKind, TRANSACTION_TYPES } from '@modules/ledger/chart-of-accounts';
+import { LedgerService } from '@modules/ledger/ledger.service';
+import { LedgerOwner } from '@modules/ledger/ledger.types';
 import { accountIdOf, cny, EscrowBook, fund, ledgerViolations, openContract, openEscrowBook, refund, release, TestContract } from '../support/ledger-fixtures';
 import { school } from '../support/contract-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';

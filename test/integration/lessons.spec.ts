@@ -1,7 +1,7 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Clock } from '../../src/common/clock';
-import { DeemedConfirmationJob } from '../../src/modules/lessons/jobs/lesson-jobs';
+import { Clock } from '@common/clock';
+import { DeemedConfirmationJob } from '@modules/lessons/jobs/lesson-jobs';
 import { school } from '../support/contract-fixtures';
 import { ledgerViolations } from '../support/ledger-fixtures';
 import { eventually, startTestApp, TestApp } from '../support/test-app';

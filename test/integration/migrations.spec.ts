@@ -1,4 +1,4 @@
-import { revertMigrations, runMigrations } from '../../src/infra/database/migrator';
+import { revertMigrations, runMigrations } from '@infra/database/migrator';
 import { ALL_MIGRATIONS } from '../../migrations';
 import { createTestDatabase, TestDatabase } from '../support/test-db';
 

@@ -1,5 +1,5 @@
-import { revertMigrations, runMigrations } from '../../src/infra/database/migrator';
-import { isSwiftReference } from '../../src/modules/money-movements/end-to-end-ref';
+import { revertMigrations, runMigrations } from '@infra/database/migrator';
+import { isSwiftReference } from '@modules/money-movements/end-to-end-ref';
 import { ALL_MIGRATIONS } from '../../migrations';
 import { MoneyMovements1763839600000 } from '../../migrations/1763839600000-money-movements';
 import { createTestDatabase, TestDatabase } from '../support/test-db';

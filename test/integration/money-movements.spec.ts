@@ -3,11 +3,11 @@ import { AddressInfo } from 'node:net';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
-import { Clock } from '../../src/common/clock';
-import { Money } from '../../src/common/money/money';
-import { LedgerService } from '../../src/modules/ledger/ledger.service';
-import { LedgerOwner } from '../../src/modules/ledger/ledger.types';
-import { InstructCommand, MoneyMovementsService } from '../../src/modules/money-movements/money-movements.service';
+import { Clock } from '@common/clock';
+import { Money } from '@common/money/money';
+import { LedgerService } from '@modules/ledger/ledger.service';
+import { LedgerOwner } from '@modules/ledger/ledger.types';
+import { InstructCommand, MoneyMovementsService } from '@modules/money-movements/money-movements.service';
 import { school } from '../support/contract-fixtures';
 import { ledgerViolations } from '../support/ledger-fixtures';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
@@ -15,7 +15,7 @@ import { eventually, startTestApp, TestApp } from '../support/test-app';
 interface Delivered {
   id: string;
   verified: boolean;
-  body: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: Record<string, any>;  
 }
 
 /**
@@ -33,7 +33,7 @@ describe('refund as a money movement', () => {
       let raw = '';
       req.on('data', (d) => (raw += d));
       req.on('end', () => {
-        let verified = false;
+        let verified: boolean;
         try {
           new Webhook(secret).verify(raw, req.headers as Record<string, string>);
           verified = true;

@@ -1,7 +1,7 @@
-import { OutboxRelay } from '../../src/infra/outbox/outbox-relay.service';
-import { QueueService } from '../../src/infra/queues/queue.service';
-import { QueueAdminService } from '../../src/modules/queue-admin/queue-admin.service';
-import { JobName } from '../../src/infra/queues/queue.constants';
+import { OutboxRelay } from '@infra/outbox/outbox-relay.service';
+import { QueueService } from '@infra/queues/queue.service';
+import { QueueAdminService } from '@modules/queue-admin/queue-admin.service';
+import { JobName } from '@infra/queues/queue.constants';
 import { spawnService } from '../support/spawn-service';
 import { eventually, QUEUE_BACKENDS, startTestApp, TestApp } from '../support/test-app';
 

@@ -1,5 +1,5 @@
 import { bankOf, eligibleInstitution, institutionBody } from '../support/register-fixtures';
-import { Clock } from '../../src/common/clock';
+import { Clock } from '@common/clock';
 import { startTestApp, TestApp } from '../support/test-app';
 
 describe('the regulator register', () => {

@@ -1,6 +1,6 @@
-import { chinaDate, Clock } from '../../src/common/clock';
-import { addDaysTo } from '../../src/common/dates';
-import { CompletionReleasesJob, weekStart, WeeklySettlementJob } from '../../src/modules/lessons/jobs/cadence-jobs';
+import { chinaDate, Clock } from '@common/clock';
+import { addDaysTo } from '@common/dates';
+import { CompletionReleasesJob, weekStart, WeeklySettlementJob } from '@modules/lessons/jobs/cadence-jobs';
 import { school } from '../support/contract-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 

@@ -1,7 +1,7 @@
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { Clock } from '../../src/common/clock';
+import { Clock } from '@common/clock';
 import { school } from '../support/contract-fixtures';
 import { spawnService } from '../support/spawn-service';
 import { eventually, QUEUE_BACKENDS, startTestApp, TestApp } from '../support/test-app';
@@ -21,7 +21,7 @@ async function receiver(answer: (n: number) => { status: number; headers?: Recor
     let raw = '';
     req.on('data', (d) => (raw += d));
     req.on('end', () => {
-      let verified = false;
+      let verified: boolean;
       try {
         new Webhook(secret).verify(raw, req.headers as Record<string, string>);
         verified = true;

@@ -1,5 +1,5 @@
 import { Webhook } from 'standardwebhooks';
-import { BanksService } from '../../src/modules/banks/banks.service';
+import { BanksService } from '@modules/banks/banks.service';
 import { eligibleInstitution } from './register-fixtures';
 import { TestApp } from './test-app';
 

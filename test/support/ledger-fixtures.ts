@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { Money } from '../../src/common/money/money';
-import { accountCode, AccountKind, accountSpecFor } from '../../src/modules/ledger/chart-of-accounts';
-import { LedgerService } from '../../src/modules/ledger/ledger.service';
-import { LedgerOwner } from '../../src/modules/ledger/ledger.types';
+import { Money } from '@common/money/money';
+import { accountCode, AccountKind, accountSpecFor } from '@modules/ledger/chart-of-accounts';
+import { LedgerService } from '@modules/ledger/ledger.service';
+import { LedgerOwner } from '@modules/ledger/ledger.types';
 
 /** One institution's escrow (its accounts open on first use, as in production). */
 export interface EscrowBook {

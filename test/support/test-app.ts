@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { NestFastifyApplication } from '@nestjs/platform-fastify';
 import IORedis from 'ioredis';
-import { createApp } from '../../src/bootstrap/create-app';
-import { loadConfig } from '../../src/config/load-config';
-import { DatabaseUrl } from '../../src/infra/database/database-url';
-import { ApiKeysService, CreateApiKeyCommand } from '../../src/modules/api-keys/api-keys.service';
+import { createApp } from '@bootstrap/create-app';
+import { loadConfig } from '@config/load-config';
+import { DatabaseUrl } from '@infra/database/database-url';
+import { ApiKeysService, CreateApiKeyCommand } from '@modules/api-keys/api-keys.service';
 import { createTestDatabase, TestDatabase } from './test-db';
 
 export type Backend = 'postgres' | 'redis';
@@ -37,7 +37,7 @@ export interface RequestOptions {
 export interface TestResponse {
   status: number;
   headers: Headers;
-  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  body: any;  
   text: string;
 }
 

@@ -1,10 +1,10 @@
 import { plainToInstance, Type } from 'class-transformer';
 import { IsOptional, IsString, validateSync, ValidateNested } from 'class-validator';
-import { mapError } from '../../src/common/errors/error-body';
-import { validationException } from '../../src/common/http/validation-exception';
-import { checkAmount } from '../../src/common/money/amount-format';
-import { IsAmount } from '../../src/common/money/is-amount.decorator';
-import { Money } from '../../src/common/money/money';
+import { mapError } from '@common/errors/error-body';
+import { validationException } from '@common/http/validation-exception';
+import { checkAmount } from '@common/money/amount-format';
+import { IsAmount } from '@common/money/is-amount.decorator';
+import { Money } from '@common/money/money';
 
 describe('the amount format (checkAmount)', () => {
   it.each(['0', '0.5', '1', '1234.56', '0.01', '9999999999999999.99'])('accepts %p', (input) => {

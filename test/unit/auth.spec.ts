@@ -1,8 +1,8 @@
-import { codeCovers, codePattern, districtFilter, isAdministrativeCode, mayAccessInstitution, requireDistrict, requireInstitutionAccess } from '../../src/common/auth/access';
-import { RateLimiter } from '../../src/common/auth/rate-limiter';
-import { Principal, Role } from '../../src/common/auth/principal';
-import { DomainError } from '../../src/common/errors/domain-error';
-import { generateApiKeyToken, hashApiKeyToken, looksLikeApiKey } from '../../src/modules/api-keys/api-key-token';
+import { codeCovers, codePattern, districtFilter, isAdministrativeCode, mayAccessInstitution, requireDistrict, requireInstitutionAccess } from '@common/auth/access';
+import { RateLimiter } from '@common/auth/rate-limiter';
+import { Principal, Role } from '@common/auth/principal';
+import { DomainError } from '@common/errors/domain-error';
+import { generateApiKeyToken, hashApiKeyToken, looksLikeApiKey } from '@modules/api-keys/api-key-token';
 
 const key = (role: Role, over: Partial<Principal> = {}): Principal => ({ id: 'k', name: role, role, districts: [], institutionId: null, bankCode: null, ...over });
 const regulator = (districts: string[]): Principal => key('regulator', { districts });

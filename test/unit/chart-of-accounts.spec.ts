@@ -1,4 +1,4 @@
-import { ACCOUNT_KINDS, accountCode, accountSpecFor, CHART_OF_ACCOUNTS, isAccountKind, TRANSACTION_TYPES } from '../../src/modules/ledger/chart-of-accounts';
+import { ACCOUNT_KINDS, accountCode, accountSpecFor, CHART_OF_ACCOUNTS, isAccountKind, TRANSACTION_TYPES } from '@modules/ledger/chart-of-accounts';
 
 const C = '5f0c2a52-8d7b-4f8e-9a55-1c2d3e4f5a6b';
 const I = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';

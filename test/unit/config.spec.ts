@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { parseBankSecretKeys } from '../../src/config/app-config';
-import { ConfigValidationError, loadConfig } from '../../src/config/load-config';
+import { parseBankSecretKeys } from '@config/app-config';
+import { ConfigValidationError, loadConfig } from '@config/load-config';
 
 const key = () => randomBytes(32).toString('base64');
 

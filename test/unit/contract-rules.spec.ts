@@ -1,7 +1,7 @@
-import { addMonths } from '../../src/common/dates';
-import { Money } from '../../src/common/money/money';
-import { ContractTerms, policyViolations } from '../../src/modules/contracts/contract-rules';
-import { inheritanceChain, PolicyRules } from '../../src/modules/policies/policy-rules';
+import { addMonths } from '@common/dates';
+import { Money } from '@common/money/money';
+import { ContractTerms, policyViolations } from '@modules/contracts/contract-rules';
+import { inheritanceChain, PolicyRules } from '@modules/policies/policy-rules';
 
 const rules: PolicyRules = {
   maxPrepaidLessons: 60,
@@ -99,7 +99,8 @@ describe('policy inheritance and dates', () => {
 
 describe('tranche plan', () => {
   it('30/30/40 at one third, two thirds and the end, adding up exactly', () => {
-    const { tranchePlan } = require('../../src/modules/lessons/tranches') as typeof import('../../src/modules/lessons/tranches');
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { tranchePlan } = require('@modules/lessons/tranches') as typeof import('@modules/lessons/tranches');
     const plan = tranchePlan(Money.parse('1000.01'), 10, [
       { atFraction: '1/3', percent: 30 },
       { atFraction: '2/3', percent: 30 },

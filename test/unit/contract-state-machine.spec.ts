@@ -1,4 +1,4 @@
-import { canApply, CONTRACT_EVENTS, CONTRACT_STATES, ContractEvent, nextContractState, PAYABLE_STATES } from '../../src/modules/contracts/contract-state-machine';
+import { canApply, CONTRACT_EVENTS, CONTRACT_STATES, ContractEvent, nextContractState, PAYABLE_STATES } from '@modules/contracts/contract-state-machine';
 
 describe('contract state machine', () => {
   it('awaiting payment → active → completed → closed', () => {

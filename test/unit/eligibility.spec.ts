@@ -1,4 +1,4 @@
-import { addOneYear, EligibilityFacts, eligibilityReasons, inspectionDueDate, inspectionOverdueSince } from '../../src/modules/supervision/eligibility';
+import { addOneYear, EligibilityFacts, eligibilityReasons, inspectionDueDate, inspectionOverdueSince } from '@modules/supervision/eligibility';
 
 const ok: EligibilityFacts = {
   today: '2026-11-22',

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentsHost, BadRequestException, HttpException } from '@nestjs/common';
-import { DomainError, IdempotentReplay, RateLimitedError } from '../../src/common/errors/domain-error';
-import { mapError } from '../../src/common/errors/error-body';
-import { ERROR_STATUS, ErrorCode, statusForCode } from '../../src/common/errors/error-codes';
-import { GlobalExceptionFilter } from '../../src/common/errors/global-exception.filter';
-import { canonicalJson, requestHash } from '../../src/common/idempotency/request-hash';
+import { DomainError, IdempotentReplay, RateLimitedError } from '@common/errors/domain-error';
+import { mapError } from '@common/errors/error-body';
+import { ERROR_STATUS, ErrorCode, statusForCode } from '@common/errors/error-codes';
+import { GlobalExceptionFilter } from '@common/errors/global-exception.filter';
+import { canonicalJson, requestHash } from '@common/idempotency/request-hash';
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

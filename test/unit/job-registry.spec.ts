@@ -1,7 +1,7 @@
 import { Reflector } from '@nestjs/core';
-import { JobHandler } from '../../src/infra/queues/job-handler.decorator';
-import { JobRegistry, MissingJobHandlerError } from '../../src/infra/queues/job-registry';
-import { JobName } from '../../src/infra/queues/queue.constants';
+import { JobHandler } from '@infra/queues/job-handler.decorator';
+import { JobRegistry, MissingJobHandlerError } from '@infra/queues/job-registry';
+import { JobName } from '@infra/queues/queue.constants';
 
 function registryWith(handlers: JobName[]): JobRegistry {
   const providers = handlers.map((name) => {

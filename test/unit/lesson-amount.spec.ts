@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { Money } from '../../src/common/money/money';
-import { lessonAllocation, lessonAmount } from '../../src/modules/contracts/contract-rules';
+import { Money } from '@common/money/money';
+import { lessonAllocation, lessonAmount } from '@modules/contracts/contract-rules';
 
 /** Consumes every lesson of a contract in order and returns their amounts. */
 function consumeAll(total: Money, lessons: number): Money[] {

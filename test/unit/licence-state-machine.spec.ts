@@ -1,4 +1,4 @@
-import { LICENCE_ACTIONS, LICENCE_STATES, LicenceAction, LicenceState, nextLicenceState } from '../../src/modules/licences/licence-state-machine';
+import { LICENCE_ACTIONS, LICENCE_STATES, LicenceAction, LicenceState, nextLicenceState } from '@modules/licences/licence-state-machine';
 
 // The whole table: every (state, action) pair that is allowed, and where it leads.
 const ALLOWED: Record<string, LicenceState> = {

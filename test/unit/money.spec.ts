@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { Money } from '../../src/common/money/money';
+import { Money } from '@common/money/money';
 
 describe('Money', () => {
   it.each(['0', '1', '1234.56', '0.01', '9999999999999999.99'])('parses %s', (s) => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { SecretBox, SecretBoxError } from '../../src/modules/banks/secret-box';
+import { SecretBox, SecretBoxError } from '@modules/banks/secret-box';
 
 const ringKey = (id: string) => ({ id, key: randomBytes(32) });
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;

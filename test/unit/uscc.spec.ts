@@ -1,4 +1,4 @@
-import { normaliseUscc, usccCheckCharacter, validateUscc } from '../../src/modules/institutions/uscc';
+import { normaliseUscc, usccCheckCharacter, validateUscc } from '@modules/institutions/uscc';
 
 // Published codes of well-known companies, and the example printed in GB 32100-2015.
 const REAL = [

@@ -1,4 +1,4 @@
-import { WorkingDays } from '../../src/modules/calendar/working-days';
+import { WorkingDays } from '@modules/calendar/working-days';
 
 describe('mainland China working days', () => {
   const cal = new WorkingDays();

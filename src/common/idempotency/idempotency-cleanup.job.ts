@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { JobHandler, JobHandlerOf } from '../../infra/queues/job-handler.decorator';
-import { JobName } from '../../infra/queues/queue.constants';
+import { JobHandler, JobHandlerOf } from '@infra/queues/job-handler.decorator';
+import { JobName } from '@infra/queues/queue.constants';
 import { IdempotencyRepository } from './idempotency.repository';
 
 /** Daily: removes idempotency keys past their 7-day life, in bounded batches. */

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { LIVENESS_LOCK_CLASS } from '../../infra/database/process-liveness.service';
-import { rowsOf } from '../../infra/database/sql';
+import { LIVENESS_LOCK_CLASS } from '@infra/database/process-liveness.service';
+import { rowsOf } from '@infra/database/sql';
 
 export interface IdempotencyRecord {
   request_hash: string;

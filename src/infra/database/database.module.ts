@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AppConfig } from '../../config/app-config';
+import { AppConfig } from '@config/app-config';
 import { dataSourceOptions } from './data-source-options';
 import { DatabaseUrl } from './database-url';
 import { ProcessLiveness } from './process-liveness.service';

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import type { IncomingMessage } from 'node:http';
-import { AppConfig } from '../../config/app-config';
-import { resolveRequestId } from '../../common/http/request-id';
+import { AppConfig } from '@config/app-config';
+import { resolveRequestId } from './request-id';
 
 /** JSON logs (pino); every line logged during a request carries its `reqId`. */
 @Module({

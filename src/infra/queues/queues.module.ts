@@ -1,8 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { AppConfig } from '../../config/app-config';
+import { AppConfig } from '@config/app-config';
 import { DatabaseUrl } from '../database/database-url';
-import { MetricsController } from '../metrics/metrics.controller';
 import { MetricsService } from '../metrics/metrics.service';
 import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { OutboxService } from '../outbox/outbox.service';
@@ -22,7 +21,6 @@ export function queueBackendFor(config: AppConfig, db: DatabaseUrl): QueueBacken
 @Global()
 @Module({
   imports: [DiscoveryModule],
-  controllers: [MetricsController],
   providers: [
     {
       provide: QUEUE_BACKEND,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Job, UnrecoverableError, Worker } from 'bullmq';
-import { AppConfig } from '../../config/app-config';
+import { AppConfig } from '@config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { JobRegistry } from './job-registry';
 import { QueueBackend } from './queue-backend';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import type { Role } from '../../common/auth/principal';
+import type { Role } from '@common/auth/principal';
 
 /** An API key as stored, without its hash (only authentication compares the hash, in SQL). */
 export interface ApiKey {

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { AppConfig } from '../../config/app-config';
-import { Principal, Role } from '../../common/auth/principal';
-import { isAdministrativeCode } from '../../common/auth/access';
+import { AppConfig } from '@config/app-config';
+import { Principal, Role } from '@common/auth/principal';
+import { isAdministrativeCode } from '@common/auth/access';
 import { generateApiKeyToken, hashApiKeyToken, looksLikeApiKey } from './api-key-token';
 import { apiKeyNotFound, invalidKeyScope } from './api-keys.errors';
 import { ApiKey, ApiKeysRepository } from './api-keys.repository';

@@ -2,9 +2,9 @@ import { Controller, Get, Param, ParseUUIDPipe, Query, Res } from '@nestjs/commo
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsDateString, IsIn, IsOptional } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
-import { Principal } from '../../common/auth/principal';
-import { ErrorBodyDto } from '../../common/http/error-body.dto';
+import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
+import { Principal } from '@common/auth/principal';
+import { ErrorBodyDto } from '@common/http/error-body.dto';
 import { auditCsv, AuditService, DistrictAudit } from './audit.service';
 
 class AuditQueryDto {

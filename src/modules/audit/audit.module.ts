@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { InstitutionsModule } from '../institutions/institutions.module';
+import { InstitutionsModule } from '@modules/institutions/institutions.module';
 import { AuditController } from './audit.controller';
 import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';

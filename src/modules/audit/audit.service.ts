@@ -2,11 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
-import { codePattern, requireDistrict } from '../../common/auth/access';
-import { Principal } from '../../common/auth/principal';
-import { DomainError } from '../../common/errors/domain-error';
-import { Money } from '../../common/money/money';
-import { InstitutionsService } from '../institutions/institutions.service';
+import { codePattern, requireDistrict } from '@common/auth/access';
+import { Principal } from '@common/auth/principal';
+import { DomainError } from '@common/errors/domain-error';
+import { Money } from '@common/money/money';
+import { InstitutionsService } from '@modules/institutions/institutions.service';
 import { AuditRow, AuditRepository } from './audit.repository';
 
 /** Amounts are decimal strings in `currency`, with its minor units (JPY has none). */

@@ -1,12 +1,12 @@
 import { Type } from 'class-transformer';
-import { IsAmount } from '../../common/money/is-amount.decorator';
+import { IsAmount } from '@common/money/is-amount.decorator';
 import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsDateString, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
 import type { FastifyReply } from 'fastify';
-import { CurrentPrincipal } from '../../common/auth/auth.decorators';
-import { Principal } from '../../common/auth/principal';
-import { BankSigned } from '../banks/bank-signature.guard';
+import { CurrentPrincipal } from '@common/auth/auth.decorators';
+import { Principal } from '@common/auth/principal';
+import { BankSigned } from '@modules/banks/bank-signature.guard';
 import { BankCreditsService } from './bank-credits.service';
 
 export class PayerAccountDto {

@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { ContractsModule } from '../contracts/contracts.module';
-import { EscrowAccountsModule } from '../escrow-accounts/escrow-accounts.module';
-import { InstitutionsModule } from '../institutions/institutions.module';
-import { LedgerModule } from '../ledger/ledger.module';
-import { SupervisionEventsModule } from '../supervision/supervision-events.module';
+import { ContractsModule } from '@modules/contracts/contracts.module';
+import { EscrowAccountsModule } from '@modules/escrow-accounts/escrow-accounts.module';
+import { InstitutionsModule } from '@modules/institutions/institutions.module';
+import { LedgerModule } from '@modules/ledger/ledger.module';
+import { SupervisionEventsModule } from '@modules/supervision/supervision-events.module';
 import { BankCreditsController } from './bank-credits.controller';
 import { BankCreditsRepository } from './bank-credits.repository';
 import { BankCreditsService } from './bank-credits.service';

@@ -1,17 +1,17 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Principal } from '../../common/auth/principal';
-import { DomainError } from '../../common/errors/domain-error';
-import { isKnownCurrency } from '../../common/money/currency';
-import { Money } from '../../common/money/money';
-import { ContractsService } from '../contracts/contracts.service';
-import type { EscrowAccount } from '../escrow-accounts/escrow-accounts.repository';
-import { EscrowAccountsService } from '../escrow-accounts/escrow-accounts.service';
-import { InstitutionsService } from '../institutions/institutions.service';
-import { LedgerService } from '../ledger/ledger.service';
-import { INTERNAL_PRINCIPAL } from '../money-movements/internal-principal';
-import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
+import { Principal } from '@common/auth/principal';
+import { DomainError } from '@common/errors/domain-error';
+import { isKnownCurrency } from '@common/money/currency';
+import { Money } from '@common/money/money';
+import { ContractsService } from '@modules/contracts/contracts.service';
+import type { EscrowAccount } from '@modules/escrow-accounts/escrow-accounts.service';
+import { EscrowAccountsService } from '@modules/escrow-accounts/escrow-accounts.service';
+import { InstitutionsService } from '@modules/institutions/institutions.service';
+import { LedgerService } from '@modules/ledger/ledger.service';
+import { INTERNAL_PRINCIPAL } from '@modules/money-movements/internal-principal';
+import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { BankCreditsRepository } from './bank-credits.repository';
 
 /** The account the money came from, as the bank reports it (a refund goes back to it). */
@@ -60,7 +60,7 @@ export class BankCreditsService {
     private readonly institutions: InstitutionsService,
     private readonly contracts: ContractsService,
     private readonly ledger: LedgerService,
-    private readonly events: SupervisionEventsRepository,
+    private readonly events: SupervisionEventsService,
   ) {}
 
   async receive(who: Principal, notice: CreditNotice): Promise<{ outcome: CreditOutcome; replayed: boolean }> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { AppConfig, BankSecretKey, parseBankSecretKeys } from '../../config/app-config';
+import { AppConfig, BankSecretKey, parseBankSecretKeys } from '@config/app-config';
 
 export interface BankKeyRing {
   keys: BankSecretKey[];

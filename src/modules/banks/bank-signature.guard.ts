@@ -1,9 +1,9 @@
 import { applyDecorators, CanActivate, ExecutionContext, Injectable, RawBodyRequest, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Roles } from '../../common/auth/auth.decorators';
-import { DomainError } from '../../common/errors/domain-error';
-import { ErrorBodyDto } from '../../common/http/error-body.dto';
+import { Roles } from '@common/auth/auth.decorators';
+import { DomainError } from '@common/errors/domain-error';
+import { ErrorBodyDto } from '@common/http/error-body.dto';
 import { BanksService } from './banks.service';
 
 /**

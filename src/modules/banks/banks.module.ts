@@ -1,5 +1,5 @@
 import { Global, Logger, Module } from '@nestjs/common';
-import { AppConfig } from '../../config/app-config';
+import { AppConfig } from '@config/app-config';
 import { resolveBankKeyRing } from './bank-key-ring';
 import { BankSignatureGuard } from './bank-signature.guard';
 import { BanksController } from './banks.controller';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rowsOf } from '../../infra/database/sql';
+import { rowsOf } from '@infra/database/sql';
 import { SealedSecret } from './secret-box';
 
 /** A sealed signing secret with when it was added (null: added before secrets were sealed). */

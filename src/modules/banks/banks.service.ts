@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { DataSource, EntityManager } from 'typeorm';
-import { DomainError } from '../../common/errors/domain-error';
+import { DomainError } from '@common/errors/domain-error';
 import { BankRow, BanksRepository, StoredSecret } from './banks.repository';
 import { SecretBox, SecretBoxError } from './secret-box';
 

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { BankSecretKey } from '../../config/app-config';
+import { BankSecretKey } from '@config/app-config';
 
 /**
  * One secret sealed with AES-256-GCM. `k` names the key of the ring that sealed it, so a key

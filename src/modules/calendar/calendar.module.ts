@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Module, Param, Put } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsBoolean, IsString, Length } from 'class-validator';
-import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
-import { Principal } from '../../common/auth/principal';
-import { DomainError } from '../../common/errors/domain-error';
-import { Idempotent } from '../../common/idempotency/idempotent.decorator';
+import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
+import { Principal } from '@common/auth/principal';
+import { DomainError } from '@common/errors/domain-error';
+import { Idempotent } from '@common/idempotency/idempotent.decorator';
 import { CalendarRepository } from './calendar.repository';
 import { CalendarService } from './calendar.service';
 

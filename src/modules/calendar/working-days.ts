@@ -1,5 +1,5 @@
 import { isWorkday } from 'chinese-days';
-import { addDaysTo } from '../../common/dates';
+import { addDaysTo } from '@common/dates';
 
 /**
  * Mainland China working days, including adjusted working weekends (调休), from the maintained

@@ -1,7 +1,7 @@
 import Decimal from 'decimal.js';
-import { addDaysTo, addMonths } from '../../common/dates';
-import { Money } from '../../common/money/money';
-import { PolicyRules } from '../policies/policy-rules';
+import { addDaysTo, addMonths } from '@common/dates';
+import { Money } from '@common/money/money';
+import { PolicyRules } from '@modules/policies/policy-rules';
 
 export interface ContractTerms {
   category: 'subject' | 'non_subject';

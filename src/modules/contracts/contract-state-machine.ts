@@ -1,4 +1,4 @@
-import { DomainError } from '../../common/errors/domain-error';
+import { DomainError } from '@common/errors/domain-error';
 
 /**
  * The life of a contract. Every change of `contracts.state` goes through `CONTRACT_EVENTS`

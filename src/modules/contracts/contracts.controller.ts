@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
-import { Principal } from '../../common/auth/principal';
-import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { decodeCursor, encodeCursor, PageQueryDto } from '../../common/http/pagination';
-import { Idempotent } from '../../common/idempotency/idempotent.decorator';
+import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
+import { Principal } from '@common/auth/principal';
+import { ErrorBodyDto } from '@common/http/error-body.dto';
+import { decodeCursor, encodeCursor, PageQueryDto } from '@common/http/pagination';
+import { Idempotent } from '@common/idempotency/idempotent.decorator';
 import { ContractsService } from './contracts.service';
 import { ContractDto, SignContractDto, SignedContractDto } from './dto/contract.dto';
 

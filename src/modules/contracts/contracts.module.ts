@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
-import { CoursesModule } from '../courses/courses.module';
-import { EscrowAccountsModule } from '../escrow-accounts/escrow-accounts.module';
-import { InstitutionsModule } from '../institutions/institutions.module';
-import { PoliciesModule } from '../policies/policies.module';
-import { SupervisionModule } from '../supervision/supervision.module';
+import { CoursesModule } from '@modules/courses/courses.module';
+import { EscrowAccountsModule } from '@modules/escrow-accounts/escrow-accounts.module';
+import { InstitutionsModule } from '@modules/institutions/institutions.module';
+import { PoliciesModule } from '@modules/policies/policies.module';
+import { SupervisionModule } from '@modules/supervision/supervision.module';
 import { ContractsController } from './contracts.controller';
 import { ContractsRepository } from './contracts.repository';
 import { ContractsService } from './contracts.service';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rowsOf } from '../../infra/database/sql';
+import { rowsOf } from '@infra/database/sql';
 import { CONTRACT_EVENTS, ContractEvent, ContractState } from './contract-state-machine';
 import { ContractForConsumption, ContractRow, ReleaseTerms } from './contract.types';
 

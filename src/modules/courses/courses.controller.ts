@@ -1,10 +1,10 @@
-import { IsAmount } from '../../common/money/is-amount.decorator';
+import { IsAmount } from '@common/money/is-amount.decorator';
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, IsString, Length, Max, Min } from 'class-validator';
-import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
-import { Principal } from '../../common/auth/principal';
-import { Idempotent } from '../../common/idempotency/idempotent.decorator';
+import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
+import { Principal } from '@common/auth/principal';
+import { Idempotent } from '@common/idempotency/idempotent.decorator';
 import { CourseRow } from './courses.repository';
 import { CoursesService } from './courses.service';
 

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { InstitutionsModule } from '../institutions/institutions.module';
+import { InstitutionsModule } from '@modules/institutions/institutions.module';
 import { CoursesController } from './courses.controller';
 import { CoursesRepository } from './courses.repository';
 import { CoursesService } from './courses.service';

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Principal } from '../../common/auth/principal';
-import { DomainError } from '../../common/errors/domain-error';
-import { Money } from '../../common/money/money';
-import { InstitutionsService } from '../institutions/institutions.service';
+import { Principal } from '@common/auth/principal';
+import { DomainError } from '@common/errors/domain-error';
+import { Money } from '@common/money/money';
+import { InstitutionsService } from '@modules/institutions/institutions.service';
 import { CourseRow, CoursesRepository } from './courses.repository';
 
 export interface CreateCourseCommand {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rowsAffected } from '../../infra/database/sql';
+import { rowsAffected } from '@infra/database/sql';
 
 export interface QueueProbeRow {
   id: string;

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { DomainError } from '../../common/errors/domain-error';
-import { OutboxService } from '../../infra/outbox/outbox.service';
-import { JobName, jobId } from '../../infra/queues/queue.constants';
+import { DomainError } from '@common/errors/domain-error';
+import { OutboxService } from '@infra/outbox/outbox.service';
+import { JobName, jobId } from '@infra/queues/queue.constants';
 import { DiagnosticsRepository, QueueProbeRow } from './diagnostics.repository';
 
 /**

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { InstitutionsModule } from '../institutions/institutions.module';
-import { SupervisionEventsModule } from '../supervision/supervision-events.module';
+import { InstitutionsModule } from '@modules/institutions/institutions.module';
+import { SupervisionEventsModule } from '@modules/supervision/supervision-events.module';
 import { EscrowAccountsController } from './escrow-accounts.controller';
 import { EscrowAccountsRepository } from './escrow-accounts.repository';
 import { EscrowAccountsService } from './escrow-accounts.service';

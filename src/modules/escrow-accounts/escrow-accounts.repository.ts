@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Money } from '../../common/money/money';
-import { rowsOf } from '../../infra/database/sql';
+import { Money } from '@common/money/money';
+import { rowsOf } from '@infra/database/sql';
 
 export type EscrowMode = 'full_custody' | 'risk_reserve';
 export type EscrowState = 'active' | 'frozen' | 'closed';

@@ -1,16 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Principal } from '../../common/auth/principal';
-import { DomainError } from '../../common/errors/domain-error';
-import { isKnownCurrency } from '../../common/money/currency';
-import { Money } from '../../common/money/money';
-import { isUniqueViolation } from '../../infra/database/pg-errors';
-import { OutboxService } from '../../infra/outbox/outbox.service';
-import { JobName, jobId } from '../../infra/queues/queue.constants';
-import { InstitutionsService } from '../institutions/institutions.service';
-import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
+import { Principal } from '@common/auth/principal';
+import { DomainError } from '@common/errors/domain-error';
+import { isKnownCurrency } from '@common/money/currency';
+import { Money } from '@common/money/money';
+import { isUniqueViolation } from '@infra/database/pg-errors';
+import { OutboxService } from '@infra/outbox/outbox.service';
+import { JobName, jobId } from '@infra/queues/queue.constants';
+import { InstitutionsService } from '@modules/institutions/institutions.service';
+import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { EscrowAccount, EscrowAccountsRepository, EscrowEventRow, EscrowMode, EscrowState } from './escrow-accounts.repository';
+
+export type { EscrowAccount } from './escrow-accounts.repository';
 
 export interface FileEscrowAccountCommand {
   bankCode: string;
@@ -39,7 +41,7 @@ export class EscrowAccountsService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: EscrowAccountsRepository,
     private readonly institutions: InstitutionsService,
-    private readonly events: SupervisionEventsRepository,
+    private readonly events: SupervisionEventsService,
     private readonly outbox: OutboxService,
   ) {}
 

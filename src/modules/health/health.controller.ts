@@ -1,8 +1,8 @@
 import { Controller, Get, HttpCode, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Public } from '../../common/auth/auth.decorators';
-import { QueueService } from '../../infra/queues/queue.service';
+import { Public } from '@common/auth/auth.decorators';
+import { QueueService } from '@infra/queues/queue.service';
 import { HealthRepository } from './health.repository';
 
 const TIMEOUT_MS = 2000;

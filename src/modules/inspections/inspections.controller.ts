@@ -1,9 +1,9 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiConflictResponse, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
-import { Principal } from '../../common/auth/principal';
-import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { Idempotent } from '../../common/idempotency/idempotent.decorator';
+import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
+import { Principal } from '@common/auth/principal';
+import { ErrorBodyDto } from '@common/http/error-body.dto';
+import { Idempotent } from '@common/idempotency/idempotent.decorator';
 import { InspectionDto, RecordInspectionDto } from './dto/inspection.dto';
 import { InspectionsService } from './inspections.service';
 

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Principal } from '../../common/auth/principal';
-import { DomainError } from '../../common/errors/domain-error';
-import { isUniqueViolation } from '../../infra/database/pg-errors';
-import { InstitutionsService } from '../institutions/institutions.service';
-import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
+import { Principal } from '@common/auth/principal';
+import { DomainError } from '@common/errors/domain-error';
+import { isUniqueViolation } from '@infra/database/pg-errors';
+import { InstitutionsService } from '@modules/institutions/institutions.service';
+import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { Inspection, InspectionResult, InspectionsRepository } from './inspections.repository';
+
+export type { Inspection } from './inspections.repository';
 
 export interface RecordInspectionCommand {
   year: number;
@@ -24,7 +26,7 @@ export class InspectionsService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: InspectionsRepository,
     private readonly institutions: InstitutionsService,
-    private readonly events: SupervisionEventsRepository,
+    private readonly events: SupervisionEventsService,
   ) {}
 
   async record(who: Principal, institutionId: string, cmd: RecordInspectionCommand): Promise<Inspection> {

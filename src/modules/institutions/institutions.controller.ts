@@ -1,10 +1,10 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
-import { Principal } from '../../common/auth/principal';
-import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { decodeCursor, encodeCursor, PageQueryDto } from '../../common/http/pagination';
-import { Idempotent } from '../../common/idempotency/idempotent.decorator';
+import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
+import { Principal } from '@common/auth/principal';
+import { ErrorBodyDto } from '@common/http/error-body.dto';
+import { decodeCursor, encodeCursor, PageQueryDto } from '@common/http/pagination';
+import { Idempotent } from '@common/idempotency/idempotent.decorator';
 import { ClosingDto, InstitutionDto, InstitutionHistoryDto, InstitutionPageDto, RegisterInstitutionDto, UpdateInstitutionDto } from './dto/institution.dto';
 import { InstitutionsService } from './institutions.service';
 

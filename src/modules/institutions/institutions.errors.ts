@@ -1,4 +1,4 @@
-import { DomainError } from '../../common/errors/domain-error';
+import { DomainError } from '@common/errors/domain-error';
 import { UsccProblem } from './uscc';
 
 export const invalidUscc = (code: string, problem: UsccProblem) =>

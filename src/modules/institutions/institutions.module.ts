@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { SupervisionEventsModule } from '../supervision/supervision-events.module';
+import { SupervisionEventsModule } from '@modules/supervision/supervision-events.module';
 import { InstitutionsController } from './institutions.controller';
 import { InstitutionsRepository } from './institutions.repository';
 import { InstitutionsService } from './institutions.service';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rowsOf } from '../../infra/database/sql';
+import { rowsOf } from '@infra/database/sql';
 
 export type InstitutionCategory = 'subject' | 'non_subject';
 export type ProfitType = 'for_profit' | 'non_profit';

@@ -1,13 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { AccessMode, districtFilter, requireDistrict, requireInstitutionAccess } from '../../common/auth/access';
-import { Principal } from '../../common/auth/principal';
-import { isUniqueViolation } from '../../infra/database/pg-errors';
-import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
+import { AccessMode, districtFilter, requireDistrict, requireInstitutionAccess } from '@common/auth/access';
+import { Principal } from '@common/auth/principal';
+import { isUniqueViolation } from '@infra/database/pg-errors';
+import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { institutionAlreadyRegistered, institutionNotFound, invalidUscc } from './institutions.errors';
 import { HistoryRow, Institution, InstitutionsRepository, MUTABLE_INSTITUTION_FIELDS, MutableInstitutionField } from './institutions.repository';
 import { normaliseUscc, validateUscc } from './uscc';
+
+export type { Institution } from './institutions.repository';
 
 export interface RegisterInstitutionCommand {
   name: string;
@@ -30,7 +32,7 @@ export class InstitutionsService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: InstitutionsRepository,
-    private readonly events: SupervisionEventsRepository,
+    private readonly events: SupervisionEventsService,
   ) {}
 
   async register(who: Principal, cmd: RegisterInstitutionCommand): Promise<Institution> {

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { Principal } from '../../common/auth/principal';
-import { ContractsService } from '../contracts/contracts.service';
-import { EscrowAccountsService } from '../escrow-accounts/escrow-accounts.service';
-import { InstitutionsService } from '../institutions/institutions.service';
-import { accountNotFound } from '../ledger/ledger.errors';
-import { LedgerService } from '../ledger/ledger.service';
-import { LedgerAccountRow, LedgerOwner } from '../ledger/ledger.types';
+import { Principal } from '@common/auth/principal';
+import { ContractsService } from '@modules/contracts/contracts.service';
+import { EscrowAccountsService } from '@modules/escrow-accounts/escrow-accounts.service';
+import { InstitutionsService } from '@modules/institutions/institutions.service';
+import { accountNotFound } from '@modules/ledger/ledger.errors';
+import { LedgerService } from '@modules/ledger/ledger.service';
+import { LedgerAccountRow, LedgerOwner } from '@modules/ledger/ledger.types';
 
 /**
  * Who may read which ledger account: the owner's scope, or a bank for its escrow accounts.

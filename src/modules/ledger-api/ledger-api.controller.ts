@@ -1,12 +1,12 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
-import { Principal } from '../../common/auth/principal';
-import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { decodeCursor, encodeCursor } from '../../common/http/pagination';
-import { Idempotent } from '../../common/idempotency/idempotent.decorator';
-import { transactionNotFound } from '../ledger/ledger.errors';
-import { LedgerService } from '../ledger/ledger.service';
+import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
+import { Principal } from '@common/auth/principal';
+import { ErrorBodyDto } from '@common/http/error-body.dto';
+import { decodeCursor, encodeCursor } from '@common/http/pagination';
+import { Idempotent } from '@common/idempotency/idempotent.decorator';
+import { transactionNotFound } from '@modules/ledger/ledger.errors';
+import { LedgerService } from '@modules/ledger/ledger.service';
 import { LedgerAccessService } from './ledger-access.service';
 import { AccountBalanceDto, AsOfQueryDto, ContractBalanceDto, InstitutionBalanceDto, PostingPageDto, PostingsQueryDto, ReversalDto } from './dto/ledger.dto';
 

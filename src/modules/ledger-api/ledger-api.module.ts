@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { ContractsModule } from '../contracts/contracts.module';
-import { EscrowAccountsModule } from '../escrow-accounts/escrow-accounts.module';
-import { InstitutionsModule } from '../institutions/institutions.module';
-import { LedgerModule } from '../ledger/ledger.module';
+import { ContractsModule } from '@modules/contracts/contracts.module';
+import { EscrowAccountsModule } from '@modules/escrow-accounts/escrow-accounts.module';
+import { InstitutionsModule } from '@modules/institutions/institutions.module';
+import { LedgerModule } from '@modules/ledger/ledger.module';
 import { LedgerApiController } from './ledger-api.controller';
 import { LedgerAccessService } from './ledger-access.service';
 

@@ -1,5 +1,5 @@
-import { DomainError } from '../../common/errors/domain-error';
-import { ErrorCode } from '../../common/errors/error-codes';
+import { DomainError } from '@common/errors/domain-error';
+import { ErrorCode } from '@common/errors/error-codes';
 
 const MESSAGES: Record<string, string> = {
   INSUFFICIENT_FUNDS: 'The account does not hold enough money for this',

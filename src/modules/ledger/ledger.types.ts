@@ -1,4 +1,4 @@
-import { Money } from '../../common/money/money';
+import { Money } from '@common/money/money';
 import { AccountKind, TransactionType } from './chart-of-accounts';
 
 export type { AccountKind, TransactionType } from './chart-of-accounts';

@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { Money } from '../../common/money/money';
-import { ContractsService } from '../contracts/contracts.service';
-import { ReleaseTerms } from '../contracts/contract.types';
-import { EscrowAccountsService } from '../escrow-accounts/escrow-accounts.service';
-import { LedgerService } from '../ledger/ledger.service';
-import { LedgerOwner } from '../ledger/ledger.types';
-import { MoneyMovementsService } from '../money-movements/money-movements.service';
-import type { Percent } from '../policies/policy-rules';
+import { Money } from '@common/money/money';
+import { ContractsService } from '@modules/contracts/contracts.service';
+import { ReleaseTerms } from '@modules/contracts/contract.types';
+import { EscrowAccountsService } from '@modules/escrow-accounts/escrow-accounts.service';
+import { LedgerService } from '@modules/ledger/ledger.service';
+import { LedgerOwner } from '@modules/ledger/ledger.types';
+import { MoneyMovementsService } from '@modules/money-movements/money-movements.service';
+import type { Percent } from '@modules/policies/policy-rules';
 import { LessonsRepository } from './lessons.repository';
 import { tranchePlan } from './tranches';
 

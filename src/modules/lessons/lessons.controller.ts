@@ -1,10 +1,10 @@
 import { IsDateString, IsOptional } from 'class-validator';
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiPropertyOptional, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { CurrentPrincipal, Public, Roles } from '../../common/auth/auth.decorators';
-import { Principal } from '../../common/auth/principal';
-import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { Idempotent } from '../../common/idempotency/idempotent.decorator';
+import { CurrentPrincipal, Public, Roles } from '@common/auth/auth.decorators';
+import { Principal } from '@common/auth/principal';
+import { ErrorBodyDto } from '@common/http/error-body.dto';
+import { Idempotent } from '@common/idempotency/idempotent.decorator';
 import { DecisionDto, DisputeDto, LessonDto, RegisterSessionDto } from './dto/lesson.dto';
 import { DeemedConfirmationJob } from './jobs/lesson-jobs';
 import { LessonsService } from './lessons.service';

@@ -1,4 +1,4 @@
-import { DomainError } from '../../common/errors/domain-error';
+import { DomainError } from '@common/errors/domain-error';
 
 export const lessonNotFound = (id: string) => new DomainError('LESSON_NOT_FOUND', `Lesson ${id} not found`);
 export const invalidLessonTransition = (state: string, action: string) =>

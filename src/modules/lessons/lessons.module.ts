@@ -1,11 +1,11 @@
 import { Module } from '@nestjs/common';
-import { CalendarModule } from '../calendar/calendar.module';
-import { ContractsModule } from '../contracts/contracts.module';
-import { CoursesModule } from '../courses/courses.module';
-import { EscrowAccountsModule } from '../escrow-accounts/escrow-accounts.module';
-import { InstitutionsModule } from '../institutions/institutions.module';
-import { LedgerModule } from '../ledger/ledger.module';
-import { MoneyMovementsModule } from '../money-movements/money-movements.module';
+import { CalendarModule } from '@modules/calendar/calendar.module';
+import { ContractsModule } from '@modules/contracts/contracts.module';
+import { CoursesModule } from '@modules/courses/courses.module';
+import { EscrowAccountsModule } from '@modules/escrow-accounts/escrow-accounts.module';
+import { InstitutionsModule } from '@modules/institutions/institutions.module';
+import { LedgerModule } from '@modules/ledger/ledger.module';
+import { MoneyMovementsModule } from '@modules/money-movements/money-movements.module';
 import { CompletionReleasesJob, WeeklySettlementJob } from './jobs/cadence-jobs';
 import { DeemedConfirmationJob, ReleasePendingLessonsJob } from './jobs/lesson-jobs';
 import { LessonReleaseService } from './lesson-release.service';

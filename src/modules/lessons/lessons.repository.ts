@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rowsOf } from '../../infra/database/sql';
+import { rowsOf } from '@infra/database/sql';
 
 export interface LessonRow {
   id: string;

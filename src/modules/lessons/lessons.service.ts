@@ -1,18 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { chinaDate, Clock } from '../../common/clock';
-import { Principal } from '../../common/auth/principal';
-import { DomainError } from '../../common/errors/domain-error';
-import { ErrorCode } from '../../common/errors/error-codes';
-import { Money } from '../../common/money/money';
-import { CalendarService } from '../calendar/calendar.service';
-import { ContractsService } from '../contracts/contracts.service';
-import { CoursesService } from '../courses/courses.service';
-import { InstitutionsService } from '../institutions/institutions.service';
+import { chinaDate, Clock } from '@common/clock';
+import { Principal } from '@common/auth/principal';
+import { DomainError } from '@common/errors/domain-error';
+import { ErrorCode } from '@common/errors/error-codes';
+import { Money } from '@common/money/money';
+import { CalendarService } from '@modules/calendar/calendar.service';
+import { ContractsService } from '@modules/contracts/contracts.service';
+import { CoursesService } from '@modules/courses/courses.service';
+import { InstitutionsService } from '@modules/institutions/institutions.service';
 import { LessonReleaseService, ReleaseResult } from './lesson-release.service';
 import { invalidLessonTransition, lessonNotFound } from './lessons.errors';
-import { ContractForConsumption } from '../contracts/contract.types';
+import { ContractForConsumption } from '@modules/contracts/contract.types';
 import { LessonRow, LessonsRepository, SessionRow } from './lessons.repository';
 
 export interface RegisterSessionCommand {

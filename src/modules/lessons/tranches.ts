@@ -1,5 +1,5 @@
-import { Money } from '../../common/money/money';
-import type { Percent } from '../policies/policy-rules';
+import { Money } from '@common/money/money';
+import type { Percent } from '@modules/policies/policy-rules';
 
 export interface Tranche {
   part: number;

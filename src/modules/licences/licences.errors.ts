@@ -1,4 +1,4 @@
-import { DomainError } from '../../common/errors/domain-error';
+import { DomainError } from '@common/errors/domain-error';
 import { allowedActions, LicenceAction, LicenceState } from './licence-state-machine';
 
 export const licenceNotFound = (id: string) => new DomainError('LICENCE_NOT_FOUND', `Licence ${id} not found`);

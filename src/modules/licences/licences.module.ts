@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { InstitutionsModule } from '../institutions/institutions.module';
-import { SupervisionEventsModule } from '../supervision/supervision-events.module';
+import { InstitutionsModule } from '@modules/institutions/institutions.module';
+import { SupervisionEventsModule } from '@modules/supervision/supervision-events.module';
 import { LicencesController } from './licences.controller';
 import { LicencesRepository } from './licences.repository';
 import { LicencesService } from './licences.service';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rowsOf } from '../../infra/database/sql';
+import { rowsOf } from '@infra/database/sql';
 import { LicenceAction, LicenceState } from './licence-state-machine';
 
 export interface Licence {

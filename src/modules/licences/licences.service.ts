@@ -1,18 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { requireDistrict } from '../../common/auth/access';
-import { Principal } from '../../common/auth/principal';
-import { addDaysTo } from '../../common/dates';
-import { DomainError } from '../../common/errors/domain-error';
-import { AppConfig } from '../../config/app-config';
-import { isUniqueViolation } from '../../infra/database/pg-errors';
-import { Institution } from '../institutions/institutions.repository';
-import { InstitutionsService } from '../institutions/institutions.service';
-import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
+import { requireDistrict } from '@common/auth/access';
+import { Principal } from '@common/auth/principal';
+import { addDaysTo } from '@common/dates';
+import { DomainError } from '@common/errors/domain-error';
+import { AppConfig } from '@config/app-config';
+import { isUniqueViolation } from '@infra/database/pg-errors';
+import type { Institution } from '@modules/institutions/institutions.service';
+import { InstitutionsService } from '@modules/institutions/institutions.service';
+import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { LicenceAction, nextLicenceState } from './licence-state-machine';
 import { duplicateApproval, invalidTransition, licenceNotFound } from './licences.errors';
 import { ApprovalRow, Licence, LicencePatch, LicencesRepository, TransitionRow } from './licences.repository';
+
+export type { Licence } from './licences.repository';
 
 export interface ReviewTerms {
   licenceNumber: string;
@@ -26,7 +28,7 @@ export class LicencesService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: LicencesRepository,
     private readonly institutions: InstitutionsService,
-    private readonly events: SupervisionEventsRepository,
+    private readonly events: SupervisionEventsService,
     private readonly config: AppConfig,
   ) {}
 

@@ -1,4 +1,4 @@
-import { Principal } from '../../common/auth/principal';
+import { Principal } from '@common/auth/principal';
 
 /**
  * The principal of the service's own reads through a registry module's scoped API (an

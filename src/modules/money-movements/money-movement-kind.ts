@@ -1,4 +1,4 @@
-import type { AccountKind, TransactionType } from '../ledger/ledger.types';
+import type { AccountKind, TransactionType } from '@modules/ledger/ledger.types';
 
 /** A transfer between two account kinds of the movement's owner, by the movement's amount: debit `from`, credit `to`. */
 export interface LegTemplate {

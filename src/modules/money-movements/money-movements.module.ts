@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { EscrowAccountsModule } from '../escrow-accounts/escrow-accounts.module';
-import { InstitutionsModule } from '../institutions/institutions.module';
-import { LedgerModule } from '../ledger/ledger.module';
+import { EscrowAccountsModule } from '@modules/escrow-accounts/escrow-accounts.module';
+import { InstitutionsModule } from '@modules/institutions/institutions.module';
+import { LedgerModule } from '@modules/ledger/ledger.module';
 import { MoneyMovementsRepository } from './money-movements.repository';
 import { MoneyMovementsService } from './money-movements.service';
 

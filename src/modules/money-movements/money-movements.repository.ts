@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { rowsOf } from '../../infra/database/sql';
-import { MOVEMENT_EVENTS, MovementEvent, DELIVERABLE_STATES, MovementState } from './movement-state-machine';
+import { rowsOf } from '@infra/database/sql';
+import { MOVEMENT_EVENTS, MovementEvent, DELIVERABLE_STATES } from './movement-state-machine';
 import { MovementRow } from './money-movement.types';
 
 export interface NewMovement {

@@ -1,4 +1,4 @@
-import { DomainError } from '../../common/errors/domain-error';
+import { DomainError } from '@common/errors/domain-error';
 
 /**
  * The life of a money movement at the bank. Every change of `state` goes through `transition`

@@ -1,10 +1,10 @@
 import { Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
-import { Clock } from '../../common/clock';
-import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
-import { Principal } from '../../common/auth/principal';
-import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { Idempotent } from '../../common/idempotency/idempotent.decorator';
+import { Clock } from '@common/clock';
+import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
+import { Principal } from '@common/auth/principal';
+import { ErrorBodyDto } from '@common/http/error-body.dto';
+import { Idempotent } from '@common/idempotency/idempotent.decorator';
 import { PolicyDto, PublishPolicyDto, ResolveQueryDto } from './dto/policy.dto';
 import { PolicyRow } from './policies.repository';
 import { PoliciesService } from './policies.service';

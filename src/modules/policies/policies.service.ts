@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { requireDistrict } from '../../common/auth/access';
-import { Principal } from '../../common/auth/principal';
-import { Clock } from '../../common/clock';
-import { DomainError } from '../../common/errors/domain-error';
+import { requireDistrict } from '@common/auth/access';
+import { Principal } from '@common/auth/principal';
+import { Clock } from '@common/clock';
+import { DomainError } from '@common/errors/domain-error';
 import { PoliciesRepository, PolicyRow } from './policies.repository';
 import { inheritanceChain, NATIONAL_CODE, PolicyRules } from './policy-rules';
 

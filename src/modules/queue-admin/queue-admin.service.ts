@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { DomainError } from '../../common/errors/domain-error';
-import { QueueName } from '../../infra/queues/queue.constants';
-import { QueueService } from '../../infra/queues/queue.service';
+import { DomainError } from '@common/errors/domain-error';
+import { QueueName } from '@infra/queues/queue.constants';
+import { QueueService } from '@infra/queues/queue.service';
 
 export interface FailedJobView {
   id: string;

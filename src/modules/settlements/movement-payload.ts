@@ -1,6 +1,6 @@
-import { Money } from '../../common/money/money';
-import { movementParties } from '../money-movements/movement-parties';
-import { MovementContext } from '../money-movements/money-movements.service';
+import { Money } from '@common/money/money';
+import { movementParties } from '@modules/money-movements/movement-parties';
+import { MovementContext } from '@modules/money-movements/money-movements.service';
 
 /**
  * What the bank receives for a movement of any kind: the event type, both sides and the

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { MoneyMovementsService } from '../money-movements/money-movements.service';
-import { MovementRow } from '../money-movements/money-movement.types';
+import { MoneyMovementsService } from '@modules/money-movements/money-movements.service';
+import { MovementRow } from '@modules/money-movements/money-movement.types';
 import { DeliveryAttemptRow, SettlementsRepository } from './settlements.repository';
 
 /** Admin reads of movements with their delivery record (the movement from its owner, the attempts from ours). */

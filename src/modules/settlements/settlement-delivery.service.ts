@@ -2,14 +2,14 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
-import { Clock } from '../../common/clock';
-import { AppConfig } from '../../config/app-config';
-import { JobName, jobId } from '../../infra/queues/queue.constants';
-import { QueueService } from '../../infra/queues/queue.service';
-import { BanksService } from '../banks/banks.service';
-import { isDeliverable } from '../money-movements/movement-state-machine';
-import { MoneyMovementsService, MovementContext } from '../money-movements/money-movements.service';
-import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
+import { Clock } from '@common/clock';
+import { AppConfig } from '@config/app-config';
+import { JobName, jobId } from '@infra/queues/queue.constants';
+import { QueueService } from '@infra/queues/queue.service';
+import { BanksService } from '@modules/banks/banks.service';
+import { isDeliverable } from '@modules/money-movements/movement-state-machine';
+import { MoneyMovementsService, MovementContext } from '@modules/money-movements/money-movements.service';
+import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { movementPayload } from './movement-payload';
 import { SettlementsRepository } from './settlements.repository';
 
@@ -35,7 +35,7 @@ export class SettlementDeliveryService {
     private readonly movements: MoneyMovementsService,
     private readonly banks: BanksService,
     private readonly queues: QueueService,
-    private readonly events: SupervisionEventsRepository,
+    private readonly events: SupervisionEventsService,
     private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {

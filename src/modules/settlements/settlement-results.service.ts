@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Principal } from '../../common/auth/principal';
-import { DomainError } from '../../common/errors/domain-error';
-import { Money } from '../../common/money/money';
-import { movementParties } from '../money-movements/movement-parties';
-import { MoneyMovementsService, MovementContext } from '../money-movements/money-movements.service';
-import { SupervisionEventsRepository } from '../supervision/supervision-events.repository';
+import { Principal } from '@common/auth/principal';
+import { DomainError } from '@common/errors/domain-error';
+import { Money } from '@common/money/money';
+import { movementParties } from '@modules/money-movements/movement-parties';
+import { MoneyMovementsService, MovementContext } from '@modules/money-movements/money-movements.service';
+import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { SettlementsRepository } from './settlements.repository';
 
 export interface SettlementResult {
@@ -34,7 +34,7 @@ export class SettlementResultsService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: SettlementsRepository,
     private readonly movements: MoneyMovementsService,
-    private readonly events: SupervisionEventsRepository,
+    private readonly events: SupervisionEventsService,
   ) {}
 
   async record(who: Principal, webhookId: string, r: SettlementResult): Promise<{ response: Record<string, unknown>; replayed: boolean }> {

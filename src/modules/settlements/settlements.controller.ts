@@ -1,14 +1,14 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post, Query, RawBodyRequest, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiHeader, ApiNotFoundResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, Length, Matches } from 'class-validator';
-import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
-import { Principal } from '../../common/auth/principal';
-import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { IsAmount } from '../../common/money/is-amount.decorator';
-import { BankSigned } from '../banks/bank-signature.guard';
+import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
+import { Principal } from '@common/auth/principal';
+import { ErrorBodyDto } from '@common/http/error-body.dto';
+import { IsAmount } from '@common/money/is-amount.decorator';
+import { BankSigned } from '@modules/banks/bank-signature.guard';
 import { SettlementResultsService } from './settlement-results.service';
-import { Idempotent } from '../../common/idempotency/idempotent.decorator';
+import { Idempotent } from '@common/idempotency/idempotent.decorator';
 import { SettlementAdminService } from './settlement-admin.service';
 import { SettlementDeliveryService } from './settlement-delivery.service';
 

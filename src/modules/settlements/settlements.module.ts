@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { BanksModule } from '../banks/banks.module';
-import { MoneyMovementsModule } from '../money-movements/money-movements.module';
-import { SupervisionEventsModule } from '../supervision/supervision-events.module';
+import { BanksModule } from '@modules/banks/banks.module';
+import { MoneyMovementsModule } from '@modules/money-movements/money-movements.module';
+import { SupervisionEventsModule } from '@modules/supervision/supervision-events.module';
 import { DeliverSettlementInstructionJob, SettlementInstructionCreatedJob } from './jobs/delivery.jobs';
 import { SettlementAdminService } from './settlement-admin.service';
 import { SettlementDeliveryService } from './settlement-delivery.service';

@@ -1,14 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Clock } from '../../common/clock';
-import { Principal } from '../../common/auth/principal';
-import { EscrowAccountsService } from '../escrow-accounts/escrow-accounts.service';
-import { Inspection } from '../inspections/inspections.repository';
-import { InspectionsService } from '../inspections/inspections.service';
-import { InstitutionsService } from '../institutions/institutions.service';
-import { Licence } from '../licences/licences.repository';
-import { LicencesService } from '../licences/licences.service';
+import { Clock } from '@common/clock';
+import { Principal } from '@common/auth/principal';
+import { EscrowAccountsService } from '@modules/escrow-accounts/escrow-accounts.service';
+import { Inspection, InspectionsService } from '@modules/inspections/inspections.service';
+import { InstitutionsService } from '@modules/institutions/institutions.service';
+import { Licence, LicencesService } from '@modules/licences/licences.service';
 import { EligibilityFacts, eligibilityReasons, EligibilityReason, inspectionDueDate } from './eligibility';
 
 export interface Eligibility {

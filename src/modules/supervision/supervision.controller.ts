@@ -1,18 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { IsDateString, IsOptional, IsString, IsUUID, Length } from 'class-validator';
-import { DataSource } from 'typeorm';
-import { CurrentPrincipal, Roles } from '../../common/auth/auth.decorators';
-import { Principal } from '../../common/auth/principal';
-import { districtFilter } from '../../common/auth/access';
-import { ErrorBodyDto } from '../../common/http/error-body.dto';
-import { decodeCursor, encodeCursor, PageQueryDto } from '../../common/http/pagination';
-import { Idempotent } from '../../common/idempotency/idempotent.decorator';
+import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
+import { Principal } from '@common/auth/principal';
+import { districtFilter } from '@common/auth/access';
+import { ErrorBodyDto } from '@common/http/error-body.dto';
+import { decodeCursor, encodeCursor, PageQueryDto } from '@common/http/pagination';
+import { Idempotent } from '@common/idempotency/idempotent.decorator';
 import { ELIGIBILITY_REASONS } from './eligibility';
 import { EligibilityService } from './eligibility.service';
 import { DailySupervisionJob } from './jobs/daily-supervision.job';
-import { SupervisionEventsRepository } from './supervision-events.repository';
+import { SupervisionEventsService } from './supervision-events.service';
 
 class EligibilityReasonDto {
   @ApiProperty({ enum: ELIGIBILITY_REASONS }) code: string;
@@ -60,9 +58,8 @@ class RunDailyDto {
 @Controller()
 export class SupervisionController {
   constructor(
-    @InjectDataSource() private readonly ds: DataSource,
     private readonly eligibility: EligibilityService,
-    private readonly events: SupervisionEventsRepository,
+    private readonly events: SupervisionEventsService,
     private readonly daily: DailySupervisionJob,
   ) {}
 
@@ -85,7 +82,7 @@ export class SupervisionController {
     const scope = districtFilter(who);
     // An institution asking for another institution's events gets an empty page, like any filter that matches nothing.
     if (scope.institutionId && q.institutionId && q.institutionId !== scope.institutionId) return { items: [], nextCursor: null };
-    const rows = await this.events.list(this.ds.manager, {
+    const rows = await this.events.list({
       districtPatterns: scope.districtPatterns,
       institutionId: scope.institutionId ?? q.institutionId,
       type: q.type,

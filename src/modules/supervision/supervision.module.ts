@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
-import { EscrowAccountsModule } from '../escrow-accounts/escrow-accounts.module';
-import { InspectionsModule } from '../inspections/inspections.module';
-import { InstitutionsModule } from '../institutions/institutions.module';
-import { LicencesModule } from '../licences/licences.module';
+import { EscrowAccountsModule } from '@modules/escrow-accounts/escrow-accounts.module';
+import { InspectionsModule } from '@modules/inspections/inspections.module';
+import { InstitutionsModule } from '@modules/institutions/institutions.module';
+import { LicencesModule } from '@modules/licences/licences.module';
 import { EligibilityService } from './eligibility.service';
 import { DailySupervisionJob } from './jobs/daily-supervision.job';
 import { SupervisionEventsModule } from './supervision-events.module';

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ArrayMaxSize, IsArray, IsIn, IsOptional, IsString, IsUUID, Length, Matches, MaxLength, ValidateIf } from 'class-validator';
-import { ROLES, Role } from '../../../common/auth/principal';
+import { ROLES, Role } from '@common/auth/principal';
 import { ApiKey } from '../api-keys.repository';
 
 export class CreateApiKeyDto {

@@ -1,7 +1,7 @@
-import { IsAmount } from '../../../common/money/is-amount.decorator';
+import { IsAmount } from '@common/money/is-amount.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
-import { maskPhone } from '../../institutions/dto/institution.dto';
+import { maskPhone } from '@modules/institutions/dto/institution.dto';
 import { CONTRACT_STATES } from '../contract-state-machine';
 import { ContractRow } from '../contract.types';
 import { ContractsService } from '../contracts.service';

@@ -2,9 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DataSource } from 'typeorm';
-import { JobExecutions } from '../../../infra/queues/job-executions';
-import { JobHandler, JobHandlerOf } from '../../../infra/queues/job-handler.decorator';
-import { JobName, JobPayloads } from '../../../infra/queues/queue.constants';
+import { JobExecutions } from '@infra/queues/job-executions';
+import { JobHandler, JobHandlerOf } from '@infra/queues/job-handler.decorator';
+import { JobName, JobPayloads } from '@infra/queues/queue.constants';
 import { DiagnosticsRepository } from '../diagnostics.repository';
 
 @Injectable()

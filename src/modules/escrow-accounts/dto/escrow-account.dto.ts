@@ -1,4 +1,4 @@
-import { IsAmount } from '../../../common/money/is-amount.decorator';
+import { IsAmount } from '@common/money/is-amount.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { EscrowAccount, EscrowMode } from '../escrow-accounts.repository';

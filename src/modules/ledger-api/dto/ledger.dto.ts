@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsOptional, IsString, Length } from 'class-validator';
-import { PageQueryDto } from '../../../common/http/pagination';
+import { PageQueryDto } from '@common/http/pagination';
 
 export class AsOfQueryDto {
   @ApiPropertyOptional({ example: '2026-11-22T12:00:00Z', description: 'Balance at this past moment' })

@@ -1,12 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { addDaysTo } from '../../../common/dates';
-import { Clock } from '../../../common/clock';
-import { Money } from '../../../common/money/money';
-import { JobHandler, JobHandlerOf } from '../../../infra/queues/job-handler.decorator';
-import { JobName, JobPayloads } from '../../../infra/queues/queue.constants';
-import { CalendarService } from '../../calendar/calendar.service';
+import { addDaysTo } from '@common/dates';
+import { Clock } from '@common/clock';
+import { Money } from '@common/money/money';
+import { JobHandler, JobHandlerOf } from '@infra/queues/job-handler.decorator';
+import { JobName, JobPayloads } from '@infra/queues/queue.constants';
+import { CalendarService } from '@modules/calendar/calendar.service';
 import { LessonReleaseService } from '../lesson-release.service';
 import { LessonsRepository } from '../lessons.repository';
 

@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { Clock } from '../../../common/clock';
-import { JobHandler, JobHandlerOf } from '../../../infra/queues/job-handler.decorator';
-import { JobName, JobPayloads } from '../../../infra/queues/queue.constants';
-import { ContractsService } from '../../contracts/contracts.service';
+import { Clock } from '@common/clock';
+import { JobHandler, JobHandlerOf } from '@infra/queues/job-handler.decorator';
+import { JobName, JobPayloads } from '@infra/queues/queue.constants';
+import { ContractsService } from '@modules/contracts/contracts.service';
 import { LessonReleaseService } from '../lesson-release.service';
 import { LessonsRepository } from '../lessons.repository';
 

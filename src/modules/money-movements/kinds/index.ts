@@ -1,4 +1,4 @@
-import { DomainError } from '../../../common/errors/domain-error';
+import { DomainError } from '@common/errors/domain-error';
 import { MoneyMovementKind, MoneyMovementKindName } from '../money-movement-kind';
 import { refundKind } from './refund.kind';
 import { releaseKind } from './release.kind';

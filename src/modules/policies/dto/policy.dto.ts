@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsAmount } from '../../../common/money/is-amount.decorator';
+import { IsAmount } from '@common/money/is-amount.decorator';
 import type { Percent } from '../policy-rules';
 import { ArrayMaxSize, IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { JobHandler, JobHandlerOf } from '../../../infra/queues/job-handler.decorator';
-import { JobName, JobPayloads } from '../../../infra/queues/queue.constants';
+import { JobHandler, JobHandlerOf } from '@infra/queues/job-handler.decorator';
+import { JobName, JobPayloads } from '@infra/queues/queue.constants';
 import { AttemptOutcome, SettlementDeliveryService } from '../settlement-delivery.service';
 
 /** A settlement instruction was committed (through the outbox): its first delivery attempt. */

@@ -1,16 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { Clock } from '../../../common/clock';
-import { JobHandler, JobHandlerOf } from '../../../infra/queues/job-handler.decorator';
-import { JobName, JobPayloads } from '../../../infra/queues/queue.constants';
-import { InspectionsService } from '../../inspections/inspections.service';
-import { InstitutionsService } from '../../institutions/institutions.service';
-import { Licence } from '../../licences/licences.repository';
-import { LicencesService } from '../../licences/licences.service';
+import { Clock } from '@common/clock';
+import { JobHandler, JobHandlerOf } from '@infra/queues/job-handler.decorator';
+import { JobName, JobPayloads } from '@infra/queues/queue.constants';
+import { InspectionsService } from '@modules/inspections/inspections.service';
+import { InstitutionsService } from '@modules/institutions/institutions.service';
+import { Licence, LicencesService } from '@modules/licences/licences.service';
 import { inspectionOverdueSince } from '../eligibility';
 import { inspectionFacts, licenceFacts } from '../eligibility.service';
-import { SupervisionEventInput, SupervisionEventsRepository } from '../supervision-events.repository';
+import { SupervisionEventInput, SupervisionEventsService } from '../supervision-events.service';
 
 const EXPIRY_WARNING_DAYS = 30;
 
@@ -36,7 +35,7 @@ export class DailySupervisionJob implements JobHandlerOf<JobName.DailySupervisio
     private readonly institutions: InstitutionsService,
     private readonly licences: LicencesService,
     private readonly inspections: InspectionsService,
-    private readonly events: SupervisionEventsRepository,
+    private readonly events: SupervisionEventsService,
     private readonly clock: Clock,
   ) {}
 

@@ -1,12 +1,12 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
-import { AppConfig } from '../../config/app-config';
-import { ApiKeysService } from '../../modules/api-keys/api-keys.service';
-import { DomainError, RateLimitedError } from '../errors/domain-error';
-import { PUBLIC_METADATA, ROLES_METADATA } from './auth.decorators';
-import { Role } from './principal';
-import { RateLimiter } from './rate-limiter';
+import { AppConfig } from '@config/app-config';
+import { PUBLIC_METADATA, ROLES_METADATA } from '@common/auth/auth.decorators';
+import { Role } from '@common/auth/principal';
+import { RateLimiter } from '@common/auth/rate-limiter';
+import { DomainError, RateLimitedError } from '@common/errors/domain-error';
+import { ApiKeysService } from './api-keys.service';
 
 /**
  * Global guard: every route needs a valid API key unless marked `@Public()`. Missing or

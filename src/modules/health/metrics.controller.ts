@@ -1,8 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '../../common/auth/auth.decorators';
-import { QueueService } from '../queues/queue.service';
-import { MetricsService } from './metrics.service';
+import { Public } from '@common/auth/auth.decorators';
+import { MetricsService } from '@infra/metrics/metrics.service';
+import { QueueService } from '@infra/queues/queue.service';
 
 @ApiTags('operations')
 @Controller('metrics')
