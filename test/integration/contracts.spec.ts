@@ -21,10 +21,11 @@ describe('contracts under policy, and money into escrow', () => {
     t.app.get(Clock).travelTo(new Date('2026-11-22T04:00:00Z'));
     r1 = await t.createKey({ role: 'regulator', districts: ['310117'] });
     r2 = await t.createKey({ role: 'regulator', districts: ['310117'] });
-    ({ inst, escrow } = await eligibleInstitution(t, [r1, r2]));
-    instKey = await t.createKey({ role: 'institution', institutionId: inst.id });
+    // The bank first: escrow accounts are filed only at registered banks.
     const bank = await t.request('POST', '/admin/banks', { body: { code: 'ICBC-SH', name: '工商银行上海分行' } });
     secret = bank.body.secret;
+    ({ inst, escrow } = await eligibleInstitution(t, [r1, r2]));
+    instKey = await t.createKey({ role: 'institution', institutionId: inst.id });
     bankKey = await t.createKey({ role: 'bank', bankCode: 'ICBC-SH' });
     course = (
       await t.request('POST', `/institutions/${inst.id}/courses`, {
@@ -228,9 +229,9 @@ describe('regulator escrow audit', () => {
       const r1 = await t.createKey({ role: 'regulator', districts: ['310117'] });
       const r2 = await t.createKey({ role: 'regulator', districts: ['310117'] });
       const pudong = await t.createKey({ role: 'regulator', districts: ['310115'] });
+      const secret = (await t.request('POST', '/admin/banks', { body: { code: 'ICBC-SH', name: 'ICBC' } })).body.secret;
       const { inst, escrow } = await eligibleInstitution(t, [r1, r2]);
       const instKey = await t.createKey({ role: 'institution', institutionId: inst.id });
-      const secret = (await t.request('POST', '/admin/banks', { body: { code: 'ICBC-SH', name: 'ICBC' } })).body.secret;
       const bankKey = await t.createKey({ role: 'bank', bankCode: 'ICBC-SH' });
       const course = (await t.request('POST', `/institutions/${inst.id}/courses`, { key: instKey, body: { name: 'c', category: 'subject', kind: 'lesson_pack', lessonMinutes: 60, classSizeBand: 'large', listPricePerLesson: '100.00' } })).body;
       const c = (await t.request('POST', `/institutions/${inst.id}/contracts`, { key: instKey, body: { courseId: course.id, payerName: 'p', payerPhone: '13600000000', studentName: 's', lessons: 10, startDate: '2026-12-01', endDate: '2027-02-28', totalPrice: '1000.00' } })).body;

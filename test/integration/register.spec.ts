@@ -1,4 +1,4 @@
-import { bankOf, eligibleInstitution, institutionBody } from '../support/register-fixtures';
+import { bankOf, eligibleInstitution, ensureBank, institutionBody } from '../support/register-fixtures';
 import { Clock } from '@common/clock';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -16,6 +16,7 @@ describe('the regulator register', () => {
     yangpu2 = await t.createKey({ role: 'regulator', districts: ['310117'], name: 'Songjiang reviewer B' });
     pudong = await t.createKey({ role: 'regulator', districts: ['310115'] });
     shanghai = await t.createKey({ role: 'regulator', districts: ['310000'] });
+    await ensureBank(t, 'BOC-SH');
   });
   afterAll(() => t.close());
 
@@ -200,6 +201,16 @@ describe('the regulator register', () => {
       const inst = (await t.request('POST', '/institutions', { key: yangpu1, body: institutionBody() })).body;
       const res = await t.request('GET', `/institutions/${inst.id}/eligibility`, { key: yangpu1 });
       expect(res.body.reasons.map((r: { code: string }) => r.code)).toEqual(['LICENCE_NOT_ACTIVE', 'NO_ACTIVE_ESCROW_ACCOUNT']);
+    });
+
+    it('an escrow account at a bank that is not registered is 422 UNKNOWN_BANK and nothing is filed', async () => {
+      const inst = (await t.request('POST', '/institutions', { key: yangpu1, body: institutionBody() })).body;
+      const res = await t.request('POST', `/institutions/${inst.id}/escrow-accounts`, {
+        key: yangpu1,
+        body: { bankCode: 'NO-SUCH-BANK', accountNumber: `U${inst.uscc}`, accountName: 'nn', mode: 'full_custody', agreementReference: 'AU' },
+      });
+      expect([res.status, res.body.error.code, res.body.error.details]).toEqual([422, 'UNKNOWN_BANK', { field: 'bankCode', bankCode: 'NO-SUCH-BANK' }]);
+      expect((await t.request('GET', `/institutions/${inst.id}/escrow-accounts`, { key: yangpu1 })).body).toEqual([]);
     });
 
     it('at most one current escrow account; a risk reserve needs its amount as a decimal string', async () => {

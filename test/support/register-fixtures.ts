@@ -1,4 +1,5 @@
 import { Webhook } from 'standardwebhooks';
+import { BanksService } from '@modules/banks/banks.service';
 import { TestApp } from './test-app';
 
 let seq = 0;
@@ -29,6 +30,19 @@ export function institutionBody(district = '310117', overrides: Record<string, u
   };
 }
 
+/** Registers a custody bank unless it exists (escrow accounts may only be filed at a known bank); its first secret. */
+export async function ensureBank(t: TestApp, code: string): Promise<string> {
+  const banks = t.app.get(BanksService);
+  if (!(await banks.exists(code))) {
+    try {
+      return (await banks.register(code, code, null)).secret;
+    } catch {
+      /* registered meanwhile by a concurrent caller */
+    }
+  }
+  return (await banks.deliveryTarget(code))!.secrets[0];
+}
+
 /** Registers an institution and takes it to eligible: licence (joint review), inspection, escrow. */
 export async function eligibleInstitution(t: TestApp, regulators: [string, string], district = '310117', validFrom = '2026-06-01') {
   const [r1, r2] = regulators;
@@ -40,6 +54,7 @@ export async function eligibleInstitution(t: TestApp, regulators: [string, strin
   });
   await t.request('POST', `/licences/${licence.id}/approvals`, { key: r1, body: {} });
   await t.request('POST', `/licences/${licence.id}/approvals`, { key: r2, body: {} });
+  await ensureBank(t, 'ICBC-SH');
   const escrow = (
     await t.request('POST', `/institutions/${inst.id}/escrow-accounts`, {
       key: r1,
@@ -53,8 +68,7 @@ let credits = 0;
 
 /** A bank that can send signed notices: registers it (once per app) and makes a bank key. */
 export async function bankOf(t: TestApp, code: string) {
-  let secret = (await t.db.query<{ secrets: string[] }>(`SELECT secrets FROM banks WHERE code = $1`, [code]))[0]?.secrets[0];
-  if (!secret) secret = (await t.request('POST', '/admin/banks', { body: { code, name: code } })).body.secret as string;
+  const secret = await ensureBank(t, code);
   const key = await t.createKey({ role: 'bank', bankCode: code });
   /** A signed credit notice to an escrow account at this bank (no payer reference: it lands in suspense). */
   const credit = async (escrowAccountNumber: string, amount: string, currency: string, payerReference?: string) => {

@@ -8,6 +8,7 @@ import { Money } from '@common/money/money';
 import { isUniqueViolation } from '@infra/database/pg-errors';
 import { OutboxService } from '@infra/outbox/outbox.service';
 import { JobName, jobId } from '@infra/queues/queue.constants';
+import { BanksService } from '@modules/banks/banks.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
 import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { EscrowAccount, EscrowAccountsRepository, EscrowEventRow, EscrowMode, EscrowState } from './escrow-accounts.repository';
@@ -41,6 +42,7 @@ export class EscrowAccountsService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: EscrowAccountsRepository,
     private readonly institutions: InstitutionsService,
+    private readonly banks: BanksService,
     private readonly events: SupervisionEventsService,
     private readonly outbox: OutboxService,
   ) {}
@@ -59,6 +61,10 @@ export class EscrowAccountsService {
     try {
       return await this.ds.transaction(async (m) => {
         await this.institutions.getSupervised(who, institutionId, m, true);
+        // An account at a bank the platform does not know could never be instructed or reconciled.
+        if (!(await this.banks.exists(cmd.bankCode, m))) {
+          throw new DomainError('UNKNOWN_BANK', `Bank ${cmd.bankCode} is not registered: register it (POST /admin/banks) before filing accounts there`, { field: 'bankCode', bankCode: cmd.bankCode });
+        }
         const current = await this.repo.findCurrent(m, institutionId);
         if (current) throw new DomainError('ACTIVE_ESCROW_ACCOUNT_EXISTS', 'The institution already has a current escrow account; close it first', { escrowAccountId: current.id });
         const account = await this.repo.insert(m, {
