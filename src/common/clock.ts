@@ -7,12 +7,6 @@ export function chinaDate(at: Date): string {
   return SHANGHAI.format(at);
 }
 
-/** Add days to a YYYY-MM-DD date. */
-export function addDays(date: string, days: number): string {
-  const t = Date.parse(`${date}T00:00:00Z`) + days * 86_400_000;
-  return new Date(t).toISOString().slice(0, 10);
-}
-
 /** The time source. Injected so tests (and replays) can move it. */
 @Injectable()
 export class Clock {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { rowsAffected } from '../database/sql';
 import { JobName, JobPayloads, JOB_SPECS } from '../queues/queue.constants';
 
 /**
@@ -16,5 +17,11 @@ export class OutboxService {
        ON CONFLICT (job_id) DO NOTHING`,
       [JOB_SPECS[name].queue, name, jobId, JSON.stringify(payload)],
     );
+  }
+
+  /** Relayed rows are kept `days` for inspection, then deleted (the jobs themselves live in the queue). */
+  async deleteRelayedBefore(manager: EntityManager, days: number): Promise<number> {
+    const res: unknown = await manager.query(`DELETE FROM outbox WHERE relayed_at IS NOT NULL AND relayed_at < now() - make_interval(days => $1)`, [days]);
+    return rowsAffected(res);
   }
 }

@@ -3,6 +3,7 @@ import { DiscoveryModule } from '@nestjs/core';
 import { AppConfig } from '@config/app-config';
 import { DatabaseUrl } from '../database/database-url';
 import { MetricsService } from '../metrics/metrics.service';
+import { OutboxCleanupJob } from '../outbox/outbox-cleanup.job';
 import { OutboxRelay } from '../outbox/outbox-relay.service';
 import { OutboxService } from '../outbox/outbox.service';
 import { JobExecutions } from './job-executions';
@@ -36,6 +37,7 @@ export function queueBackendFor(config: AppConfig, db: DatabaseUrl): QueueBacken
     WorkerHost,
     OutboxService,
     OutboxRelay,
+    OutboxCleanupJob,
     JobExecutions,
     MetricsService,
   ],

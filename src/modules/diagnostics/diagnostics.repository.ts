@@ -31,12 +31,4 @@ export class DiagnosticsRepository {
     const res: unknown = await m.query(`UPDATE queue_probes SET effects = effects + 1, processed_at = now() WHERE id = $1`, [id]);
     return rowsAffected(res) === 1;
   }
-
-  async deleteRelayedOutboxBefore(m: EntityManager, days: number): Promise<number> {
-    const res: unknown = await m.query(
-      `DELETE FROM outbox WHERE relayed_at IS NOT NULL AND relayed_at < now() - make_interval(days => $1)`,
-      [days],
-    );
-    return rowsAffected(res);
-  }
 }

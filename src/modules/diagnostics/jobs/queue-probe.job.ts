@@ -29,16 +29,3 @@ export class QueueProbeJob implements JobHandlerOf<JobName.QueueProbe> {
     return { applied };
   }
 }
-
-@Injectable()
-@JobHandler(JobName.OutboxCleanup)
-export class OutboxCleanupJob implements JobHandlerOf<JobName.OutboxCleanup> {
-  constructor(
-    @InjectDataSource() private readonly ds: DataSource,
-    private readonly repo: DiagnosticsRepository,
-  ) {}
-
-  async handle(): Promise<{ deleted: number }> {
-    return { deleted: await this.repo.deleteRelayedOutboxBefore(this.ds.manager, 7) };
-  }
-}
