@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from '../app.module';
+import { DeferredBodyError, inspectJsonBody } from '@common/http/json-body';
 import { validationException } from '@common/http/validation-exception';
 import { resolveRequestId } from '@infra/logging/request-id';
 import { AppConfig } from '@config/app-config';
@@ -29,6 +30,7 @@ export async function createApp(config: AppConfig, db: DatabaseUrl): Promise<Nes
     rawBody: true,
   });
   app.useLogger(app.get(Logger));
+  registerJsonParser(app, config.BODY_LIMIT_BYTES);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -69,3 +71,27 @@ export async function createApp(config: AppConfig, db: DatabaseUrl): Promise<Nes
   }
   return app;
 }
+
+/** Signed bank webhooks: their signature is checked before their body may be refused. */
+const SIGNED_ROUTES = /^\/bank\//;
+
+/**
+ * JSON bodies: Fastify's own parser (prototype poisoning refused), the raw bytes kept for
+ * signature checks, then the shape inspected before any validation runs (depth, size, control
+ * characters). On signed bank routes a bad body is handed on as a DeferredBodyError, so the
+ * signature guard answers first. Only JSON is accepted; any other content type is 415.
+ */
+function registerJsonParser(app: NestFastifyApplication, bodyLimit: number): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const parseJson = fastify.getDefaultJsonParser('error', 'error');
+  // rawBody (kept on the request) comes from the app option `rawBody: true`.
+  app.useBodyParser('application/json', { bodyLimit }, (req, body, done) => {
+    parseJson(req as FastifyRequest, body.toString('utf8'), (err: Error | null, value?: unknown) => {
+      const problem = err ?? inspectJsonBody(value);
+      if (!problem) return done(null, value);
+      if (SIGNED_ROUTES.test(req.url)) return done(null, new DeferredBodyError(problem));
+      done(problem as Error);
+    });
+  });
+}
+

@@ -3,6 +3,7 @@ import { ApiHeader, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { Roles } from '@common/auth/auth.decorators';
 import { DomainError } from '@common/errors/domain-error';
+import { DeferredBodyError } from '@common/http/json-body';
 import { ErrorBodyDto } from '@common/http/error-body.dto';
 import { BanksService } from './banks.service';
 
@@ -21,6 +22,8 @@ export class BankSignatureGuard implements CanActivate {
     const bankCode = request.principal?.bankCode;
     if (!bankCode) throw new DomainError('INVALID_SIGNATURE', 'Only a bank key can send signed bank webhooks');
     await this.banks.verify(bankCode, request.rawBody, request.headers);
+    // Signed by the bank: now its body may be refused (malformed or too complex JSON).
+    if (request.body instanceof DeferredBodyError) throw request.body.error;
     return true;
   }
 }

@@ -181,7 +181,8 @@ export class BanksService implements OnModuleInit {
     if (!row) throw new DomainError('INVALID_SIGNATURE', 'Missing or unknown webhook signature');
     for (const secret of this.plaintextOf(row)) {
       try {
-        new Webhook(secret).verify(rawBody, h);
+        // Signature only: the body is parsed (and may be refused) after this, by the app's JSON parser.
+        new Webhook(secret).verify(rawBody, h, { jsonParse: false });
         return;
       } catch {
         /* try the next secret */
