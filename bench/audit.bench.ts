@@ -4,7 +4,7 @@ import { createApp } from '@bootstrap/create-app';
 import { loadConfig } from '@config/load-config';
 import { DatabaseUrl } from '@infra/database/database-url';
 import { ApiKeysService } from '@modules/api-keys/api-keys.service';
-import { benchDatabase, percentile, round } from './bench-support';
+import { benchBankSecretKeys, benchDatabase, percentile, round } from './bench-support';
 
 /**
  * npm run bench:audit — seeds one district with 2,000 institutions and 500,000 funded
@@ -86,7 +86,7 @@ async function main() {
   process.stdout.write(`bench:audit on ${db.where}: seeding ${INSTITUTIONS} institutions and ${CONTRACTS} contracts...\n`);
   await seed(db.url);
   process.stdout.write(`seeded in ${round((Date.now() - t0) / 1000)} s\n`);
-  const config = loadConfig({ DATABASE_URL: db.url, PROCESS_ROLE: 'api', LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1' });
+  const config = loadConfig({ DATABASE_URL: db.url, BANK_SECRET_KEYS: benchBankSecretKeys(process.env), PROCESS_ROLE: 'api', LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1' });
   const app = await createApp(config, new DatabaseUrl(db.url, false));
   try {
     await app.listen({ port: 0, host: '127.0.0.1' });

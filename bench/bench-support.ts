@@ -52,3 +52,8 @@ export function percentile(sortedMs: number[], p: number): number {
 }
 
 export const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+
+/** BANK_SECRET_KEYS is required with a database: a throw-away key ring unless one is given. */
+export function benchBankSecretKeys(env: NodeJS.ProcessEnv): string {
+  return env.BANK_SECRET_KEYS ?? `bench:${randomBytes(32).toString('base64')}`;
+}

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
@@ -8,7 +8,7 @@ import { loadConfig } from '@config/load-config';
 import { DatabaseUrl } from '@infra/database/database-url';
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { LedgerOwner } from '@modules/ledger/ledger.types';
-import { benchDatabase, percentile, round } from './bench-support';
+import { benchBankSecretKeys, benchDatabase, percentile, round } from './bench-support';
 
 /**
  * npm run bench:ledger — the path production uses: every transfer is a `LedgerService.release`
@@ -36,7 +36,7 @@ async function main() {
   const config = loadConfig({
     DATABASE_URL: db.url,
     // Required with a database; the ledger never uses it.
-    BANK_SECRET_KEYS: process.env.BANK_SECRET_KEYS ?? `bench:${randomBytes(32).toString('base64')}`,
+    BANK_SECRET_KEYS: benchBankSecretKeys(process.env),
     PROCESS_ROLE: 'api',
     LOG_LEVEL: 'warn',
     DATABASE_POOL_SIZE: '24',

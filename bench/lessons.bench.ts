@@ -1,10 +1,9 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { generateApiKeyToken } from '@modules/api-keys/api-key-token';
-import { benchDatabase, round } from './bench-support';
+import { benchBankSecretKeys, benchDatabase, round } from './bench-support';
 
 /**
  * npm run bench:lessons — starts the service (PROCESS_ROLE=api) on a seeded database and drives
@@ -93,7 +92,7 @@ async function seedWith(c: Client): Promise<School[]> {
 async function startService(url: string): Promise<{ base: string; stop: () => Promise<void> }> {
   const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', 'src', 'main.js')], {
-    env: { ...process.env, DATABASE_URL: url, BANK_SECRET_KEYS: process.env.BANK_SECRET_KEYS ?? `bench:${randomBytes(32).toString('base64')}`, REDIS_URL: '', PROCESS_ROLE: 'api', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', DATABASE_POOL_SIZE: '24' },
+    env: { ...process.env, DATABASE_URL: url, BANK_SECRET_KEYS: benchBankSecretKeys(process.env), REDIS_URL: '', PROCESS_ROLE: 'api', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', DATABASE_POOL_SIZE: '24' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const base = await new Promise<string>((resolve, reject) => {

@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { NestFactory } from '@nestjs/core';
 import { Client } from 'pg';
 import { AppModule } from '../src/app.module';
@@ -8,7 +7,7 @@ import { DatabaseUrl } from '@infra/database/database-url';
 import { JobName, jobId } from '@infra/queues/queue.constants';
 import { QueueService } from '@infra/queues/queue.service';
 import { newWebhookSecret } from '@modules/banks/banks.service';
-import { benchDatabase, round } from './bench-support';
+import { benchBankSecretKeys, benchDatabase, round } from './bench-support';
 
 /**
  * npm run bench:webhooks — 10,000 settlement instructions (over 100 escrow accounts) delivered as
@@ -61,7 +60,7 @@ async function runOn(backend: 'postgres' | 'redis'): Promise<number> {
     const ids = await seed(db.url, receiver.url);
     const config = loadConfig({
       DATABASE_URL: db.url,
-      BANK_SECRET_KEYS: process.env.BANK_SECRET_KEYS ?? `bench:${randomBytes(32).toString('base64')}`,
+      BANK_SECRET_KEYS: benchBankSecretKeys(process.env),
       ...(backend === 'redis' ? { REDIS_URL: process.env.REDIS_URL! } : {}),
       QUEUE_PREFIX: `wb${Date.now() % 100000}`,
       PROCESS_ROLE: 'worker',
