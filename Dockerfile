@@ -8,6 +8,7 @@ COPY src ./src
 COPY migrations ./migrations
 COPY bench ./bench
 COPY scripts ./scripts
+# Build first (tsc, then tsc-alias, a devDependency, rewrites the @… path aliases), then drop dev dependencies.
 RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim

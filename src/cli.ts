@@ -88,7 +88,8 @@ async function reencryptBanks(): Promise<string> {
   const config = loadConfig();
   config.PROCESS_ROLE = 'api';
   config.LOG_LEVEL = 'warn';
-  const runtime = await prepareDatabase(config);
+  // The service's database, never a new empty one (and stderr says which one).
+  const runtime = await openDatabase(config, false);
   try {
     const ctx = await NestFactory.createApplicationContext(AppModule.register(config, runtime.db), { logger: ['error', 'warn'] });
     try {

@@ -14,10 +14,12 @@ export interface IdempotencyRecord {
 
 /**
  * An in-progress key is abandoned when its owner process no longer holds its liveness lock
- * (it died: free at once), or, for a key claimed without a live owner id, after the lock time.
+ * (it died: free at once). A live owner's key is never taken over, however long its request
+ * runs, so two live requests with one key never both run. Only a key claimed without an owner
+ * id (the process's liveness connection was down at that moment) falls back to the lock time.
  */
 const ABANDONED = `state = 'in_progress' AND (
-    locked_at < now() - make_interval(secs => $3)
+    (owner_instance IS NULL AND locked_at < now() - make_interval(secs => $3))
     OR (owner_instance IS NOT NULL AND NOT EXISTS (
       SELECT 1 FROM pg_locks l
        WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 2
