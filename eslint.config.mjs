@@ -40,7 +40,7 @@ export const ARCHITECTURE = [
       licences: { owns: ['licences', 'licence_approvals', 'licence_transitions', 'district_review_settings'] },
       inspections: { owns: ['annual_inspections'] },
       'escrow-accounts': { owns: ['escrow_accounts', 'escrow_account_events'] },
-      banks: { owns: ['banks'] },
+      banks: { owns: ['banks', 'bank_events'] },
       policies: { owns: ['jurisdiction_policies'] },
       calendar: { owns: ['calendar_overrides'] },
       courses: { owns: ['courses'] },
@@ -49,7 +49,7 @@ export const ARCHITECTURE = [
     },
   },
   { layer: 'contracts', elements: { contracts: { owns: ['contracts'] } } },
-  { layer: 'money-movements', elements: { 'money-movements': { owns: ['settlement_instructions'] } } },
+  { layer: 'money-movements', elements: { 'money-movements': { owns: ['settlement_instructions', 'movement_sequences'] } } },
   {
     layer: 'use-cases',
     elements: {

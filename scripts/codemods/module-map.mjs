@@ -4,8 +4,10 @@
 //
 //   node scripts/codemods/module-map.mjs           print the section
 //   node scripts/codemods/module-map.mjs --write   replace it in README.md (between the markers)
-//   node scripts/codemods/module-map.mjs --check   exit 1 when README.md differs, or when a folder of
-//                                                  src/ or src/modules/ is in no layer (run by `npm run lint`)
+//   node scripts/codemods/module-map.mjs --check   exit 1 when README.md differs, when a folder of
+//                                                  src/ or src/modules/ is in no layer, or when a table that
+//                                                  the migrations create (and do not drop) has no owner or
+//                                                  two (run by `npm run lint`)
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +49,38 @@ function unplacedFolders() {
   return [...dirs('src'), ...dirs('src/modules')].filter((d) => !placed.has(d));
 }
 
+/** Tables the migrations leave in place (CREATE TABLE minus DROP TABLE in `up`), by name. */
+function migratedTables() {
+  const dir = join(root, 'migrations');
+  const tables = new Set();
+  for (const f of readdirSync(dir).filter((x) => x.endsWith('.ts') && x !== 'index.ts').sort()) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    const up = text.slice(0, text.search(/async\s+down\s*\(/) >>> 0);
+    for (const m of up.matchAll(/CREATE\s+(?:UNLOGGED\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([a-z_][a-z0-9_]*)/gi)) tables.add(m[1]);
+    for (const m of up.matchAll(/ALTER\s+TABLE\s+([a-z_][a-z0-9_]*)\s+RENAME\s+TO\s+([a-z_][a-z0-9_]*)/gi)) {
+      tables.delete(m[1]);
+      tables.add(m[2]);
+    }
+    for (const m of up.matchAll(/DROP\s+TABLE\s+(?:IF\s+EXISTS\s+)?([a-z_][a-z0-9_]*)/gi)) tables.delete(m[1]);
+  }
+  return tables;
+}
+
+/** Every table has exactly one owning module (one owner per table). */
+function ownershipProblems() {
+  const owners = new Map();
+  for (const { elements } of ARCHITECTURE) {
+    for (const [name, e] of Object.entries(elements)) for (const t of e.owns) owners.set(t, [...(owners.get(t) ?? []), name]);
+  }
+  const problems = [];
+  for (const t of migratedTables()) {
+    const o = owners.get(t) ?? [];
+    if (o.length === 0) problems.push(`table ${t} (created by a migration) has no owner: add it to one module's \`owns\` in eslint.config.mjs.`);
+  }
+  for (const [t, o] of owners) if (o.length > 1) problems.push(`table ${t} has ${o.length} owners (${o.join(', ')}): one owner per table.`);
+  return problems;
+}
+
 function currentSection(text) {
   const a = text.indexOf('<!-- module-map:start');
   const b = text.indexOf(END);
@@ -69,6 +103,7 @@ if (mode === '--write' || mode === '--check') {
     const problems = [];
     if (updated !== text) problems.push('README.md module map differs from eslint.config.mjs: run `node scripts/codemods/module-map.mjs --write`.');
     for (const d of unplacedFolders()) problems.push(`${d} is in no layer: add it to ARCHITECTURE in eslint.config.mjs.`);
+    problems.push(...ownershipProblems());
     if (problems.length) {
       console.error(problems.join('\n'));
       process.exit(1);
