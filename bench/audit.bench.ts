@@ -43,10 +43,14 @@ async function seed(url: string): Promise<void> {
            generate_series(1, $1) n`, [per]);
   await c.query(`
     INSERT INTO contracts (id, reference, institution_id, course_id, escrow_account_id, payer_name, payer_phone, student_name, lessons, start_date, end_date,
-                           total_price, amount_paid, currency, policy_id, model_contract_version, state, payer_token_hash)
+                           total_price, amount_paid, currency, policy_id, policy_code, policy_version, deemed_confirmation_days, release_cadence,
+                           model_contract_version, state, payer_token_hash)
     SELECT id, 'HT' || replace(id::text, '-', ''), institution_id, course_id, escrow_id, '家长', '13600000000', '学生', 10, '2026-12-01', '2027-02-28',
-           total, total, 'CNY', $1, 'GF-2021-2604', 'active', sha256(convert_to(id::text, 'UTF8'))
-      FROM seed_contracts`, [policy]);
+           total, total, 'CNY', p.policy_id, p.policy_code, p.policy_version, p.deemed_days, p.cadence,
+           'GF-2021-2604', 'active', sha256(convert_to(id::text, 'UTF8'))
+      FROM seed_contracts,
+           (SELECT id AS policy_id, code AS policy_code, version AS policy_version, (rules->>'deemedConfirmationWorkingDays')::int AS deemed_days,
+                   rules->'releaseCadence' AS cadence FROM jurisdiction_policies WHERE id = $1) p`, [policy]);
   await c.query(`
     INSERT INTO ledger_accounts (code, type, currency, normal_side, allow_negative, stripes, escrow_account_id, institution_id, contract_id)
     SELECT 'contract:' || id || ':contract_held:CNY', 'contract_held', 'CNY', 'credit', false, 1, escrow_id, institution_id, id FROM seed_contracts`);

@@ -56,9 +56,13 @@ async function seedWith(c: Client): Promise<School[]> {
       LATERAL generate_series(1, CASE WHEN i.k = 1 THEN $1::int ELSE $2::int END) n`, [HOT_CONTRACTS, PER_INSTITUTION]);
   await c.query(`
     INSERT INTO contracts (id, reference, institution_id, course_id, escrow_account_id, payer_name, payer_phone, student_name, lessons, start_date, end_date,
-                           total_price, amount_paid, currency, policy_id, model_contract_version, state, payer_token_hash)
+                           total_price, amount_paid, currency, policy_id, policy_code, policy_version, deemed_confirmation_days, release_cadence,
+                           model_contract_version, state, payer_token_hash)
     SELECT id, 'B' || replace(id::text, '-', ''), institution_id, course_id, escrow_id, '家长', '13600000000', '学生', 60, '2026-01-01', '2026-03-31',
-           6000.00, 6000.00, 'CNY', $1, 'GF-2021-2604', 'active', sha256(convert_to(id::text, 'UTF8')) FROM seed`, [policy]);
+           6000.00, 6000.00, 'CNY', p.policy_id, p.policy_code, p.policy_version, p.deemed_days, p.cadence,
+           'GF-2021-2604', 'active', sha256(convert_to(id::text, 'UTF8')) FROM seed,
+           (SELECT id AS policy_id, code AS policy_code, version AS policy_version, (rules->>'deemedConfirmationWorkingDays')::int AS deemed_days,
+                   rules->'releaseCadence' AS cadence FROM jurisdiction_policies WHERE id = $1) p`, [policy]);
   // Funded through balanced postings: bank cash → each contract's held funds.
   await c.query(`INSERT INTO ledger_accounts (code, type, currency, normal_side, allow_negative, stripes, escrow_account_id, institution_id)
                  SELECT 'escrow:' || e.id || ':bank_cash:CNY', 'bank_cash', 'CNY', 'debit', false, 16, e.id, e.institution_id FROM escrow_accounts e`);

@@ -219,6 +219,68 @@ describe('contracts under policy, and money into escrow', () => {
       expect((await t.request('GET', `/contracts/${c.id}`, { key: instKey })).body).toMatchObject({ amountPaid: '400.00', state: 'active' });
     });
   });
+  describe('scope', () => {
+    it("out of scope is 404: another district's regulator, another institution's key, another bank's key", async () => {
+      const c = (await sign({ lessons: 2, totalPrice: '200.00' })).body;
+      expect((await credit({ bankTransactionId: 'TXN-SCOPE', amount: '200.00', payerReference: c.reference })).status).toBe(201);
+      const p1 = await t.createKey({ role: 'regulator', districts: ['310115'] });
+      const p2 = await t.createKey({ role: 'regulator', districts: ['310115'] });
+      const { inst: other } = await eligibleInstitution(t, [p1, p2], '310115');
+      const otherKey = await t.createKey({ role: 'institution', institutionId: other.id });
+      const [held] = await t.db.query<{ id: string }>(`SELECT id FROM ledger_accounts WHERE contract_id = $1 AND type = 'contract_held'`, [c.id]);
+      const [cash] = await t.db.query<{ id: string }>(`SELECT id FROM ledger_accounts WHERE escrow_account_id = $1 AND type = 'bank_cash'`, [escrow.id]);
+      const reads = [
+        [`/contracts/${c.id}`, 'CONTRACT_NOT_FOUND'],
+        [`/contracts/${c.id}/lessons`, 'CONTRACT_NOT_FOUND'],
+        [`/institutions/${inst.id}/contracts`, 'INSTITUTION_NOT_FOUND'],
+        [`/ledger/contracts/${c.id}/balance`, 'LEDGER_ACCOUNT_NOT_FOUND'],
+        [`/ledger/accounts/${held.id}`, 'LEDGER_ACCOUNT_NOT_FOUND'],
+      ];
+      for (const key of [p1, otherKey]) {
+        for (const [path, code] of reads) {
+          const res = await t.request('GET', path, { key });
+          expect({ path, status: res.status, code: res.body.error?.code }).toEqual({ path, status: 404, code });
+          // A 404 names nothing it was not asked about (no internal ledger account key).
+          expect(JSON.stringify(res.body.error)).not.toContain('contract:');
+        }
+        const revoke = await t.request('POST', `/contracts/${c.id}/payer-token/revoke`, { key });
+        expect(revoke.status).toBe(404);
+      }
+      expect((await t.request('GET', `/contracts/${c.id}`, { key: instKey })).body.payerTokenActive).toBe(true);
+      for (const key of [r1, instKey]) for (const [path] of reads) expect({ path, status: (await t.request('GET', path, { key })).status }).toEqual({ path, status: 200 });
+
+      // Banks: the custody bank reads the ledger accounts of the escrow accounts it keeps; another bank gets 404.
+      await t.request('POST', '/admin/banks', { body: { code: 'CCB-SH', name: '建设银行' } });
+      const ccbKey = await t.createKey({ role: 'bank', bankCode: 'CCB-SH' });
+      for (const account of [cash.id, held.id]) {
+        expect((await t.request('GET', `/ledger/accounts/${account}`, { key: bankKey })).status).toBe(200);
+        const foreign = await t.request('GET', `/ledger/accounts/${account}`, { key: ccbKey });
+        expect(foreign.status).toBe(404);
+        expect(foreign.body.error.code).toBe('LEDGER_ACCOUNT_NOT_FOUND');
+        expect((await t.request('GET', `/ledger/accounts/${account}`, { key: otherKey })).status).toBe(404);
+      }
+      expect((await t.request('GET', `/contracts/${c.id}`, { key: ccbKey })).status).toBe(403);
+    });
+
+    it('a contract keeps the terms it was signed under; the database refuses to change them', async () => {
+      const before = (await sign({ lessons: 2, totalPrice: '200.00' })).body;
+      expect(before.terms).toEqual({ deemedConfirmationWorkingDays: 15, releaseCadence: { kind: 'per_lesson' } });
+      const rules = (await t.request('GET', '/policies/resolve?district=310117', { key: r1 })).body.rules;
+      const published = await t.request('POST', '/policies', {
+        key: r1,
+        body: { code: '310117', effectiveFrom: '2026-11-22', rules: { ...rules, deemedConfirmationWorkingDays: 5, releaseCadence: { kind: 'weekly', paymentDelayDays: 3 } } },
+      });
+      expect(published.status).toBe(201);
+      const after = (await sign({ lessons: 2, totalPrice: '200.00' })).body;
+      expect(after).toMatchObject({ policy: { code: '310117', version: published.body.version }, terms: { deemedConfirmationWorkingDays: 5, releaseCadence: { kind: 'weekly', paymentDelayDays: 3 } } });
+      expect((await t.request('GET', `/contracts/${before.id}`, { key: instKey })).body).toMatchObject({ policy: before.policy, terms: before.terms });
+      await expect(t.db.query(`UPDATE contracts SET release_cadence = '{"kind":"weekly","paymentDelayDays":0}' WHERE id = $1`, [before.id])).rejects.toThrow(/terms are fixed/);
+      await expect(t.db.query(`UPDATE contracts SET deemed_confirmation_days = 1 WHERE id = $1`, [before.id])).rejects.toThrow(/terms are fixed/);
+      await expect(t.db.query(`UPDATE contracts SET policy_id = $2 WHERE id = $1`, [before.id, published.body.id])).rejects.toThrow(/terms are fixed/);
+      // Writing the same terms again is no change: the rest of the row stays writable.
+      await t.db.query(`UPDATE contracts SET release_cadence = release_cadence, payer_name = payer_name WHERE id = $1`, [before.id]);
+    });
+  });
 });
 
 describe('regulator escrow audit', () => {

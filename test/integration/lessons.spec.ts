@@ -1,7 +1,9 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { Principal } from '@common/auth/principal';
 import { Clock } from '@common/clock';
 import { DeemedConfirmationJob } from '@modules/lessons/jobs/lesson-jobs';
+import { LessonsService } from '@modules/lessons/lessons.service';
 import { school } from '../support/contract-fixtures';
 import { ledgerViolations } from '../support/ledger-fixtures';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
@@ -125,6 +127,31 @@ describe('one lesson, one release', () => {
     expect((await balance(c.id)).released).toBe('0.00');
     await t.request('POST', `/escrow-accounts/${s.escrow.id}/unfreeze`, { key: s.r1, body: { reason: 'cleared' } });
     await eventually(async () => (await balance(c.id)).released === '125.00');
+  });
+
+  it("out of scope is 404: another district's regulator deciding a dispute, another institution withdrawing it", async () => {
+    t.app.get(Clock).travelTo(new Date('2026-11-22T04:00:00Z'));
+    const c = await s.contract(2, '200.00');
+    const other = await school(t, { district: '310115' });
+    t.app.get(Clock).travelTo(new Date('2026-12-06T04:00:00Z'));
+    const l = (await session([c.id])).body.lessons[0];
+    await t.request('POST', `/payer/lessons/${l.id}/dispute`, { key: null, headers: { 'payer-token': c.payerToken }, body: { reason: 'absent' } });
+    const decide = (key: string) => t.request('POST', `/lessons/${l.id}/decision`, { key, body: { decision: 'confirm', reason: 'sheet signed' } });
+    const foreign = await decide(other.r1);
+    expect(foreign.status).toBe(404);
+    expect(foreign.body.error.code).toBe('LESSON_NOT_FOUND');
+    const withdrawn = await t.request('POST', `/lessons/${l.id}/withdraw`, { key: other.instKey, body: { reason: 'not ours' } });
+    expect(withdrawn.status).toBe(404);
+    expect(withdrawn.body.error.code).toBe('LESSON_NOT_FOUND');
+    // Deciding needs supervision of the district: the institution reads its own lesson but may not decide it.
+    const asInstitution: Principal = { id: 'k', name: 'inst', role: 'institution', districts: [], institutionId: s.inst.id, bankCode: null };
+    await expect(t.app.get(LessonsService).decide(asInstitution, l.id, 'confirm', 'self-service')).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    expect((await t.request('GET', `/contracts/${c.id}/lessons`, { key: s.instKey })).body[0]).toMatchObject({ id: l.id, state: 'disputed', released: false });
+    expect((await balance(c.id)).released).toBe('0.00');
+    // The district's regulator decides it.
+    const own = await decide(s.r1);
+    expect(own.status).toBe(200);
+    expect(own.body).toMatchObject({ lesson: { state: 'confirmed', confirmation: 'regulator' }, release: 'released' });
   });
 
   it('a regulator of another district cannot see the lessons', async () => {

@@ -57,7 +57,15 @@ describe('release cadences', () => {
 
   it('weekly settlement: postings at confirmation, one netted instruction per week payable after 7 days (Xiamen)', async () => {
     const { s, c, deliver, confirm, balance } = await setup('350200', 4, '400.00');
-    for (const day of ['2026-12-01', '2026-12-03']) await confirm((await deliver(day)).id);
+    // Xiamen publishes shorter terms after the contract was signed: the contract keeps the terms it was signed under.
+    const rules = (await t.request('GET', '/policies/resolve?district=350200', { key: s.r1 })).body.rules;
+    const newer = { ...rules, deemedConfirmationWorkingDays: 2, releaseCadence: { kind: 'weekly', paymentDelayDays: 1 } };
+    expect((await t.request('POST', '/policies', { key: s.r1, body: { code: '350200', effectiveFrom: '2026-12-20', rules: newer } })).status).toBe(201);
+    const first = await deliver('2026-12-01');
+    // 15 working days after Tuesday 1 December 2026 (the signed terms), not 2.
+    expect(first.confirmBy).toBe('2026-12-22');
+    await confirm(first.id);
+    await confirm((await deliver('2026-12-03')).id);
     expect((await balance()).released).toBe('200.00');
     const instructions = () => t.db.query<{ amount: string; not_before: string }>(
       `SELECT amount::text, to_char(not_before, 'YYYY-MM-DD') AS not_before FROM settlement_instructions WHERE institution_id = $1`,

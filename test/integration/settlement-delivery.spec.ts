@@ -157,12 +157,12 @@ describe('bank callbacks (settlement results)', () => {
 
       const bankKey = await t.createKey({ role: 'bank', bankCode: 'ICBC-SH' });
       let n = 0;
-      const report = (body: Record<string, unknown>, opts: { id?: string; secret?: string } = {}) => {
+      const report = (body: Record<string, unknown>, opts: { id?: string; secret?: string; key?: string } = {}) => {
         const payload = JSON.stringify({ instructionId: instruction.id, currency: 'CNY', fromAccountNumber: s.escrow.accountNumber, ...body });
         const id = opts.id ?? `res-${++n}`;
         const at = new Date();
         return t.request('POST', '/bank/settlement-results', {
-          key: bankKey,
+          key: opts.key ?? bankKey,
           rawBody: payload,
           headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(opts.secret ?? bank.body.secret).sign(id, at, payload) },
         });
@@ -172,6 +172,14 @@ describe('bank callbacks (settlement results)', () => {
       expect(forged.status).toBe(401);
       const unknown = await report({ status: 'executed', amount: '100.00', instructionId: '00000000-0000-4000-8000-000000000000' });
       expect(unknown.status).toBe(404);
+      // Another bank, correctly signed with its own secret, does not learn that the instruction exists: 404, nothing recorded.
+      const boc = await t.request('POST', '/admin/banks', { body: { code: 'BOC-SH', name: 'BOC' } });
+      const bocKey = await t.createKey({ role: 'bank', bankCode: 'BOC-SH' });
+      const foreign = await report({ status: 'executed', amount: '100.00', bankTransactionId: 'B1' }, { key: bocKey, secret: boc.body.secret });
+      expect(foreign.status).toBe(404);
+      expect(foreign.body.error.code).toBe('SETTLEMENT_INSTRUCTION_NOT_FOUND');
+      expect(await t.db.query(`SELECT 1 FROM bank_webhook_receipts WHERE bank_code = 'BOC-SH'`)).toEqual([]);
+      expect(await t.db.query(`SELECT state FROM settlement_instructions WHERE id = $1`, [instruction.id])).toEqual([{ state: 'acknowledged' }]);
       const mismatch = await report({ status: 'executed', amount: '99.99', bankTransactionId: 'B1' });
       expect(mismatch.status).toBe(422);
       expect(mismatch.body.error.code).toBe('SETTLEMENT_MISMATCH');

@@ -4,8 +4,9 @@ import { Principal } from './principal';
 /**
  * The one district-scope rule. Admins act everywhere; a regulator acts in the districts its
  * codes cover (a province code covers every district of the province, a city code those of
- * the city); an institution reads only itself; a bank sees nothing of the register.
- * Anything outside one's scope answers 404, so a caller never learns what exists elsewhere.
+ * the city); an institution reads only itself; a bank sees nothing of the register, only what
+ * its own bank keeps (see `requireBankAccess`). Anything outside one's scope answers 404, so a
+ * caller never learns what exists elsewhere.
  */
 
 const ADMIN_CODE = /^\d{6}$/;
@@ -79,6 +80,22 @@ export function mayAccessInstitution(p: Principal, institution: InstitutionScope
  */
 export function requireDistrict(p: Principal, code: string): void {
   if (!coversDistrict(p, code)) throw new DomainError('DISTRICT_NOT_FOUND', `District ${code} not found`, { districtCode: code });
+}
+
+/**
+ * The bank rule: a bank's key reaches only what its own bank keeps (escrow accounts held there,
+ * their ledger accounts, money movements and credits), named by the custody bank's code; admins
+ * reach every bank's. Everyone else, and a missing bank code, is `onNotFound()` (404).
+ */
+export function mayAccessBank(p: Principal, bankCode: string | null | undefined): boolean {
+  if (!bankCode) return false;
+  return p.role === 'admin' || (p.role === 'bank' && p.bankCode === bankCode);
+}
+
+/** The bank rule as a guard: returns the bank code when the principal may act for it; otherwise throws `onNotFound()` (404). */
+export function requireBankAccess(p: Principal, bankCode: string | null | undefined, onNotFound: () => Error = notFound('Bank')): string {
+  if (!mayAccessBank(p, bankCode)) throw onNotFound();
+  return bankCode!;
 }
 
 /** The scope as a SQL filter for listings (admins: all; regulators: their codes; institutions: themselves; banks: nothing). */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { requireBankAccess } from '@common/auth/access';
 import { Principal } from '@common/auth/principal';
 import { DomainError } from '@common/errors/domain-error';
 import { isKnownCurrency } from '@common/money/currency';
@@ -10,7 +11,6 @@ import type { EscrowAccount } from '@modules/escrow-accounts/escrow-accounts.ser
 import { EscrowAccountsService } from '@modules/escrow-accounts/escrow-accounts.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
 import { LedgerService } from '@modules/ledger/ledger.service';
-import { INTERNAL_PRINCIPAL } from '@modules/money-movements/internal-principal';
 import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { BankCreditsRepository } from './bank-credits.repository';
 
@@ -67,10 +67,12 @@ export class BankCreditsService {
     if (!isKnownCurrency(notice.currency)) throw new DomainError('INVALID_AMOUNT', `Unknown currency ${notice.currency}`, { field: 'currency' });
     const amount = Money.parse(notice.amount, notice.currency);
     if (!amount.isPositive()) throw new DomainError('INVALID_AMOUNT', 'A credit amount must be positive', { field: 'amount' });
-    const bank = who.bankCode!;
     return this.ds.transaction(async (m) => {
-      const account = await this.escrowAccounts.findByBankAccount(m, bank, notice.escrowAccountNumber);
-      if (!account) throw new DomainError('ESCROW_ACCOUNT_NOT_FOUND', `No escrow account ${notice.escrowAccountNumber} at bank ${bank}`);
+      // A bank names an account by its number at the bank: the key's own bank, the only one the bank rule admits.
+      const notFound = () => new DomainError('ESCROW_ACCOUNT_NOT_FOUND', `No escrow account ${notice.escrowAccountNumber} at bank ${who.bankCode ?? '(none)'}`);
+      const account = who.bankCode ? await this.escrowAccounts.findByBankAccount(m, who.bankCode, notice.escrowAccountNumber) : null;
+      if (!account) throw notFound();
+      const bank = requireBankAccess(who, account.bankCode, notFound);
       const creditId = await this.repo.claim(m, {
         bankCode: bank,
         bankTransactionId: notice.bankTransactionId,
@@ -115,7 +117,8 @@ export class BankCreditsService {
     if (exception) {
       const details = { creditId, bankTransactionId: notice.bankTransactionId, payerReference: notice.payerReference ?? null, amount: amount.toString(), toSuspense: excess.toString() };
       await this.events.recordException(m, { escrowAccountId: account.id, institutionId: account.institutionId, type: exception, amount: excess.toString(), currency: amount.currency, details });
-      const inst = await this.institutions.getVisible(INTERNAL_PRINCIPAL, account.institutionId, m);
+      // A system read (the event goes to the district's regulators), no caller scope: the account names the institution.
+      const inst = (await this.institutions.findById(m, account.institutionId))!;
       await this.events.raise(m, {
         institutionId: account.institutionId,
         districtCode: inst.districtCode,

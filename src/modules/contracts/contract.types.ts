@@ -1,3 +1,4 @@
+import type { ReleaseCadence } from '@modules/policies/policy-rules';
 import type { ContractState } from './contract-state-machine';
 
 /** Contract shapes other modules receive from ContractsService (they never import the repository). */
@@ -20,6 +21,9 @@ export interface ContractRow {
   policy_id: string;
   policy_version: number;
   policy_code: string;
+  /** Terms of the policy version, fixed at signing (a later version never changes them). */
+  deemed_confirmation_days: number;
+  release_cadence: ReleaseCadence;
   model_contract_version: string;
   state: ContractState;
   lessons_consumed: number;
@@ -30,7 +34,7 @@ export interface ContractRow {
   completed_at: Date | null;
 }
 
-/** A contract locked for consuming lessons, with the terms of its policy version. */
+/** A contract locked for consuming lessons, with the terms it was signed under. */
 export interface ContractForConsumption {
   id: string;
   institution_id: string;
@@ -47,7 +51,7 @@ export interface ContractForConsumption {
   cadence: string;
 }
 
-/** What releasing a contract's money needs: its owner ids, price and the release cadence of its policy. */
+/** What releasing a contract's money needs: its owner ids, price and the release cadence it was signed under. */
 export interface ReleaseTerms {
   contract_id: string;
   institution_id: string;
@@ -57,5 +61,11 @@ export interface ReleaseTerms {
   lessons_consumed: number;
   total_price: string;
   state: ContractState;
-  cadence: { kind: string; tranches?: { atFraction: string; percent: number }[]; paymentDelayDays?: number; workingDays?: number };
+  cadence: ReleaseCadence;
+}
+
+/** A contract under the after-completion cadence whose lessons are all consumed, not yet completed. */
+export interface CompletionTerms {
+  id: string;
+  working_days: number;
 }

@@ -1,16 +1,25 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { rowsOf } from '@infra/database/sql';
+import type { ReleaseCadence } from '@modules/policies/policy-rules';
 import { CONTRACT_EVENTS, ContractEvent, ContractState } from './contract-state-machine';
-import { ContractForConsumption, ContractRow, ReleaseTerms } from './contract.types';
+import { CompletionTerms, ContractForConsumption, ContractRow, ReleaseTerms } from './contract.types';
 
 const SELECT = `SELECT c.id, c.reference, c.institution_id, c.course_id, c.escrow_account_id, c.payer_name, c.payer_phone, c.student_name,
   c.lessons, to_char(c.start_date, 'YYYY-MM-DD') AS start_date, to_char(c.end_date, 'YYYY-MM-DD') AS end_date,
-  c.total_price::text AS total_price, c.amount_paid::text AS amount_paid, c.currency, c.policy_id, p.version AS policy_version, p.code AS policy_code,
+  c.total_price::text AS total_price, c.amount_paid::text AS amount_paid, c.currency, c.policy_id, c.policy_version, c.policy_code,
+  c.deemed_confirmation_days, c.release_cadence,
   c.model_contract_version, c.state, c.lessons_consumed, c.amount_consumed::text AS amount_consumed, c.payer_token_revoked_at, c.created_at, c.activated_at, c.completed_at
-  FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id`;
-// The policy join is a read of the contract's own policy version (append-only rows): the
-// terms a contract was signed under, read with it in one round trip.
+  FROM contracts c`;
+
+/** The terms a contract was signed under, copied from its policy version at signing (never read from the policies table). */
+export interface SignedTerms {
+  policyId: string;
+  policyCode: string;
+  policyVersion: number;
+  deemedConfirmationDays: number;
+  releaseCadence: ReleaseCadence;
+}
 
 export interface NewContract {
   reference: string;
@@ -26,7 +35,7 @@ export interface NewContract {
   endDate: string;
   totalPrice: string;
   currency: string;
-  policyId: string;
+  terms: SignedTerms;
   modelContractVersion: string;
   payerTokenHash: Buffer;
   createdBy: string;
@@ -37,9 +46,14 @@ export class ContractsRepository {
   async insert(m: EntityManager, c: NewContract): Promise<ContractRow> {
     const [{ id }]: { id: string }[] = await m.query(
       `INSERT INTO contracts (reference, institution_id, course_id, escrow_account_id, payer_name, payer_phone, payer_id_hash, student_name,
-         lessons, start_date, end_date, total_price, currency, policy_id, model_contract_version, state, payer_token_hash, created_by)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,'awaiting_payment',$16,$17) RETURNING id`,
-      [c.reference, c.institutionId, c.courseId, c.escrowAccountId, c.payerName, c.payerPhone, c.payerIdHash, c.studentName, c.lessons, c.startDate, c.endDate, c.totalPrice, c.currency, c.policyId, c.modelContractVersion, c.payerTokenHash, c.createdBy],
+         lessons, start_date, end_date, total_price, currency, policy_id, policy_code, policy_version, deemed_confirmation_days, release_cadence,
+         model_contract_version, state, payer_token_hash, created_by)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,'awaiting_payment',$20,$21) RETURNING id`,
+      [
+        c.reference, c.institutionId, c.courseId, c.escrowAccountId, c.payerName, c.payerPhone, c.payerIdHash, c.studentName, c.lessons, c.startDate, c.endDate, c.totalPrice, c.currency,
+        c.terms.policyId, c.terms.policyCode, c.terms.policyVersion, c.terms.deemedConfirmationDays, JSON.stringify(c.terms.releaseCadence),
+        c.modelContractVersion, c.payerTokenHash, c.createdBy,
+      ],
     );
     return (await this.findById(m, id))!;
   }
@@ -76,14 +90,12 @@ export class ContractsRepository {
     return res.length === 1;
   }
 
-  /** Locks the contracts in id order (the lock order of every lesson write), with their policy terms. */
+  /** Locks the contracts in id order (the lock order of every lesson write), with their terms: one statement per session. */
   lockForConsumption(m: EntityManager, ids: string[]): Promise<ContractForConsumption[]> {
     return m.query(
-      `SELECT c.id, c.institution_id, c.course_id, c.escrow_account_id, c.state, c.lessons, c.lessons_consumed, c.total_price::text, c.amount_consumed::text,
-              c.currency, to_char(c.start_date, 'YYYY-MM-DD') AS start_date,
-              (p.rules->>'deemedConfirmationWorkingDays')::int AS deemed_days, p.rules->'releaseCadence'->>'kind' AS cadence
-         FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id
-        WHERE c.id = ANY($1::uuid[]) ORDER BY c.id FOR UPDATE OF c`,
+      `SELECT id, institution_id, course_id, escrow_account_id, state, lessons, lessons_consumed, total_price::text, amount_consumed::text,
+              currency, to_char(start_date, 'YYYY-MM-DD') AS start_date, deemed_confirmation_days AS deemed_days, release_cadence->>'kind' AS cadence
+         FROM contracts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
       [ids],
     );
   }
@@ -98,24 +110,29 @@ export class ContractsRepository {
     );
   }
 
-  async releaseTerms(m: EntityManager, id: string, lock: boolean): Promise<ReleaseTerms | null> {
-    const rows: ReleaseTerms[] = await m.query(
-      `SELECT c.id AS contract_id, c.institution_id, c.escrow_account_id, c.currency, c.lessons, c.lessons_consumed, c.total_price::text, c.state,
-              p.rules->'releaseCadence' AS cadence
-         FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id
-        WHERE c.id = $1 ${lock ? 'FOR UPDATE OF c' : ''}`,
-      [id],
+  /** Release terms of contracts (locked in id order when `lock`). */
+  releaseTerms(m: EntityManager, ids: string[], lock: boolean): Promise<ReleaseTerms[]> {
+    return m.query(
+      `SELECT id AS contract_id, institution_id, escrow_account_id, currency, lessons, lessons_consumed, total_price::text, state, release_cadence AS cadence
+         FROM contracts WHERE id = ANY($1::uuid[]) ORDER BY id ${lock ? 'FOR UPDATE' : ''}`,
+      [ids],
     );
-    return rows[0] ?? null;
   }
 
-  async idsWithCadence(m: EntityManager, institutionId: string, state: ContractState, cadence: string): Promise<string[]> {
+  async idsWithCadence(m: EntityManager, institutionId: string, state: ContractState, cadence: ReleaseCadence['kind']): Promise<string[]> {
     const rows: { id: string }[] = await m.query(
-      `SELECT c.id FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id
-        WHERE c.institution_id = $1 AND c.state = $2 AND p.rules->'releaseCadence'->>'kind' = $3 ORDER BY c.id`,
+      `SELECT id FROM contracts WHERE institution_id = $1 AND state = $2 AND release_cadence->>'kind' = $3 ORDER BY id`,
       [institutionId, state, cadence],
     );
     return rows.map((r) => r.id);
+  }
+
+  /** Active after-completion contracts whose lessons are all consumed: candidates for the completion release. */
+  awaitingCompletion(m: EntityManager): Promise<CompletionTerms[]> {
+    return m.query(
+      `SELECT id, (release_cadence->>'workingDays')::int AS working_days FROM contracts
+        WHERE state = 'active' AND release_cadence->>'kind' = 'after_completion' AND lessons_consumed = lessons ORDER BY id`,
+    );
   }
 
   listForInstitution(m: EntityManager, institutionId: string, limit: number, after: string | null): Promise<ContractRow[]> {

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { createHash, randomBytes } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '@common/clock';
+import { AccessMode, requireInstitutionAccess } from '@common/auth/access';
 import { Principal } from '@common/auth/principal';
 import { DomainError } from '@common/errors/domain-error';
 import { Money } from '@common/money/money';
@@ -13,7 +14,7 @@ import { PoliciesService } from '@modules/policies/policies.service';
 import { EligibilityService } from '@modules/supervision/eligibility.service';
 import { lessonAllocation, lessonAmount, policyViolations, Violation } from './contract-rules';
 import { nextContractState, PAYABLE_STATES } from './contract-state-machine';
-import { ContractForConsumption, ContractRow, ReleaseTerms } from './contract.types';
+import { CompletionTerms, ContractForConsumption, ContractRow, ReleaseTerms } from './contract.types';
 import { ContractsRepository } from './contracts.repository';
 
 export interface SignContractCommand {
@@ -31,6 +32,7 @@ export interface SignContractCommand {
 
 export const DEFAULT_MODEL_CONTRACT = 'GF-2021-2604';
 
+const contractNotFound = (id: string) => new DomainError('CONTRACT_NOT_FOUND', `Contract ${id} not found`);
 const hashToken = (token: string) => createHash('sha256').update(token).digest();
 /** ID numbers are never stored in clear: a keyed-free SHA-256 of the normalised number. */
 const hashIdNumber = (id: string) => createHash('sha256').update(`payer-id:${id.trim().toUpperCase()}`).digest('hex');
@@ -56,8 +58,8 @@ export class ContractsService {
     if (cmd.endDate < cmd.startDate) throw new DomainError('VALIDATION_FAILED', 'endDate is before startDate');
     const today = this.clock.today();
     return this.ds.transaction(async (m) => {
-      const inst = await this.institutions.getVisible(who, institutionId, m);
-      if (who.role !== 'institution' && who.role !== 'admin') throw new DomainError('FORBIDDEN', 'Contracts are signed by the institution');
+      // Who may sign at all (the institution, an admin) is the endpoint's role list; which institution, the scope rule.
+      const inst = await this.institutions.access(who, institutionId, 'read', m);
       const course = await this.courses.get(m, inst.id, cmd.courseId);
       const escrow = await this.escrow.current(m, inst.id);
       const currency = escrow?.currency ?? 'CNY';
@@ -97,7 +99,14 @@ export class ContractsService {
         endDate: cmd.endDate,
         totalPrice: total.toString(),
         currency,
-        policyId: policy.id,
+        // The terms are the contract's from now on: a later policy version never changes them.
+        terms: {
+          policyId: policy.id,
+          policyCode: policy.code,
+          policyVersion: policy.version,
+          deemedConfirmationDays: policy.rules.deemedConfirmationWorkingDays,
+          releaseCadence: policy.rules.releaseCadence,
+        },
         modelContractVersion: cmd.modelContractVersion ?? DEFAULT_MODEL_CONTRACT,
         payerTokenHash: hashToken(token),
         createdBy: who.id,
@@ -106,15 +115,16 @@ export class ContractsService {
     });
   }
 
-  async get(who: Principal, id: string): Promise<ContractRow> {
-    const c = await this.repo.findById(this.ds.manager, id);
-    const visible = c && (await this.institutions.getVisible(who, c.institution_id).then(() => true, () => false));
-    if (!c || !visible) throw new DomainError('CONTRACT_NOT_FOUND', `Contract ${id} not found`);
-    return c;
+  /** The contract if the caller may act on its institution in `mode` (the one scope rule); 404 CONTRACT_NOT_FOUND otherwise. */
+  async get(who: Principal, id: string, mode: AccessMode = 'read', m: EntityManager = this.ds.manager): Promise<ContractRow> {
+    const c = await this.repo.findById(m, id);
+    const inst = c ? await this.institutions.findById(m, c.institution_id) : null;
+    requireInstitutionAccess(who, inst, mode, () => contractNotFound(id));
+    return c!;
   }
 
   async list(who: Principal, institutionId: string, limit: number, after: string | null): Promise<ContractRow[]> {
-    await this.institutions.getVisible(who, institutionId);
+    await this.institutions.access(who, institutionId, 'read');
     return this.repo.listForInstitution(this.ds.manager, institutionId, limit, after);
   }
 
@@ -160,7 +170,7 @@ export class ContractsService {
     return to;
   }
 
-  /** Locks the contracts (id order) for consuming lessons, with their policy terms. */
+  /** Locks the contracts (id order) for consuming lessons, with their terms, in one statement. */
   lockForConsumption(m: EntityManager, ids: string[]): Promise<ContractForConsumption[]> {
     return this.repo.lockForConsumption(m, ids);
   }
@@ -184,8 +194,18 @@ export class ContractsService {
     await this.repo.consume(m, [{ id: contractId, amount: amount.toString(), delta: -1 }]);
   }
 
-  releaseTerms(m: EntityManager, contractId: string, lock = false): Promise<ReleaseTerms | null> {
-    return this.repo.releaseTerms(m, contractId, lock);
+  async releaseTerms(m: EntityManager, contractId: string, lock = false): Promise<ReleaseTerms | null> {
+    return (await this.repo.releaseTerms(m, [contractId], lock))[0] ?? null;
+  }
+
+  /** Release terms of several contracts (unlocked), e.g. to net a week's released lessons. */
+  releaseTermsOf(m: EntityManager, contractIds: string[]): Promise<ReleaseTerms[]> {
+    return contractIds.length ? this.repo.releaseTerms(m, contractIds, false) : Promise.resolve([]);
+  }
+
+  /** Active after-completion contracts with every lesson consumed, and their waiting time in working days. */
+  awaitingCompletion(m: EntityManager = this.ds.manager): Promise<CompletionTerms[]> {
+    return this.repo.awaitingCompletion(m);
   }
 
   /** All its lessons are released: active → completed (once; false when it was not active). */
@@ -194,7 +214,7 @@ export class ContractsService {
   }
 
   /** Contracts of an institution in a state under a release cadence (e.g. active tranche contracts). */
-  idsWithCadence(institutionId: string, state: ContractRow['state'], cadence: string, m: EntityManager = this.ds.manager): Promise<string[]> {
+  idsWithCadence(institutionId: string, state: ContractRow['state'], cadence: ReleaseTerms['cadence']['kind'], m: EntityManager = this.ds.manager): Promise<string[]> {
     return this.repo.idsWithCadence(m, institutionId, state, cadence);
   }
 }

@@ -7,7 +7,6 @@ import { EscrowAccountsService } from '@modules/escrow-accounts/escrow-accounts.
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { LedgerOwner } from '@modules/ledger/ledger.types';
 import { MoneyMovementsService } from '@modules/money-movements/money-movements.service';
-import type { Percent } from '@modules/policies/policy-rules';
 import { LessonsRepository } from './lessons.repository';
 import { tranchePlan } from './tranches';
 
@@ -15,10 +14,10 @@ export type ReleaseResult = 'released' | 'already_released' | 'not_confirmed' | 
 
 /**
  * Moves confirmed lessons' money from the contract's held funds to the institution, by the
- * contract's policy cadence, in the caller's transaction, with the release movement (and its
- * outbox row). Per lesson: each confirmed lesson, one movement each. Weekly: a posting per
- * lesson now, one netted movement per institution and week later. Tranches: a part of the
- * price when enough lessons are confirmed. After completion: a daily job. Nothing goes out
+ * release cadence the contract was signed under, in the caller's transaction, with the release
+ * movement (and its outbox row). Per lesson: each confirmed lesson, one movement each. Weekly:
+ * a posting per lesson now, one netted movement per institution and week later. Tranches: a
+ * part of the price when enough lessons are confirmed. After completion: a daily job. Nothing goes out
  * while the escrow account is frozen; it is blocked, not lost. When every lesson's money is
  * released the contract becomes completed.
  */
@@ -58,11 +57,12 @@ export class LessonReleaseService {
   /** Releases every tranche whose lesson count is reached (each once: the contract row is locked). */
   async releaseDueTranches(m: EntityManager, contractId: string): Promise<ReleaseResult> {
     const terms = (await this.contracts.releaseTerms(m, contractId, true))!;
-    if (terms.cadence.kind !== 'tranches') return 'waiting_for_cadence';
+    const cadence = terms.cadence;
+    if (cadence.kind !== 'tranches') return 'waiting_for_cadence';
     if (!(await this.escrowActive(m, terms))) return 'blocked_frozen';
     const confirmed = await this.repo.countConfirmed(m, contractId);
     const done = new Set((await this.repo.releasedParts(m, contractId)).map((r) => r.part));
-    const plan = tranchePlan(Money.fromDb(terms.total_price, terms.currency), terms.lessons, (terms.cadence.tranches ?? []) as { atFraction: string; percent: Percent }[]);
+    const plan = tranchePlan(Money.fromDb(terms.total_price, terms.currency), terms.lessons, cadence.tranches);
     let released = false;
     for (const t of plan) {
       if (done.has(t.part) || confirmed < t.afterLessons) continue;
@@ -98,6 +98,11 @@ export class LessonReleaseService {
   async instructNetted(m: EntityManager, g: { escrowAccountId: string; institutionId: string; amount: Money; notBefore: string; sourceRef: string }): Promise<string> {
     const { movement } = await this.movements.instruct(m, { kind: 'release', escrowAccountId: g.escrowAccountId, institutionId: g.institutionId, amount: g.amount, notBefore: g.notBefore, sourceRef: g.sourceRef });
     return movement.id;
+  }
+
+  /** Whether money may go out of this escrow account now (not frozen, not closed). */
+  async mayPayOut(m: EntityManager, escrowAccountId: string): Promise<boolean> {
+    return (await this.escrowAccounts.find(m, escrowAccountId))?.state === 'active';
   }
 
   private async escrowActive(m: EntityManager, terms: ReleaseTerms): Promise<boolean> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { rowsOf } from '@infra/database/sql';
+import type { WeeklyLessons } from './weekly-netting';
 
 export interface LessonRow {
   id: string;
@@ -16,16 +17,6 @@ export interface LessonRow {
   dispute_reason: string | null;
   released_at: Date | null;
   release_txn_id: string | null;
-}
-
-export interface WeeklyGroup {
-  institution_id: string;
-  escrow_account_id: string;
-  currency: string;
-  week: string;
-  delay: number;
-  ids: string[];
-  total: string;
 }
 
 export interface SessionRow {
@@ -134,42 +125,43 @@ export class LessonsRepository {
     await m.query(`INSERT INTO contract_releases (contract_id, part, kind, amount, ledger_txn_id) VALUES ($1, $2, $3, $4, $5)`, [r.contractId, r.part, r.kind, r.amount, r.txnId]);
   }
 
-  // ---- read models of the cadence jobs ---------------------------------------------------------
-  // They join contracts and policies read-only (never writing them): the contract's escrow
-  // account, currency and its policy's cadence terms, grouped with the lessons in one query.
+  // ---- reads of the cadence jobs (lessons only: the contracts' terms come from ContractsService) ----
 
   /**
    * Weekly settlement: released weekly lessons of weeks before `before` without a movement yet,
-   * locked (SKIP LOCKED, so two runs never net the same lesson), grouped per institution,
-   * escrow account, currency and week.
+   * locked (SKIP LOCKED, so two runs never net the same lesson), per contract and week.
    */
-  weeklyGroups(m: EntityManager, before: string): Promise<WeeklyGroup[]> {
+  weeklyDue(m: EntityManager, before: string): Promise<WeeklyLessons[]> {
     return m.query(
       `WITH due AS (
          SELECT id FROM lessons
           WHERE release_mode = 'weekly' AND released_at IS NOT NULL AND settlement_instruction_id IS NULL
             AND (released_at AT TIME ZONE 'Asia/Shanghai') < $1::date
           FOR UPDATE SKIP LOCKED)
-       SELECT l.institution_id, c.escrow_account_id, c.currency,
-              to_char(date_trunc('week', l.released_at AT TIME ZONE 'Asia/Shanghai'), 'YYYY-MM-DD') AS week,
-              coalesce((p.rules->'releaseCadence'->>'paymentDelayDays')::int, 0) AS delay,
+       SELECT l.contract_id, l.institution_id, to_char(date_trunc('week', l.released_at AT TIME ZONE 'Asia/Shanghai'), 'YYYY-MM-DD') AS week,
               array_agg(l.id ORDER BY l.id) AS ids, sum(l.amount)::text AS total
-         FROM due JOIN lessons l ON l.id = due.id JOIN contracts c ON c.id = l.contract_id JOIN jurisdiction_policies p ON p.id = c.policy_id
-        GROUP BY 1, 2, 3, 4, 5`,
+         FROM due JOIN lessons l ON l.id = due.id
+        GROUP BY 1, 2, 3`,
       [before],
     );
   }
 
-  /** After-completion contracts whose lessons are all consumed and settled (confirmed or withdrawn), not yet released. */
-  completionCandidates(m: EntityManager): Promise<{ id: string; last: string; days: number }[]> {
-    return m.query(
-      `SELECT c.id, to_char(max(l.delivered_on), 'YYYY-MM-DD') AS last, (p.rules->'releaseCadence'->>'workingDays')::int AS days
-         FROM contracts c JOIN jurisdiction_policies p ON p.id = c.policy_id JOIN lessons l ON l.contract_id = c.id
-        WHERE c.state = 'active' AND p.rules->'releaseCadence'->>'kind' = 'after_completion' AND c.lessons_consumed = c.lessons
-          AND NOT EXISTS (SELECT 1 FROM contract_releases r WHERE r.contract_id = c.id AND r.kind = 'completion')
-        GROUP BY c.id, p.rules
+  /**
+   * Of these contracts, those whose lessons are all settled (confirmed or withdrawn) and not yet
+   * released after completion, with the day of their last lesson.
+   */
+  async lastSettledLessons(m: EntityManager, contractIds: string[]): Promise<Map<string, string>> {
+    if (contractIds.length === 0) return new Map();
+    const rows: { contract_id: string; last: string }[] = await m.query(
+      `SELECT l.contract_id, to_char(max(l.delivered_on), 'YYYY-MM-DD') AS last
+         FROM lessons l
+        WHERE l.contract_id = ANY($1::uuid[])
+          AND NOT EXISTS (SELECT 1 FROM contract_releases r WHERE r.contract_id = l.contract_id AND r.kind = 'completion')
+        GROUP BY l.contract_id
        HAVING bool_and(l.state IN ('confirmed', 'withdrawn'))`,
+      [contractIds],
     );
+    return new Map(rows.map((r) => [r.contract_id, r.last]));
   }
 
   /** Lessons past their confirmation window, locked and claimed (deemed) in one statement. */

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { chinaDate, Clock } from '@common/clock';
+import { AccessMode, requireInstitutionAccess } from '@common/auth/access';
 import { Principal } from '@common/auth/principal';
 import { DomainError } from '@common/errors/domain-error';
 import { ErrorCode } from '@common/errors/error-codes';
@@ -10,9 +11,9 @@ import { CalendarService } from '@modules/calendar/calendar.service';
 import { ContractsService } from '@modules/contracts/contracts.service';
 import { CoursesService } from '@modules/courses/courses.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
+import { ContractForConsumption } from '@modules/contracts/contract.types';
 import { LessonReleaseService, ReleaseResult } from './lesson-release.service';
 import { invalidLessonTransition, lessonNotFound } from './lessons.errors';
-import { ContractForConsumption } from '@modules/contracts/contract.types';
 import { LessonRow, LessonsRepository, SessionRow } from './lessons.repository';
 
 export interface RegisterSessionCommand {
@@ -61,8 +62,8 @@ export class LessonsService {
     const deliveredOn = chinaDate(startsAt);
 
     return this.ds.transaction(async (m) => {
-      const inst = await this.institutions.getVisible(who, institutionId, m);
-      if (who.role !== 'institution' && who.role !== 'admin') throw new DomainError('FORBIDDEN', 'Lessons are registered by the institution');
+      // Who may register (the institution, an admin) is the endpoint's role list; which institution, the scope rule.
+      const inst = await this.institutions.access(who, institutionId, 'read', m);
       const course = await this.courses.get(m, inst.id, cmd.courseId);
       const { session, created } = await this.repo.upsertSession(m, {
         institution_id: inst.id,
@@ -140,7 +141,7 @@ export class LessonsService {
   /** The institution withdraws a (disputed or unconfirmed) lesson: the consumption is reversed. */
   async withdraw(who: Principal, lessonId: string, reason: string): Promise<LessonRow> {
     return this.ds.transaction(async (m) => {
-      const lesson = await this.visibleLessonForUpdate(who, lessonId, m);
+      const lesson = await this.lessonForUpdate(who, lessonId, 'read', m);
       if (lesson.state !== 'disputed' && lesson.state !== 'delivered') throw invalidLessonTransition(lesson.state, 'withdrawn');
       await this.repo.setState(m, lesson.id, { state: 'withdrawn', resolution: `withdrawn by the institution: ${reason}` });
       await this.contracts.returnLesson(m, lesson.contract_id, Money.fromDb(lesson.amount));
@@ -148,11 +149,10 @@ export class LessonsService {
     });
   }
 
-  /** A regulator decides a dispute: the lesson counts (and is released) or is withdrawn. */
+  /** A regulator supervising the institution's district decides a dispute: the lesson counts (and is released) or is withdrawn. */
   async decide(who: Principal, lessonId: string, decision: 'confirm' | 'withdraw', reason: string): Promise<{ lesson: LessonRow; release: ReleaseResult | null }> {
-    if (who.role !== 'regulator' && who.role !== 'admin') throw new DomainError('FORBIDDEN', 'Disputes are decided by regulators');
     return this.ds.transaction(async (m) => {
-      const lesson = await this.visibleLessonForUpdate(who, lessonId, m);
+      const lesson = await this.lessonForUpdate(who, lessonId, 'supervise', m);
       if (lesson.state !== 'disputed') throw invalidLessonTransition(lesson.state, decision === 'confirm' ? 'confirmed by decision' : 'withdrawn by decision');
       if (decision === 'withdraw') {
         await this.repo.setState(m, lesson.id, { state: 'withdrawn', resolution: `regulator: ${reason}` });
@@ -170,13 +170,12 @@ export class LessonsService {
     return this.repo.lessonsOfContract(this.ds.manager, contractId);
   }
 
-  private async visibleLessonForUpdate(who: Principal, lessonId: string, m: import('typeorm').EntityManager): Promise<LessonRow> {
+  /** The lesson, locked, if the caller may act on its institution in `mode` (the one scope rule); 404 LESSON_NOT_FOUND otherwise. */
+  private async lessonForUpdate(who: Principal, lessonId: string, mode: AccessMode, m: EntityManager): Promise<LessonRow> {
     const lesson = await this.repo.findForUpdate(m, lessonId);
-    if (!lesson) throw lessonNotFound(lessonId);
-    await this.institutions.getVisible(who, lesson.institution_id, m).catch(() => {
-      throw lessonNotFound(lessonId);
-    });
-    return lesson;
+    const inst = lesson ? await this.institutions.findById(m, lesson.institution_id) : null;
+    requireInstitutionAccess(who, inst, mode, () => lessonNotFound(lessonId));
+    return lesson!;
   }
 
   private async contractForToken(token: string) {

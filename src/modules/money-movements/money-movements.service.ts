@@ -10,7 +10,6 @@ import { InstitutionsService } from '@modules/institutions/institutions.service'
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { LedgerOwner } from '@modules/ledger/ledger.types';
 import { newEndToEndRef } from './end-to-end-ref';
-import { INTERNAL_PRINCIPAL } from './internal-principal';
 import { kindOf } from './kinds';
 import { LegTemplate, MoneyMovementKind, MoneyMovementKindName } from './money-movement-kind';
 import { MovementRow } from './money-movement.types';
@@ -71,7 +70,9 @@ export class MoneyMovementsService {
     const escrow = await this.escrowAccounts.find(m, cmd.escrowAccountId);
     if (!escrow || escrow.institutionId !== cmd.institutionId) throw new DomainError('ESCROW_ACCOUNT_NOT_FOUND', `Escrow account ${cmd.escrowAccountId} not found`);
     if (escrow.currency !== cmd.amount.currency) throw new DomainError('CURRENCY_MISMATCH', `The escrow account holds ${escrow.currency}, not ${cmd.amount.currency}`);
-    const inst = await this.institutions.getVisible(INTERNAL_PRINCIPAL, cmd.institutionId, m);
+    // A system read for the payee and district snapshots (the caller checked its own scope): the escrow account names the institution.
+    const inst = await this.institutions.findById(m, cmd.institutionId);
+    if (!inst) throw new DomainError('NOT_FOUND', `Institution ${cmd.institutionId} not found`);
     const payee =
       kind.payee === 'institution_basic_account'
         ? { bank: inst.basicAccountBank, accountNumber: inst.basicAccountNumber, accountName: inst.name }

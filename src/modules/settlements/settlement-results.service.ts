@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { mayAccessBank } from '@common/auth/access';
 import { Principal } from '@common/auth/principal';
 import { DomainError } from '@common/errors/domain-error';
 import { Money } from '@common/money/money';
@@ -41,10 +42,12 @@ export class SettlementResultsService {
     const outcome = await this.ds.transaction(async (m) => {
       const seen = await this.repo.receipt(m, who.bankCode!, webhookId);
       if (seen) return { replay: seen };
-      const ctx = await this.movements.context(r.instructionId, m, true);
-      if (!ctx || ctx.row.escrow_bank_code !== who.bankCode) throw new DomainError('SETTLEMENT_INSTRUCTION_NOT_FOUND', `Settlement instruction ${r.instructionId} not found`);
+      const found = await this.movements.context(r.instructionId, m, true);
+      // The bank rule: only the custody bank that keeps the movement's escrow account reports on it; to another, 404.
+      const ctx = found && mayAccessBank(who, found.row.escrow_bank_code) ? found : null;
+      if (!ctx) throw new DomainError('SETTLEMENT_INSTRUCTION_NOT_FOUND', `Settlement instruction ${r.instructionId} not found`);
       const problems = this.problems(ctx, r);
-      if (problems.length) return { mismatch: { ctx, problems } };
+      if (problems.length) return { mismatch: { ctx: ctx, problems } };
       const response = r.status === 'executed' ? await this.executed(m, ctx, r) : await this.failed(m, ctx, r);
       await this.repo.saveReceipt(m, who.bankCode!, webhookId, response);
       return { response };

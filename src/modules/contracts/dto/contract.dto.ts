@@ -2,6 +2,7 @@ import { IsAmount } from '@common/money/is-amount.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDateString, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 import { maskPhone } from '@modules/institutions/dto/institution.dto';
+import type { ReleaseCadence } from '@modules/policies/policy-rules';
 import { CONTRACT_STATES } from '../contract-state-machine';
 import { ContractRow } from '../contract.types';
 import { ContractsService } from '../contracts.service';
@@ -37,6 +38,8 @@ export class ContractDto {
   @ApiProperty({ description: 'Each lesson is an exact share of the total; the last takes the remainder', example: { count: 48, regular: '231.48', last: '231.55' } })
   lessonAmounts: { count: number; regular: string; last: string };
   @ApiProperty({ example: { id: '…', code: '310000', version: 1 } }) policy: { id: string; code: string; version: number };
+  @ApiProperty({ description: 'The terms of that policy version, fixed at signing', example: { deemedConfirmationWorkingDays: 15, releaseCadence: { kind: 'per_lesson' } } })
+  terms: { deemedConfirmationWorkingDays: number; releaseCadence: ReleaseCadence };
   @ApiProperty() modelContractVersion: string;
   @ApiProperty({ enum: CONTRACT_STATES, description: 'awaiting_payment → active (paid in full) → completed (every lesson released) → closed' }) state: string;
   @ApiProperty() payerTokenActive: boolean;
@@ -60,6 +63,7 @@ export class ContractDto {
       currency: c.currency,
       lessonAmounts: ContractsService.lessonAmounts(c),
       policy: { id: c.policy_id, code: c.policy_code, version: c.policy_version },
+      terms: { deemedConfirmationWorkingDays: c.deemed_confirmation_days, releaseCadence: c.release_cadence },
       modelContractVersion: c.model_contract_version,
       state: c.state,
       payerTokenActive: c.payer_token_revoked_at === null,

@@ -3,12 +3,13 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { addDaysTo } from '@common/dates';
 import { Clock } from '@common/clock';
-import { Money } from '@common/money/money';
 import { JobHandler, JobHandlerOf } from '@infra/queues/job-handler.decorator';
 import { JobName, JobPayloads } from '@infra/queues/queue.constants';
 import { CalendarService } from '@modules/calendar/calendar.service';
+import { ContractsService } from '@modules/contracts/contracts.service';
 import { LessonReleaseService } from '../lesson-release.service';
 import { LessonsRepository } from '../lessons.repository';
+import { netWeekly } from '../weekly-netting';
 
 /** Monday of the week of `date` (weeks run Monday to Sunday). */
 export function weekStart(date: string): string {
@@ -29,6 +30,7 @@ export class WeeklySettlementJob implements JobHandlerOf<JobName.WeeklySettlemen
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: LessonsRepository,
+    private readonly contracts: ContractsService,
     private readonly releases: LessonReleaseService,
     private readonly clock: Clock,
   ) {}
@@ -36,18 +38,23 @@ export class WeeklySettlementJob implements JobHandlerOf<JobName.WeeklySettlemen
   async handle(payload: JobPayloads[JobName.WeeklySettlement] = {}): Promise<{ instructions: number }> {
     const thisWeek = weekStart(payload.today ?? this.clock.today());
     return this.ds.transaction(async (m) => {
-      const groups = await this.repo.weeklyGroups(m, thisWeek);
+      const due = await this.repo.weeklyDue(m, thisWeek);
+      const terms = await this.contracts.releaseTermsOf(m, [...new Set(due.map((d) => d.contract_id))]);
+      const groups = netWeekly(due, terms);
+      let instructed = 0;
       for (const g of groups) {
-        const amount = Money.fromDb(g.total, g.currency);
+        // A frozen escrow account pays nothing out: its lessons wait, un-netted, for a run after the unfreeze.
+        if (!(await this.releases.mayPayOut(m, g.escrowAccountId))) continue;
         // Payable `delay` days after the week ends (its Sunday).
         const notBefore = addDaysTo(addDaysTo(g.week, 6), g.delay);
         // One movement per group: the group's first lesson names it (a lesson is netted once).
-        const sourceRef = `weekly.${g.escrow_account_id}.${g.week}.${g.ids[0]}`;
-        const id = await this.releases.instructNetted(m, { escrowAccountId: g.escrow_account_id, institutionId: g.institution_id, amount, notBefore, sourceRef });
+        const sourceRef = `weekly.${g.escrowAccountId}.${g.week}.${g.ids[0]}`;
+        const id = await this.releases.instructNetted(m, { escrowAccountId: g.escrowAccountId, institutionId: g.institutionId, amount: g.total, notBefore, sourceRef });
         await this.repo.setMovement(m, g.ids, id);
+        instructed += 1;
       }
-      if (groups.length) this.logger.log(`Weekly settlement before ${thisWeek}: ${groups.length} instructions`);
-      return { instructions: groups.length };
+      if (instructed) this.logger.log(`Weekly settlement before ${thisWeek}: ${instructed} instructions`);
+      return { instructions: instructed };
     });
   }
 }
@@ -62,6 +69,7 @@ export class CompletionReleasesJob implements JobHandlerOf<JobName.CompletionRel
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: LessonsRepository,
+    private readonly contracts: ContractsService,
     private readonly releases: LessonReleaseService,
     private readonly calendar: CalendarService,
     private readonly clock: Clock,
@@ -70,10 +78,12 @@ export class CompletionReleasesJob implements JobHandlerOf<JobName.CompletionRel
   async handle(payload: JobPayloads[JobName.CompletionReleases] = {}): Promise<{ released: number }> {
     const today = payload.today ?? this.clock.today();
     const calendar = await this.calendar.workingDays();
-    const candidates = await this.repo.completionCandidates(this.ds.manager);
+    const candidates = await this.contracts.awaitingCompletion();
+    const lastLessons = await this.repo.lastSettledLessons(this.ds.manager, candidates.map((c) => c.id));
     let released = 0;
     for (const c of candidates) {
-      if (calendar.add(c.last, c.days) >= today) continue;
+      const last = lastLessons.get(c.id);
+      if (!last || calendar.add(last, c.working_days) >= today) continue;
       if ((await this.ds.transaction((m) => this.releases.releaseCompleted(m, c.id))) === 'released') released += 1;
     }
     return { released };
