@@ -146,6 +146,11 @@ describe('refund as a money movement', () => {
     const funds = await ledger.contractFunds(owner);
     expect({ paidIn: funds.paidIn.toString(), refunded: funds.refunded.toString(), held: funds.held.toString() }).toEqual({ paidIn: '400.00', refunded: '200.00', held: '200.00' });
     expect(await ledgerViolations(ds)).toEqual([]);
+    // The audit reads the same from balances, without knowing the kind: refunded counts the executed
+    // refund (cumulative memo pair) and the one still payable; paid in is unchanged by refunding.
+    const audit = (await t.request('GET', `/audit/institutions/${s.inst.id}`)).body;
+    const row = audit.institutions?.[0] ?? audit;
+    expect({ paidIn: row.paidIn, refunded: row.refunded, bankCash: row.bankCash }).toEqual({ paidIn: '400.00', refunded: '200.00', bankCash: '250.00' });
     const listed = (await t.request('GET', '/admin/settlement-instructions')).body as { id: string; kind: string }[];
     expect(listed.filter((l) => l.kind === 'refund').map((l) => l.id).sort()).toEqual([first.movement.id, second.movement.id].sort());
   });

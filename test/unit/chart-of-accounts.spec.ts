@@ -7,7 +7,7 @@ const E = 'e5c0a1d2-3b4c-4d5e-8f6a-7b8c9d0e1f2a';
 describe('chart of accounts', () => {
   it('lists the nine kinds, each with an owner, a normal side, stripes and a description', () => {
     expect([...ACCOUNT_KINDS].sort()).toEqual(
-      ['bank_adjustment', 'bank_cash', 'contract_held', 'institution_settled', 'institution_unsettled', 'paid_out', 'refund_payable', 'risk_reserve', 'suspense'],
+      ['bank_adjustment', 'bank_cash', 'contract_held', 'institution_settled', 'institution_unsettled', 'paid_out', 'payer_refunded', 'refund_payable', 'refunded_out', 'risk_reserve', 'suspense'],
     );
     for (const kind of ACCOUNT_KINDS) {
       const rule = CHART_OF_ACCOUNTS[kind];
@@ -29,6 +29,8 @@ describe('chart of accounts', () => {
       paid_out: 'institution',
       risk_reserve: 'institution',
       refund_payable: 'escrow',
+      payer_refunded: 'escrow',
+      refunded_out: 'escrow',
       bank_cash: 'escrow',
       suspense: 'escrow',
       bank_adjustment: 'escrow',
@@ -37,7 +39,7 @@ describe('chart of accounts', () => {
 
   it('normal sides: money held for others is credit-normal; cash and its contras are debit-normal; only adjustments go negative', () => {
     const debit = ACCOUNT_KINDS.filter((k) => CHART_OF_ACCOUNTS[k].normalSide === 'debit').sort();
-    expect(debit).toEqual(['bank_adjustment', 'bank_cash', 'paid_out']);
+    expect(debit).toEqual(['bank_adjustment', 'bank_cash', 'paid_out', 'refunded_out']);
     expect(ACCOUNT_KINDS.filter((k) => CHART_OF_ACCOUNTS[k].allowNegative)).toEqual(['bank_adjustment']);
     // Hot accounts (written by many contracts at once) are striped; a contract's own account is not.
     expect(CHART_OF_ACCOUNTS.contract_held.stripes).toBe(1);

@@ -88,7 +88,7 @@ describe('money movement kinds', () => {
       payee: 'payer_original_account',
       direction: 'out',
       webhookEvent: 'escrow.refund.instructed',
-      postings: { instructed: [{ from: 'contract_held', to: 'refund_payable' }], executed: [{ from: 'refund_payable', to: 'bank_cash' }], failed: [] },
+      postings: { instructed: [{ from: 'contract_held', to: 'refund_payable' }], executed: [{ from: 'refund_payable', to: 'bank_cash' }, { from: 'refunded_out', to: 'payer_refunded' }], failed: [] },
     });
     expect(() => kindOf('bonus')).toThrow(/Unknown money movement kind/);
   });

@@ -1,6 +1,7 @@
 import { Controller, Get, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsDateString, IsIn, IsOptional } from 'class-validator';
+import { IsIn, IsOptional } from 'class-validator';
+import { IsTimestamp } from '@common/http/date-input';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
 import { Principal } from '@common/auth/principal';
@@ -8,7 +9,7 @@ import { ErrorBodyDto } from '@common/http/error-body.dto';
 import { auditCsv, AuditService, DistrictAudit } from './audit.service';
 
 class AuditQueryDto {
-  @ApiPropertyOptional({ example: '2026-11-22T12:00:00Z', description: 'The audit as of this past moment' }) @IsOptional() @IsDateString() asOf?: string;
+  @ApiPropertyOptional({ example: '2026-11-22T12:00:00Z', description: 'The audit as of this past moment' }) @IsOptional() @IsTimestamp({ orDate: true }) asOf?: string;
   @ApiPropertyOptional({ enum: ['json', 'csv'], default: 'json' }) @IsOptional() @IsIn(['json', 'csv']) format?: 'json' | 'csv';
 }
 

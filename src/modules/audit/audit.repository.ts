@@ -16,6 +16,7 @@ export interface AuditRow {
   unsettled: string;
   settled: string;
   refund_payable: string;
+  payer_refunded: string;
   bank_cash: string;
   suspense: string;
 }
@@ -51,6 +52,7 @@ export class AuditRepository {
                 sum(total) FILTER (WHERE type = 'institution_unsettled') AS unsettled,
                 sum(total) FILTER (WHERE type = 'institution_settled') AS settled,
                 sum(total) FILTER (WHERE type = 'refund_payable') AS refund_payable,
+                sum(total) FILTER (WHERE type = 'payer_refunded') AS payer_refunded,
                 sum(total) FILTER (WHERE type = 'bank_cash') AS bank_cash,
                 sum(total) FILTER (WHERE type = 'suspense') AS suspense
            FROM bal GROUP BY institution_id, currency)
@@ -58,6 +60,7 @@ export class AuditRepository {
               e.id AS escrow_account_id, e.bank_code, e.account_number, e.state AS escrow_state,
               coalesce(p.held, 0)::text AS held, coalesce(p.unsettled, 0)::text AS unsettled,
               coalesce(p.settled, 0)::text AS settled, coalesce(p.refund_payable, 0)::text AS refund_payable,
+              coalesce(p.payer_refunded, 0)::text AS payer_refunded,
               coalesce(p.bank_cash, 0)::text AS bank_cash, coalesce(p.suspense, 0)::text AS suspense
          FROM inst i
          LEFT JOIN piv p ON p.institution_id = i.id

@@ -52,7 +52,8 @@ function toAudit(r: AuditRow): InstitutionAudit {
   const m = (v: string) => Money.fromDb(v, r.currency);
   const held = m(r.held);
   const released = m(r.unsettled).plus(m(r.settled));
-  const refunded = m(r.refund_payable);
+  // Refunds approved (still payable) and refunds the bank executed (cumulative memo).
+  const refunded = m(r.refund_payable).plus(m(r.payer_refunded));
   const cash = m(r.bank_cash);
   return {
     institutionId: r.institution_id,

@@ -13,6 +13,8 @@ export type AccountKind =
   | 'institution_settled'
   | 'paid_out'
   | 'refund_payable'
+  | 'payer_refunded'
+  | 'refunded_out'
   | 'bank_cash'
   | 'suspense'
   | 'risk_reserve'
@@ -64,6 +66,20 @@ export const CHART_OF_ACCOUNTS: Record<AccountKind, AccountKindRule> = {
     stripes: 4,
     owner: 'escrow',
     description: 'Refunds approved, not yet executed by the bank',
+  },
+  payer_refunded: {
+    normalSide: 'credit',
+    allowNegative: false,
+    stripes: 4,
+    owner: 'escrow',
+    description: "Refunded to payers' original accounts (cumulative), with its memo contra refunded_out",
+  },
+  refunded_out: {
+    normalSide: 'debit',
+    allowNegative: false,
+    stripes: 4,
+    owner: 'escrow',
+    description: 'Memo contra of payer_refunded: grows with each executed refund, so refunds paid stay cumulative (as paid_out for settlements)',
   },
   bank_cash: {
     normalSide: 'debit',
