@@ -1,5 +1,3 @@
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
@@ -8,15 +6,10 @@ import { Money } from '@common/money/money';
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { LedgerOwner } from '@modules/ledger/ledger.types';
 import { InstructCommand, MoneyMovementsService } from '@modules/money-movements/money-movements.service';
+import { bankReceiver, Received } from '../support/bank-receiver';
 import { school } from '../support/contract-fixtures';
 import { ledgerViolations } from '../support/ledger-fixtures';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
-
-interface Delivered {
-  id: string;
-  verified: boolean;
-  body: Record<string, any>;  
-}
 
 /**
  * The refund kind as a money movement: defined only by its kind file, it goes through the same
@@ -24,36 +17,22 @@ interface Delivered {
  */
 describe('refund as a money movement', () => {
   let t: TestApp;
-  let server: Server;
-  const delivered: Delivered[] = [];
+  let bank: Awaited<ReturnType<typeof bankReceiver>>;
+  let delivered: Received[];
   let secret = '';
   beforeAll(async () => {
     t = await startTestApp({ env: { SETTLEMENT_RETRY_DELAYS_MS: '0,100', SETTLEMENT_RETRY_JITTER: '0', OUTBOX_POLL_MS: '50' } });
-    server = createServer((req, res) => {
-      let raw = '';
-      req.on('data', (d) => (raw += d));
-      req.on('end', () => {
-        let verified: boolean;
-        try {
-          new Webhook(secret).verify(raw, req.headers as Record<string, string>);
-          verified = true;
-        } catch {
-          verified = false;
-        }
-        delivered.push({ id: String(req.headers['webhook-id']), verified, body: JSON.parse(raw) });
-        res.writeHead(202).end('{"accepted":true}');
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    bank = await bankReceiver();
+    delivered = bank.received;
   });
   afterAll(async () => {
-    await new Promise((r) => server.close(r));
+    await bank.close();
     await t.close();
   });
 
   it('instructs (held → refund payable), delivers with its own event and the payer as payee, and the bank executes or fails it', async () => {
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-    secret = (await t.request('POST', '/admin/banks', { body: { code: 'ICBC-SH', name: 'ICBC', webhookUrl: url } })).body.secret;
+    secret = (await t.request('POST', '/admin/banks', { body: { code: 'ICBC-SH', name: 'ICBC', webhookUrl: bank.url } })).body.secret;
+    bank.setSecret(secret);
     t.app.get(Clock).travelTo(new Date('2026-11-22T04:00:00Z'));
     const s = await school(t);
     const c = await s.contract(4, '400.00');

@@ -1,42 +1,13 @@
-import { createServer, IncomingMessage, Server } from 'node:http';
+import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { Clock } from '@common/clock';
+import { bankReceiver } from '../support/bank-receiver';
 import { school } from '../support/contract-fixtures';
 import { spawnService } from '../support/spawn-service';
 import { eventually, QUEUE_BACKENDS, startTestApp, TestApp } from '../support/test-app';
 
-interface Received {
-  id: string;
-  at: number;
-  verified: boolean;
-  body: { instructionId: string; sequence: number; amount: string; kind: string };
-}
-
-/** A custody bank's webhook endpoint on loopback, answering from a script. */
-async function receiver(answer: (n: number) => { status: number; headers?: Record<string, string> }) {
-  const received: Received[] = [];
-  let secret = '';
-  const server: Server = createServer((req: IncomingMessage, res) => {
-    let raw = '';
-    req.on('data', (d) => (raw += d));
-    req.on('end', () => {
-      let verified: boolean;
-      try {
-        new Webhook(secret).verify(raw, req.headers as Record<string, string>);
-        verified = true;
-      } catch {
-        verified = false;
-      }
-      received.push({ id: String(req.headers['webhook-id']), at: Date.now(), verified, body: JSON.parse(raw) });
-      const a = answer(received.length);
-      res.writeHead(a.status, a.headers).end(a.status < 300 ? '{"accepted":true}' : `{"error":"status ${a.status}"}`);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/escrow/webhooks`;
-  return { url, received, setSecret: (s: string) => (secret = s), close: () => new Promise((r) => server.close(r)) };
-}
+const receiver = bankReceiver;
 
 describe.each(QUEUE_BACKENDS)('settlement delivery on %s', (backend) => {
   let t: TestApp;
@@ -143,6 +114,8 @@ describe('bank callbacks (settlement results)', () => {
       r.setSecret(bank.body.secret);
       t.app.get(Clock).travelTo(new Date('2026-11-22T04:00:00Z'));
       const s = await school(t);
+      // A release is sent only with an account to pay to (without one it waits: movement-payee.spec).
+      await t.request('PATCH', `/institutions/${s.inst.id}`, { key: s.r1, body: { basicAccountBank: 'BOC-SH', basicAccountNumber: '4567891230001' } });
       const c = await s.contract(2, '200.00');
       t.app.get(Clock).travelTo(new Date('2026-12-06T04:00:00Z'));
       const lessons = (
@@ -264,6 +237,8 @@ describe('settlement delivery survives a killed worker', () => {
       newSecret = (await t.request('POST', '/admin/banks/ICBC-SH/secrets')).body.secret;
       t.app.get(Clock).travelTo(new Date('2026-11-22T04:00:00Z'));
       const s = await school(t);
+      // A release is sent only with an account to pay to (without one it waits: movement-payee.spec).
+      await t.request('PATCH', `/institutions/${s.inst.id}`, { key: s.r1, body: { basicAccountBank: 'BOC-SH', basicAccountNumber: '4567891230001' } });
       const c = await s.contract(2, '200.00');
       t.app.get(Clock).travelTo(new Date('2026-12-06T04:00:00Z'));
       const lesson = (

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { SupervisionEventsModule } from '@modules/supervision/supervision-events.module';
 import { EscrowAccountsModule } from '@modules/escrow-accounts/escrow-accounts.module';
 import { InstitutionsModule } from '@modules/institutions/institutions.module';
 import { LedgerModule } from '@modules/ledger/ledger.module';
@@ -7,7 +8,7 @@ import { MoneyMovementsService } from './money-movements.service';
 
 /** Owner of `settlement_instructions` (the money movements) and `movement_sequences`. */
 @Module({
-  imports: [LedgerModule, EscrowAccountsModule, InstitutionsModule],
+  imports: [LedgerModule, EscrowAccountsModule, InstitutionsModule, SupervisionEventsModule],
   providers: [MoneyMovementsRepository, MoneyMovementsService],
   exports: [MoneyMovementsService],
 })

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { rowsAffected } from '@infra/database/sql';
 import { rowsOf } from '@infra/database/sql';
 import { MOVEMENT_EVENTS, MovementEvent, DELIVERABLE_STATES } from './movement-state-machine';
 import { MovementRow } from './money-movement.types';
@@ -126,6 +127,16 @@ export class MoneyMovementsRepository {
     } else {
       await m.query(`UPDATE settlement_instructions SET dead_lettered_at = NULL WHERE id = $1`, [id]);
     }
+  }
+
+  /** Fills a payee that was unknown when the movement was instructed (never overwrites one). */
+  async fillPayee(m: EntityManager, id: string, p: { bank: string | null; accountNumber: string; accountName: string | null }): Promise<boolean> {
+    const res: unknown = await m.query(
+      `UPDATE settlement_instructions SET payee_bank = $2, payee_account_number = $3, payee_account_name = $4, updated_at = now()
+        WHERE id = $1 AND payee_account_number IS NULL`,
+      [id, p.bank, p.accountNumber, p.accountName],
+    );
+    return rowsAffected(res) === 1;
   }
 
   /** Movements parked until their bank's endpoint is usable again. */

@@ -7,6 +7,7 @@ import { OutboxService } from '@infra/outbox/outbox.service';
 import { JobName, jobId } from '@infra/queues/queue.constants';
 import { EscrowAccountsService } from '@modules/escrow-accounts/escrow-accounts.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
+import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { LedgerOwner } from '@modules/ledger/ledger.types';
 import { newEndToEndRef } from './end-to-end-ref';
@@ -62,6 +63,7 @@ export class MoneyMovementsService {
     private readonly escrowAccounts: EscrowAccountsService,
     private readonly institutions: InstitutionsService,
     private readonly outbox: OutboxService,
+    private readonly events: SupervisionEventsService,
   ) {}
 
   async instruct(m: EntityManager, cmd: InstructCommand): Promise<{ movement: MovementRow; created: boolean }> {
@@ -166,6 +168,37 @@ export class MoneyMovementsService {
   }
 
   /** No usable endpoint: parked as queued until the bank's endpoint is enabled. */
+  /**
+   * The payee a delivery must name. A release instructed while the institution had no payout
+   * account is never sent without one: the account is looked up again at each attempt, and
+   * while it is missing the movement waits (queued) and regulators are told once.
+   */
+  async ensurePayee(id: string): Promise<boolean> {
+    const row = await this.get(id);
+    if (row.payee_account_number) return true;
+    const kind = kindOf(row.kind);
+    if (kind.payee === 'institution_basic_account') {
+      const inst = await this.institutions.findById(this.ds.manager, row.institution_id);
+      if (inst?.basicAccountNumber) {
+        await this.repo.fillPayee(this.ds.manager, id, { bank: inst.basicAccountBank, accountNumber: inst.basicAccountNumber, accountName: inst.name });
+        return true;
+      }
+    }
+    await this.ds.transaction(async (m) => {
+      await this.repo.apply(m, id, 'wait_for_endpoint');
+      await this.events.raise(m, {
+        institutionId: row.institution_id,
+        districtCode: row.district_code,
+        type: 'PAYEE_ACCOUNT_MISSING',
+        severity: 'warning',
+        message: `${kind.kind} ${row.id} (${row.amount} ${row.currency}) waits: the payee has no account to pay to`,
+        details: { instructionId: row.id, kind: kind.kind, payee: kind.payee },
+        dedupeKey: `payee-missing:${row.id}`,
+      });
+    });
+    return false;
+  }
+
   async waitForEndpoint(id: string): Promise<void> {
     await this.repo.apply(this.ds.manager, id, 'wait_for_endpoint');
   }

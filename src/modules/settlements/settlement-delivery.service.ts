@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { Clock } from '@common/clock';
+import { DomainError } from '@common/errors/domain-error';
 import { AppConfig } from '@config/app-config';
 import { JobName, jobId } from '@infra/queues/queue.constants';
 import { QueueService } from '@infra/queues/queue.service';
@@ -58,8 +59,13 @@ export class SettlementDeliveryService {
    * crash while scheduling cannot double an attempt, and distinct across rounds.
    */
   async attempt(instructionId: string, attempt: number, round = 'r0'): Promise<AttemptOutcome> {
-    const ctx = await this.movements.context(instructionId);
+    let ctx = await this.movements.context(instructionId);
     if (!ctx || !isDeliverable(ctx.row.state)) return 'done';
+    if (!ctx.row.payee_account_number) {
+      // Never sent without a payee account: looked up again, or the movement waits for it.
+      if (!(await this.movements.ensurePayee(instructionId))) return 'waiting';
+      ctx = (await this.movements.context(instructionId))!;
+    }
     const { row } = ctx;
     const bank = await this.banks.deliveryTarget(row.escrow_bank_code);
     if (!bank?.webhookUrl || bank.secrets.length === 0 || bank.disabledAt) {
@@ -161,7 +167,10 @@ export class SettlementDeliveryService {
 
   /** Admin: deliver again from attempt 1 (after fixing the endpoint); same webhook id. Unknown id: 404. */
   async redeliver(instructionId: string): Promise<void> {
-    await this.movements.get(instructionId);
+    const row = await this.movements.get(instructionId);
+    if (!isDeliverable(row.state)) {
+      throw new DomainError('INVALID_SETTLEMENT_TRANSITION', `A movement that is ${row.state} is not delivered again`, { instructionId, state: row.state });
+    }
     await this.movements.clearDeadLetter(instructionId);
     const round = `r${Date.now()}`;
     await this.queues.add(JobName.DeliverSettlementInstruction, { instructionId, attempt: 1, round }, jobId('deliver', instructionId, round, '1'));
