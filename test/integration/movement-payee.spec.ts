@@ -21,7 +21,7 @@ describe('a money movement without a payee account', () => {
       const bank = await t.request('POST', '/admin/banks', { body: { code: 'ICBC-SH', name: 'ICBC', webhookUrl: r.url } });
       r.setSecret(bank.body.secret);
       t.app.get(Clock).travelTo(new Date('2026-11-22T04:00:00Z'));
-      const s = await school(t);
+      const s = await school(t, { payoutAccount: false });
       const c = await s.contract(2, '200.00');
       t.app.get(Clock).travelTo(new Date('2026-12-06T04:00:00Z'));
       const lesson = (

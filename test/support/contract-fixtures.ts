@@ -6,11 +6,13 @@ import { TestApp } from './test-app';
 let txn = 0;
 
 /** An eligible institution with a course, its institution key, and a registered bank that can fund contracts. */
-export async function school(t: TestApp, opts: { validFrom?: string; bankCode?: string; district?: string } = {}) {
+export async function school(t: TestApp, opts: { validFrom?: string; bankCode?: string; district?: string; payoutAccount?: boolean } = {}) {
   const district = opts.district ?? '310117';
   const r1 = await t.createKey({ role: 'regulator', districts: [district] });
   const r2 = await t.createKey({ role: 'regulator', districts: [district] });
   const { inst, escrow } = await eligibleInstitution(t, [r1, r2], district, opts.validFrom);
+  // Its payout (basic) account: releases are delivered only with an account to pay to.
+  if (opts.payoutAccount !== false) await t.request('PATCH', `/institutions/${inst.id}`, { key: r1, body: { basicAccountBank: 'BOC-SH', basicAccountNumber: `62${inst.uscc.slice(-10)}` } });
   const instKey = await t.createKey({ role: 'institution', institutionId: inst.id });
   const bankCode = opts.bankCode ?? 'ICBC-SH';
   // Secrets are stored sealed: ask the app for them, as delivery does.
