@@ -44,36 +44,10 @@ describe('Money', () => {
     expect(() => Money.parse('1', 'CNY').plus(Money.parse('1', 'USD'))).toThrow(expect.objectContaining({ code: 'CURRENCY_MISMATCH' }));
   });
 
-  describe('allocate', () => {
-    it('gives the remainder to the last part', () => {
-      expect(Money.parse('100.00').allocate(3).map(String)).toEqual(['33.33', '33.33', '33.34']);
-      const lessons = Money.parse('11111.11').allocate(48);
-      expect(lessons[0].toString()).toBe('231.48');
-      expect(lessons[47].toString()).toBe('231.55');
-      expect(Money.sum(lessons).toString()).toBe('11111.11');
-      expect(Money.parse('0.01').allocate(3).map(String)).toEqual(['0.00', '0.00', '0.01']);
-    });
-
+  // Equal parts (lessons) follow the one remainder rule, lessonAmount (test/unit/lesson-amount.spec.ts).
+  describe('allocateByRatios', () => {
     it('splits 30/30/40 tranches exactly', () => {
       expect(Money.parse('999.99').allocateByRatios([30, 30, 40]).map(String)).toEqual(['299.99', '299.99', '400.01']);
-    });
-
-    it('always adds up exactly (property)', () => {
-      fc.assert(
-        fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.integer({ min: 1, max: 120 }), (fen, n) => {
-          const total = Money.fromMinor(fen);
-          const parts = total.allocate(n);
-          expect(parts).toHaveLength(n);
-          expect(Money.sum(parts).eq(total)).toBe(true);
-          // All but the last part are equal and never exceed the last one by a cent.
-          for (const p of parts.slice(0, -1)) {
-            expect(p.eq(parts[0])).toBe(true);
-            expect(p.isNegative()).toBe(false);
-          }
-          expect(parts[n - 1].minus(parts[0]).toMinor()).toBeLessThan(BigInt(n));
-        }),
-        { numRuns: 500 },
-      );
     });
 
     it('by ratios always adds up exactly (property)', () => {

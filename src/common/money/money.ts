@@ -104,20 +104,6 @@ export class Money {
   }
 
   /**
-   * Splits into `n` parts that add up exactly. Every part but the last is the total divided
-   * by n, rounded down to the minor unit; the last part takes the remainder (for lessons:
-   * the last lesson). 100.00 / 3 → 33.33, 33.33, 33.34.
-   */
-  allocate(n: number): Money[] {
-    if (!Number.isInteger(n) || n < 1) throw new Error(`allocate needs a positive whole number of parts, got ${n}`);
-    if (n === 1) return [this];
-    const part = this.value.div(n).toDecimalPlaces(minorUnits(this.currency), Decimal.ROUND_DOWN);
-    const last = this.value.minus(part.mul(n - 1));
-    const share = new Money(part, this.currency);
-    return [...Array.from({ length: n - 1 }, () => share), new Money(last, this.currency)];
-  }
-
-  /**
    * Splits by ratios (decimal strings or integers, e.g. 30/30/40). Each part but the last is
    * total × ratio / sum, rounded toward zero to the minor unit; the last part takes the
    * remainder, so the parts always add up to the total exactly.
