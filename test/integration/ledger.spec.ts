@@ -334,7 +334,11 @@ describe('escrow ledger', () => {
       expect(mine.body).toMatchObject({ currency: 'CNY', paidIn: '600.00', released: '25.00', refunded: '0.00', held: '575.00', consistent: true });
       expect((await t.request('GET', `/ledger/contracts/${c.contractId}/balance`, { key: pudong })).status).toBe(404);
       const inst = await t.request('GET', `/ledger/institutions/${s.inst.id}/balance`, { key: s.r1 });
-      expect(inst.body).toMatchObject({ held: '575.00', unsettled: '25.00', settled: '0.00' });
+      expect(inst.body).toMatchObject({ currency: 'CNY', held: '575.00', unsettled: '25.00', settled: '0.00' });
+      // Per currency: another currency's balances are its own (none here), never added to CNY.
+      const hkd = await t.request('GET', `/ledger/institutions/${s.inst.id}/balance?currency=HKD`, { key: s.r1 });
+      expect(hkd.body).toMatchObject({ currency: 'HKD', held: '0.00', unsettled: '0.00', settled: '0.00' });
+      expect((await t.request('GET', `/ledger/institutions/${s.inst.id}/balance?currency=XXX`, { key: s.r1 })).status).toBe(400);
       expect((await t.request('GET', `/ledger/institutions/${s.inst.id}/balance`, { key: pudong })).status).toBe(404);
       const page1 = await t.request('GET', `/ledger/accounts/${heldId}/postings?limit=1`, { key: s.r1 });
       expect(page1.body.items).toHaveLength(1);

@@ -3,12 +3,14 @@ import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, A
 import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
 import { Principal } from '@common/auth/principal';
 import { ErrorBodyDto } from '@common/http/error-body.dto';
+import { DomainError } from '@common/errors/domain-error';
 import { decodeCursor, encodeCursor } from '@common/http/pagination';
+import { isKnownCurrency } from '@common/money/currency';
 import { Idempotent } from '@common/idempotency/idempotent.decorator';
 import { transactionNotFound } from '@modules/ledger/ledger.errors';
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { LedgerAccessService } from './ledger-access.service';
-import { AccountBalanceDto, AsOfQueryDto, ContractBalanceDto, InstitutionBalanceDto, PostingPageDto, PostingsQueryDto, ReversalDto } from './dto/ledger.dto';
+import { AccountBalanceDto, AsOfQueryDto, ContractBalanceDto, CurrencyQueryDto, InstitutionBalanceDto, PostingPageDto, PostingsQueryDto, ReversalDto } from './dto/ledger.dto';
 
 const asDate = (s?: string) => (s ? new Date(s) : undefined);
 
@@ -98,9 +100,11 @@ export class LedgerApiController {
   @Roles('admin', 'regulator', 'institution')
   @ApiOperation({ summary: 'An institution: held for its contracts, released-unsettled, settled' })
   @ApiOkResponse({ type: InstitutionBalanceDto })
-  async institution(@CurrentPrincipal() who: Principal, @Param('id', new ParseUUIDPipe()) id: string): Promise<InstitutionBalanceDto> {
+  async institution(@CurrentPrincipal() who: Principal, @Param('id', new ParseUUIDPipe()) id: string, @Query() q: CurrencyQueryDto): Promise<InstitutionBalanceDto> {
     await this.access.visibleInstitution(who, id);
-    const b = await this.ledger.institutionFunds(id);
-    return { institutionId: id, held: b.held.toString(), unsettled: b.unsettled.toString(), settled: b.settled.toString() };
+    const currency = q.currency ?? 'CNY';
+    if (!isKnownCurrency(currency)) throw new DomainError('VALIDATION_FAILED', `Unknown currency ${currency}`, { field: 'currency' });
+    const b = await this.ledger.institutionFunds(id, currency);
+    return { institutionId: id, currency, held: b.held.toString(), unsettled: b.unsettled.toString(), settled: b.settled.toString() };
   }
 }

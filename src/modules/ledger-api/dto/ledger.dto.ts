@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsOptional, IsString, Length } from 'class-validator';
+import { IsDateString, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { PageQueryDto } from '@common/http/pagination';
 
 export class AsOfQueryDto {
@@ -50,8 +50,16 @@ export class ContractBalanceDto {
   @ApiProperty({ nullable: true, type: String }) asOf: string | null;
 }
 
+export class CurrencyQueryDto {
+  @ApiPropertyOptional({ example: 'CNY', description: 'ISO 4217 currency of the balances (default CNY); amounts of two currencies are never added' })
+  @IsOptional()
+  @Matches(/^[A-Z]{3}$/)
+  currency?: string;
+}
+
 export class InstitutionBalanceDto {
   @ApiProperty({ format: 'uuid' }) institutionId: string;
+  @ApiProperty({ example: 'CNY' }) currency: string;
   @ApiProperty({ description: 'Held in escrow for its contracts' }) held: string;
   @ApiProperty({ description: 'Released, settlement not yet executed' }) unsettled: string;
   @ApiProperty({ description: 'Paid out to the institution' }) settled: string;
