@@ -25,7 +25,7 @@ export const ARCHITECTURE = [
   },
   {
     layer: 'common',
-    elements: { common: { path: 'src/common', owns: ['idempotency_keys'] } },
+    elements: { common: { path: 'src/common', owns: ['idempotency_keys', 'rate_limits'] } },
   },
   {
     layer: 'ledger',

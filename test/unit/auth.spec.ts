@@ -105,15 +105,15 @@ describe('API key tokens', () => {
 });
 
 describe('RateLimiter', () => {
-  it('allows the limit per window per key and says how long to wait', () => {
+  it('allows the limit per window per key and says how long to wait', async () => {
     let now = 1_000_000;
     const limiter = new RateLimiter(2, 60_000, () => now);
-    expect(limiter.take('a')).toBe(0);
-    expect(limiter.take('a')).toBe(0);
-    expect(limiter.take('b')).toBe(0);
+    expect(await limiter.take('a')).toBe(0);
+    expect(await limiter.take('a')).toBe(0);
+    expect(await limiter.take('b')).toBe(0);
     now += 15_000;
-    expect(limiter.take('a')).toBe(45);
+    expect(await limiter.take('a')).toBe(45);
     now += 45_000;
-    expect(limiter.take('a')).toBe(0);
+    expect(await limiter.take('a')).toBe(0);
   });
 });
