@@ -6,7 +6,9 @@ import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from '../app.module';
+import { errorBody } from '@common/errors/error-body';
 import { DeferredBodyError, inspectJsonBody } from '@common/http/json-body';
+import { clientErrorHandler, forbiddenCharactersInUrl, frameworkErrorHandler, unsupportedCharset } from '@common/http/platform-errors';
 import { validationException } from '@common/http/validation-exception';
 import { resolveRequestId } from '@infra/logging/request-id';
 import { AppConfig } from '@config/app-config';
@@ -22,6 +24,9 @@ export async function createApp(config: AppConfig, db: DatabaseUrl): Promise<Nes
     genReqId: (req: IncomingMessage) => resolveRequestId(req),
     logger: false,
     trustProxy: true,
+    // Fastify's and Node's own refusals (414 for a too long parameter, a bad URL, a malformed request) in the error shape.
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.register(config, db), adapter, {
     bufferLogs: true,
@@ -47,8 +52,10 @@ export async function createApp(config: AppConfig, db: DatabaseUrl): Promise<Nes
   fastify.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     void reply.header('x-request-id', request.id);
     if (config.PROCESS_ROLE === 'worker' && !WORKER_ROUTES.test(request.url)) {
-      return reply.status(404).send({ error: { code: 'NOT_FOUND', message: 'This is a worker process' }, requestId: request.id });
+      return reply.status(404).send(errorBody('NOT_FOUND', 'This is a worker process', request.id));
     }
+    const problem = forbiddenCharactersInUrl(request);
+    if (problem) return reply.status(problem.status).send(errorBody(problem.code, problem.message, request.id, problem.details));
   });
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions?.url ?? 'unmatched';
@@ -77,8 +84,8 @@ const SIGNED_ROUTES = /^\/bank\//;
 
 /**
  * JSON bodies: Fastify's own parser (prototype poisoning refused), the raw bytes kept for
- * signature checks, then the shape inspected before any validation runs (depth, size, control
- * characters). On signed bank routes a bad body is handed on as a DeferredBodyError, so the
+ * signature checks, then the shape inspected before any validation runs (an object at the top,
+ * depth, size, control characters; UTF-8 only). On signed bank routes a bad body is handed on as a DeferredBodyError, so the
  * signature guard answers first. Only JSON is accepted; any other content type is 415.
  */
 function registerJsonParser(app: NestFastifyApplication, bodyLimit: number): void {
@@ -87,7 +94,7 @@ function registerJsonParser(app: NestFastifyApplication, bodyLimit: number): voi
   // rawBody (kept on the request) comes from the app option `rawBody: true`.
   app.useBodyParser('application/json', { bodyLimit }, (req, body, done) => {
     parseJson(req as FastifyRequest, body.toString('utf8'), (err: Error | null, value?: unknown) => {
-      const problem = err ?? inspectJsonBody(value);
+      const problem = err ?? unsupportedCharset(req.headers['content-type']) ?? inspectJsonBody(value);
       if (!problem) return done(null, value);
       if (SIGNED_ROUTES.test(req.url)) return done(null, new DeferredBodyError(problem));
       done(problem as Error);

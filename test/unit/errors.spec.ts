@@ -110,7 +110,7 @@ describe('the global exception filter', () => {
     expect(mapError(new Error('x'), 'rid-1')).toEqual({
       status: 500,
       unexpected: true,
-      body: { error: { code: 'INTERNAL_ERROR', message: 'Internal server error' }, requestId: 'rid-1' },
+      body: { error: { code: 'INTERNAL_ERROR', message: 'Internal server error', details: null }, requestId: 'rid-1' },
     });
   });
 

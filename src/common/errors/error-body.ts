@@ -1,9 +1,15 @@
 import { HttpException } from '@nestjs/common';
 import { DomainError } from './domain-error';
 
+/** `details` is always present: null when there is nothing more to say. */
 export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown };
+  error: { code: string; message: string; details: unknown };
   requestId: string;
+}
+
+/** The one constructor of the public error body (the filter, idempotency, Fastify's own errors, hooks). */
+export function errorBody(code: string, message: string, requestId: string, details?: unknown): ErrorBody {
+  return { error: { code, message, details: details ?? null }, requestId };
 }
 
 export interface MappedError {
@@ -18,9 +24,10 @@ const HTTP_STATUS_CODES: Record<number, string> = {
   401: 'UNAUTHENTICATED',
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
-  405: 'NOT_FOUND',
+  405: 'METHOD_NOT_ALLOWED',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   429: 'RATE_LIMITED',
   503: 'SERVICE_UNAVAILABLE',
@@ -38,6 +45,12 @@ function fromFastify(err: FastifyLikeError): { status: number; code: string; mes
       return { status: 413, code: 'PAYLOAD_TOO_LARGE', message: 'Request body is too large' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Unsupported Content-Type' };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { status: 414, code: 'URI_TOO_LONG', message: 'A path parameter is too long' };
+    case 'FST_ERR_BAD_URL':
+      return { status: 400, code: 'INVALID_URL', message: 'The URL is not validly percent-encoded' };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, code: 'VALIDATION_FAILED', message: 'Content-Length does not match the body' };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, code: 'MALFORMED_JSON', message: 'Request body is not valid JSON' };
@@ -56,7 +69,7 @@ export function mapError(err: unknown, requestId: string): MappedError {
     return {
       status: err.status,
       unexpected: err.status >= 500,
-      body: { error: { code: err.code, message: err.message, details: err.details }, requestId },
+      body: errorBody(err.code, err.message, requestId, err.details),
     };
   }
   if (err instanceof HttpException) {
@@ -82,16 +95,16 @@ export function mapError(err: unknown, requestId: string): MappedError {
     return {
       status,
       unexpected: status >= 500,
-      body: { error: { code, message: status >= 500 ? 'Internal server error' : message, details }, requestId },
+      body: errorBody(code, status >= 500 ? 'Internal server error' : message, requestId, status >= 500 ? null : details),
     };
   }
   const fastify = err && typeof err === 'object' ? fromFastify(err as FastifyLikeError) : null;
   if (fastify) {
-    return { status: fastify.status, unexpected: false, body: { error: { code: fastify.code, message: fastify.message }, requestId } };
+    return { status: fastify.status, unexpected: false, body: errorBody(fastify.code, fastify.message, requestId) };
   }
   return {
     status: 500,
     unexpected: true,
-    body: { error: { code: 'INTERNAL_ERROR', message: 'Internal server error' }, requestId },
+    body: errorBody('INTERNAL_ERROR', 'Internal server error', requestId),
   };
 }

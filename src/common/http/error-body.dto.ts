@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty } from '@nestjs/swagger';
 
 class ErrorDetailDto {
   @ApiProperty({ example: 'VALIDATION_FAILED', description: 'Stable machine-readable code' })
@@ -7,8 +7,8 @@ class ErrorDetailDto {
   @ApiProperty({ example: 'Request validation failed' })
   message: string;
 
-  @ApiPropertyOptional({ description: 'Structured details (violations, limits, ...)' })
-  details?: unknown;
+  @ApiProperty({ nullable: true, type: Object, description: 'Structured details (violations, limits, ...); always present, null when there is nothing more to say' })
+  details: unknown;
 }
 
 /** The shape of every error answer. */

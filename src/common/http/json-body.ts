@@ -32,8 +32,12 @@ const tooComplex = (reason: string, details: Record<string, unknown>) =>
 const badCharacters = (path: string) =>
   new DomainError('INVALID_CHARACTERS', `${path || 'A value'} contains a control character (such as NUL) that is not allowed`, { field: path || null });
 
-/** Returns the first problem of a parsed JSON body (too deep, too large, forbidden characters), or null. */
+/** Returns the first problem of a parsed JSON body (not an object, too deep, too large, forbidden characters), or null. */
 export function inspectJsonBody(body: unknown): DomainError | null {
+  // Every body of this API is an object; `null` was quietly read as `{}` by the validation pipe.
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+    return new DomainError('VALIDATION_FAILED', 'The request body must be a JSON object', { violations: ['the request body must be a JSON object'] });
+  }
   const stack: { value: unknown; depth: number; path: string }[] = [{ value: body, depth: 0, path: '' }];
   let nodes = 0;
   while (stack.length) {

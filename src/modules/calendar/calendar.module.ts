@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagg
 import { IsBoolean, IsString, Length } from 'class-validator';
 import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
 import { Principal } from '@common/auth/principal';
-import { DomainError } from '@common/errors/domain-error';
+import { ParseCalendarDatePipe } from '@common/http/date-input';
 import { Idempotent } from '@common/idempotency/idempotent.decorator';
 import { CalendarRepository } from './calendar.repository';
 import { CalendarService } from './calendar.service';
@@ -24,8 +24,7 @@ class CalendarController {
   @Idempotent()
   @ApiOperation({ summary: 'Override the working-day calendar for one day (for years not yet in the shipped table)' })
   @ApiOkResponse({ type: CalendarOverrideDto })
-  async override(@CurrentPrincipal() who: Principal, @Param('day') day: string, @Body() dto: CalendarOverrideDto) {
-    if (!/^\d{4}-\d{2}-\d{2}$/.test(day) || Number.isNaN(Date.parse(`${day}T00:00:00Z`))) throw new DomainError('VALIDATION_FAILED', 'day must be YYYY-MM-DD', { day });
+  async override(@CurrentPrincipal() who: Principal, @Param('day', ParseCalendarDatePipe) day: string, @Body() dto: CalendarOverrideDto) {
     await this.calendar.override(day, dto.isWorkday, dto.reason, who.id);
     return { day, ...dto };
   }

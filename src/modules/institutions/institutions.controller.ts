@@ -31,7 +31,7 @@ export class InstitutionsController {
   @ApiOkResponse({ type: InstitutionPageDto })
   async list(@CurrentPrincipal() who: Principal, @Query() q: PageQueryDto): Promise<InstitutionPageDto> {
     const limit = q.limit ?? 100;
-    const after = decodeCursor(q.cursor, 1)?.[0] ?? null;
+    const after = decodeCursor(q.cursor, ['uuid'])?.[0] ?? null;
     const rows = await this.institutions.list(who, after, limit);
     return { items: rows.map(InstitutionDto.from), nextCursor: rows.length === limit ? encodeCursor([rows[rows.length - 1].id]) : null };
   }

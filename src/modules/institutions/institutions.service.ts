@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { AccessMode, districtFilter, requireDistrict, requireInstitutionAccess } from '@common/auth/access';
 import { Principal } from '@common/auth/principal';
+import { DomainError } from '@common/errors/domain-error';
 import { isUniqueViolation } from '@infra/database/pg-errors';
 import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { institutionAlreadyRegistered, institutionNotFound, invalidUscc } from './institutions.errors';
@@ -85,6 +86,9 @@ export class InstitutionsService {
   }
 
   async update(who: Principal, id: string, cmd: UpdateInstitutionCommand): Promise<Institution> {
+    // Registered details (the payout account included) can be changed, never cleared.
+    const cleared = Object.entries(cmd).filter(([, v]) => v === null).map(([k]) => k);
+    if (cleared.length) throw new DomainError('VALIDATION_FAILED', `${cleared.join(', ')} cannot be cleared`, { violations: cleared.map((k) => `${k} cannot be null`) });
     return this.ds.transaction(async (m) => {
       const current = await this.getSupervised(who, id, m, true);
       const changes = Object.fromEntries(
@@ -94,6 +98,21 @@ export class InstitutionsService {
       const updated = await this.repo.update(m, id, changes);
       const before = Object.fromEntries(Object.keys(changes).map((k) => [k, current[k as MutableInstitutionField]]));
       await this.repo.insertHistory(m, id, 'updated', who.id, before, changes);
+      if (changes.basicAccountBank !== undefined || changes.basicAccountNumber !== undefined) {
+        // Releases are paid to this account: a change is how diverted payouts would start, so regulators see each one.
+        const historyCount = (await this.repo.history(m, id)).length;
+        const from = { bank: current.basicAccountBank, accountNumber: current.basicAccountNumber };
+        const to = { bank: updated.basicAccountBank, accountNumber: updated.basicAccountNumber };
+        await this.events.raise(m, {
+          institutionId: id,
+          districtCode: current.districtCode,
+          type: 'PAYOUT_ACCOUNT_CHANGED',
+          severity: 'warning',
+          message: `Payout account changed from ${from.bank ?? '-'} ${from.accountNumber ?? '-'} to ${to.bank ?? '-'} ${to.accountNumber ?? '-'}`,
+          details: { from, to, changedBy: who.id },
+          dedupeKey: `payout-account:${id}:${historyCount}`,
+        });
+      }
       if (changes.legalRepresentative !== undefined) {
         // A new legal representative often precedes a closure: regulators want to know.
         const historyCount = (await this.repo.history(m, id)).length;

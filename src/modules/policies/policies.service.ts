@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
-import { requireDistrict } from '@common/auth/access';
+import { isAdministrativeCode, requireDistrict } from '@common/auth/access';
 import { Principal } from '@common/auth/principal';
 import { Clock } from '@common/clock';
 import { DomainError } from '@common/errors/domain-error';
 import { PoliciesRepository, PolicyRow } from './policies.repository';
-import { inheritanceChain, NATIONAL_CODE, PolicyRules } from './policy-rules';
+import { inheritanceChain, NATIONAL_CODE, PolicyRules, releaseCadenceProblems } from './policy-rules';
 
 /**
  * Jurisdiction policies: versioned per administrative code, never edited once published, and
@@ -30,14 +30,14 @@ export class PoliciesService {
     if (effectiveFrom < today) {
       throw new DomainError('POLICY_EFFECTIVE_IN_PAST', `effectiveFrom ${effectiveFrom} is in the past; a policy takes effect today (${today}) at the earliest`, { effectiveFrom, today });
     }
-    if (rules.releaseCadence.kind === 'tranches') {
-      const total = (rules.releaseCadence.tranches ?? []).reduce((s, t) => s + t.percent, 0);
-      if (total !== 100) throw new DomainError('VALIDATION_FAILED', 'Tranche percentages must add up to 100', { total });
-    }
+    // Contracts copy the cadence at signing and the release jobs trust it: a malformed one must never be published.
+    const problems = releaseCadenceProblems(rules.releaseCadence as unknown as Record<string, unknown>);
+    if (problems.length) throw new DomainError('INVALID_RELEASE_CADENCE', `rules.releaseCadence: ${problems.join('; ')}`, { field: 'rules.releaseCadence', problems });
     return this.ds.transaction((m) => this.repo.insertNextVersion(m, code, effectiveFrom, rules, note, who.id));
   }
 
   versions(code: string): Promise<PolicyRow[]> {
+    if (!isAdministrativeCode(code)) throw new DomainError('INVALID_DISTRICT_CODE', 'Policy codes are 6-digit administrative codes', { code: code.slice(0, 40) });
     return this.repo.versions(this.ds.manager, code);
   }
 

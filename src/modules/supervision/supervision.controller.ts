@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsDateString, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import { IsCalendarDate } from '@common/http/date-input';
 import { CurrentPrincipal, Roles } from '@common/auth/auth.decorators';
 import { Principal } from '@common/auth/principal';
 import { districtFilter } from '@common/auth/access';
@@ -50,7 +51,7 @@ class EventPageDto {
 class RunDailyDto {
   @ApiPropertyOptional({ example: '2026-11-22', description: 'The day to supervise (default: today, China time)' })
   @IsOptional()
-  @IsDateString({ strict: true })
+  @IsCalendarDate()
   today?: string;
 }
 
@@ -78,7 +79,7 @@ export class SupervisionController {
   @ApiOkResponse({ type: EventPageDto })
   async list(@CurrentPrincipal() who: Principal, @Query() q: EventsQueryDto): Promise<EventPageDto> {
     const limit = q.limit ?? 100;
-    const cursor = decodeCursor(q.cursor, 2);
+    const cursor = decodeCursor(q.cursor, ['timestamp', 'uuid']);
     const scope = districtFilter(who);
     // An institution asking for another institution's events gets an empty page, like any filter that matches nothing.
     if (scope.institutionId && q.institutionId && q.institutionId !== scope.institutionId) return { items: [], nextCursor: null };

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, IsUrl, Length, Matches } from 'class-validator';
+import { OmittableNotNull } from '@common/http/field-rules';
 import { Bank } from '../banks.service';
 
 // A delivery needs an absolute http(s) URL; hosts without a TLD (a bank's internal name, an IP) are fine.
@@ -12,10 +13,11 @@ export class RegisterBankDto {
   @ApiPropertyOptional({ example: 'https://bank.example/escrow/webhooks' }) @IsOptional() @IsUrl(WEBHOOK_URL, WEBHOOK_URL_MESSAGE) webhookUrl?: string;
 }
 
+/** Leave a field out to keep it; `null` is refused (a bank's name cannot be cleared, nor its endpoint by PATCH). */
 export class UpdateBankDto {
-  @ApiPropertyOptional({ example: '中国工商银行上海分行' }) @IsOptional() @IsString() @Length(2, 200) name?: string;
+  @ApiPropertyOptional({ example: '中国工商银行上海分行' }) @OmittableNotNull() @IsString() @Length(2, 200) name?: string;
   @ApiPropertyOptional({ example: 'https://bank.example/escrow/webhooks/v2', description: 'Where settlement instructions are delivered from now on' })
-  @IsOptional()
+  @OmittableNotNull()
   @IsUrl(WEBHOOK_URL, WEBHOOK_URL_MESSAGE)
   webhookUrl?: string;
 }

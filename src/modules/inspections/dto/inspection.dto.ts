@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsDateString, IsIn, IsInt, IsString, Length, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsString, Length, Max, Min } from 'class-validator';
+import { IsCalendarDate } from '@common/http/date-input';
 import { Inspection, InspectionResult } from '../inspections.repository';
 
 const RESULTS = ['pass', 'conditional', 'fail'];
@@ -10,7 +11,7 @@ export class RecordInspectionDto {
   @ApiProperty() @IsString() @Length(1, 5000) findings: string;
   @ApiProperty({ description: 'Findings on prepaid-fee supervision (资金监管)' }) @IsString() @Length(1, 5000) fundSupervisionFindings: string;
   @ApiProperty() @IsString() @Length(1, 200) inspector: string;
-  @ApiProperty({ example: '2026-11-20' }) @IsDateString({ strict: true }) inspectedOn: string;
+  @ApiProperty({ example: '2026-11-20' }) @IsCalendarDate() inspectedOn: string;
 }
 
 export class InspectionDto extends RecordInspectionDto {

@@ -1,5 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsIn, IsString, Length, Matches } from 'class-validator';
+import { IsCalendarDate } from '@common/http/date-input';
+import { OmittableNotNull } from '@common/http/field-rules';
 import { Institution } from '../institutions.repository';
 
 const CATEGORIES = ['subject', 'non_subject'];
@@ -21,21 +23,29 @@ export class RegisterInstitutionDto {
   @ApiProperty({ example: '13812345678' }) @Matches(PHONE, { message: 'contactPhone must be a phone number' }) contactPhone: string;
 }
 
+/** Every field may be left out (kept as it is); none may be cleared with `null` (400). */
 export class UpdateInstitutionDto {
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(2, 200) name?: string;
-  @ApiPropertyOptional({ enum: CATEGORIES }) @IsOptional() @IsIn(CATEGORIES) category?: Institution['category'];
-  @ApiPropertyOptional({ enum: PROFIT }) @IsOptional() @IsIn(PROFIT) profitType?: Institution['profitType'];
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(2, 300) address?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 100) legalRepresentative?: string;
-  @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 100) contactName?: string;
-  @ApiPropertyOptional() @IsOptional() @Matches(PHONE) contactPhone?: string;
-  @ApiPropertyOptional({ example: 'BOC-SH', description: 'Bank of the basic account where releases are paid' }) @IsOptional() @IsString() @Length(2, 40) basicAccountBank?: string;
-  @ApiPropertyOptional({ example: '4567891230001' }) @IsOptional() @Matches(/^[0-9A-Za-z-]{6,40}$/) basicAccountNumber?: string;
+  @ApiPropertyOptional({ example: '上海启明星教育培训有限公司' }) @OmittableNotNull() @IsString() @Length(2, 200) name?: string;
+  @ApiPropertyOptional({ enum: CATEGORIES }) @OmittableNotNull() @IsIn(CATEGORIES) category?: Institution['category'];
+  @ApiPropertyOptional({ enum: PROFIT }) @OmittableNotNull() @IsIn(PROFIT) profitType?: Institution['profitType'];
+  @ApiPropertyOptional({ example: '上海市松江区人民北路 100 号' }) @OmittableNotNull() @IsString() @Length(2, 300) address?: string;
+  @ApiPropertyOptional({ example: '张三' }) @OmittableNotNull() @IsString() @Length(1, 100) legalRepresentative?: string;
+  @ApiPropertyOptional({ example: '李四' }) @OmittableNotNull() @IsString() @Length(1, 100) contactName?: string;
+  @ApiPropertyOptional({ example: '13812345678' }) @OmittableNotNull() @Matches(PHONE, { message: 'contactPhone must be a phone number' }) contactPhone?: string;
+  @ApiPropertyOptional({ example: 'BOC-SH', description: 'Bank of the basic account where releases are paid (a change raises a PAYOUT_ACCOUNT_CHANGED supervision event)' })
+  @OmittableNotNull()
+  @IsString()
+  @Length(2, 40)
+  basicAccountBank?: string;
+  @ApiPropertyOptional({ example: '4567891230001', description: 'The basic account where releases are paid (a change raises a PAYOUT_ACCOUNT_CHANGED supervision event)' })
+  @OmittableNotNull()
+  @Matches(/^[0-9A-Za-z-]{6,40}$/, { message: 'basicAccountNumber must be 6-40 letters, digits or dashes' })
+  basicAccountNumber?: string;
 }
 
 export class ClosingDto {
   @ApiProperty() @IsString() @Length(2, 500) reason: string;
-  @ApiProperty({ example: '2027-01-31' }) @IsDateString({ strict: true }) plannedClosureDate: string;
+  @ApiProperty({ example: '2027-01-31' }) @IsCalendarDate() plannedClosureDate: string;
 }
 
 /** Phone numbers are masked in answers: 138****5678. */

@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Length, Max, Min } from 'class-validator';
+import { IsCalendarDate } from '@common/http/date-input';
 import { LICENCE_STATES } from '../licence-state-machine';
 import { Licence } from '../licences.repository';
 
 export class StartReviewDto {
   @ApiProperty({ example: '教民131011700001号' }) @IsString() @Length(3, 60) licenceNumber: string;
-  @ApiProperty({ example: '2026-01-01' }) @IsDateString({ strict: true }) validFrom: string;
-  @ApiProperty({ example: '2028-12-31' }) @IsDateString({ strict: true }) validTo: string;
+  @ApiProperty({ example: '2026-01-01' }) @IsCalendarDate() validFrom: string;
+  @ApiProperty({ example: '2028-12-31' }) @IsCalendarDate() validTo: string;
 }
 
 export class ReasonDto {
@@ -18,7 +19,7 @@ export class OptionalReasonDto {
 }
 
 export class SuspendDto extends ReasonDto {
-  @ApiPropertyOptional({ example: '2027-03-31' }) @IsOptional() @IsDateString({ strict: true }) until?: string;
+  @ApiPropertyOptional({ example: '2027-03-31' }) @IsOptional() @IsCalendarDate() until?: string;
 }
 
 export class ApproveDto {

@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import { IsAmount } from '@common/money/is-amount.decorator';
 import type { Percent } from '../policy-rules';
-import { ArrayMaxSize, IsArray, IsDateString, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min, ValidateNested } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsCalendarDate } from '@common/http/date-input';
+import { NestedObject } from '@common/http/field-rules';
+import { TRANCHE_FRACTIONS } from '../policy-rules';
 
 
 class PriceCapDto {
@@ -12,14 +14,14 @@ class PriceCapDto {
 }
 
 class TrancheDto {
-  @ApiProperty({ example: '1/3' }) @Matches(/^(1|[12]\/3|1\/2|[1-3]\/4)$/) atFraction: string;
+  @ApiProperty({ example: '1/3', enum: TRANCHE_FRACTIONS }) @IsIn(TRANCHE_FRACTIONS as unknown as string[]) atFraction: string;
   @ApiProperty({ example: 30 }) @IsInt() @Min(1) @Max(100) percent: Percent;
 }
 
 class ReleaseCadenceDto {
   @ApiProperty({ enum: ['per_lesson', 'weekly', 'tranches', 'after_completion'] }) @IsIn(['per_lesson', 'weekly', 'tranches', 'after_completion']) kind: string;
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(60) paymentDelayDays?: number;
-  @ApiPropertyOptional({ type: [TrancheDto] }) @IsOptional() @IsArray() @ArrayMaxSize(10) @ValidateNested({ each: true }) @Type(() => TrancheDto) tranches?: TrancheDto[];
+  @ApiPropertyOptional({ type: [TrancheDto] }) @IsOptional() @IsArray() @ArrayMaxSize(10) @NestedObject(() => TrancheDto, { each: true }) tranches?: TrancheDto[];
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(120) workingDays?: number;
 }
 
@@ -36,28 +38,30 @@ class PolicyRulesDto {
   @ApiProperty({ example: 3 }) @IsInt() @Min(1) @Max(24) maxPrepaidMonths: number;
   @ApiProperty({ example: 1 }) @IsInt() @Min(0) @Max(12) earliestCollectionMonthsBeforeStart: number;
   @ApiProperty({ example: '5000.00' }) @IsAmount({ positive: true }) maxSinglePaymentNonSubject: string;
-  @ApiProperty({ type: [PriceCapDto] }) @IsArray() @ArrayMaxSize(12) @ValidateNested({ each: true }) @Type(() => PriceCapDto) priceCaps: PriceCapDto[];
+  @ApiProperty({ type: [PriceCapDto] }) @IsArray() @ArrayMaxSize(12) @NestedObject(() => PriceCapDto, { each: true }) priceCaps: PriceCapDto[];
   @ApiProperty({ example: 10 }) @IsInt() @Min(0) @Max(100) priceMarkupPercent: Percent;
   @ApiProperty({ example: 7 }) @IsInt() @Min(0) @Max(60) coolingOffDays: number;
   @ApiProperty({ example: 15 }) @IsInt() @Min(1) @Max(60) deemedConfirmationWorkingDays: number;
   @ApiProperty({ example: 5 }) @IsInt() @Min(1) @Max(60) refundResponseWorkingDays: number;
   @ApiProperty({ example: 5 }) @IsInt() @Min(1) @Max(60) refundDeadlineBeforeStartDays: number;
   @ApiProperty({ example: 15 }) @IsInt() @Min(1) @Max(90) refundDeadlineAfterStartDays: number;
-  @ApiProperty({ type: ReleaseCadenceDto }) @ValidateNested() @Type(() => ReleaseCadenceDto) releaseCadence: ReleaseCadenceDto;
+  @ApiProperty({ type: ReleaseCadenceDto, description: 'Only the parameter of its kind: weekly → paymentDelayDays, tranches → tranches (increasing, the last at "1", percentages adding up to 100), after_completion → workingDays (400 INVALID_RELEASE_CADENCE otherwise)' })
+  @NestedObject(() => ReleaseCadenceDto)
+  releaseCadence: ReleaseCadenceDto;
   @ApiProperty({ example: 3 }) @IsInt() @Min(0) @Max(24) riskReserveMonths: number;
-  @ApiProperty({ type: AlertsDto }) @ValidateNested() @Type(() => AlertsDto) alerts: AlertsDto;
+  @ApiProperty({ type: AlertsDto }) @NestedObject(() => AlertsDto) alerts: AlertsDto;
 }
 
 export class PublishPolicyDto {
   @ApiProperty({ example: '310117', description: '6-digit code, or 000000 for the national default (admin)' }) @Matches(/^\d{6}$/) code: string;
-  @ApiProperty({ example: '2027-01-01', description: 'Today (China time) or later: history never changes' }) @IsDateString({ strict: true }) effectiveFrom: string;
-  @ApiProperty({ type: PolicyRulesDto }) @ValidateNested() @Type(() => PolicyRulesDto) rules: PolicyRulesDto;
+  @ApiProperty({ example: '2027-01-01', description: 'Today (China time) or later: history never changes' }) @IsCalendarDate() effectiveFrom: string;
+  @ApiProperty({ type: PolicyRulesDto }) @NestedObject(() => PolicyRulesDto) rules: PolicyRulesDto;
   @ApiPropertyOptional() @IsOptional() @IsString() @Length(1, 500) note?: string;
 }
 
 export class ResolveQueryDto {
   @ApiProperty({ example: '310117' }) @Matches(/^\d{6}$/) district: string;
-  @ApiPropertyOptional({ example: '2026-12-01' }) @IsOptional() @IsDateString({ strict: true }) date?: string;
+  @ApiPropertyOptional({ example: '2026-12-01' }) @IsOptional() @IsCalendarDate() date?: string;
 }
 
 export class PolicyDto {
