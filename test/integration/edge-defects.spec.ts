@@ -248,10 +248,25 @@ describe('edge defects of issue 12', () => {
     });
   });
 
-  describe('in modules being refactored (issue 11): for the lead to apply', () => {
-    it.todo("POST /institutions/:id/contracts with startDate '20261201' is 500 (IsDateString strict accepts ISO basic dates): src/modules/contracts/dto/contract.dto.ts:17-18 → @IsCalendarDate()");
-    it.todo("POST /institutions/:id/lesson-sessions reads startsAt '20261205T010000Z' and answers a misleading 'endsAt must be after startsAt': src/modules/lessons/dto/lesson.dto.ts:8-9 → @IsTimestamp()");
-    it.todo("POST /bank/credits (signed) accepts payerAccount: [] and valueDate '20261122': src/modules/bank-credits/bank-credits.controller.ts:23-28 → @IsCalendarDate(), @NestedObject(() => PayerAccountDto)");
+  describe('dates and nested objects in the money endpoints (each was accepted or a 500 before)', () => {
+    it('a contract with an ISO basic date (20261201) is 400, not 500; nothing is signed', async () => {
+      const before = await count('contracts');
+      const res = await t.request('POST', `/institutions/${s.inst.id}/contracts`, {
+        key: s.instKey,
+        body: { courseId: s.course.id, payerName: 'p', payerPhone: '13600000000', studentName: 's', lessons: 2, totalPrice: '200.00', startDate: '20261201', endDate: '2027-02-28' },
+      });
+      expectError(res, 400, 'VALIDATION_FAILED');
+      expect(await count('contracts')).toBe(before);
+    });
+
+    it('a class session with a basic-format timestamp is 400 naming startsAt', async () => {
+      const res = await t.request('POST', `/institutions/${s.inst.id}/lesson-sessions`, {
+        key: s.instKey,
+        body: { sessionKey: 'basic', courseId: s.course.id, startsAt: '20261205T010000Z', endsAt: '2026-12-05T02:00:00Z', teacher: 'T', location: 'R', attendees: [] },
+      });
+      expectError(res, 400, 'VALIDATION_FAILED');
+      expect(JSON.stringify(res.body.error.details)).toContain('startsAt');
+    });
   });
 });
 

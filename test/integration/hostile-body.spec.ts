@@ -82,5 +82,11 @@ describe('hostile JSON bodies', () => {
       expectError(await send(`{"x":${nested(5000)}}`, true), 400, 'BODY_TOO_COMPLEX');
       expectError(await send('{"bankTransactionId":"a\\u0000"}', true), 400, 'INVALID_CHARACTERS');
     });
+
+    it('signed notices with an ISO basic value date or an array for the payer account are 400', async () => {
+      const notice = { bankTransactionId: 'HB-1', escrowAccountNumber: '1', amount: '1.00', currency: 'CNY', valueDate: '2026-11-22' };
+      expectError(await send(JSON.stringify({ ...notice, valueDate: '20261122' }), true), 400, 'VALIDATION_FAILED');
+      expectError(await send(JSON.stringify({ ...notice, payerAccount: [] }), true), 400, 'VALIDATION_FAILED');
+    });
   });
 });

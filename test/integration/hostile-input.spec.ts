@@ -16,28 +16,7 @@ const MONEY_TABLES = ['ledger_transactions', 'ledger_postings', 'ledger_balances
  * (and as todos) instead of failing the suite until the fix lands there. An entry that no longer
  * occurs fails the test: delete it.
  */
-const KNOWN_DEFECTS: { pattern: RegExp; where: string; fix: string }[] = [
-  {
-    pattern: /^GET \/ledger\/(accounts\/\{id\}|contracts\/\{contractId\}\/balance) \[query asOf = 30 February/,
-    where: 'src/modules/ledger-api/dto/ledger.dto.ts:8 (AsOfQueryDto.asOf)',
-    fix: '@IsTimestamp({ orDate: true }) from @common/http/date-input instead of @IsDateString(): 2026-02-30 silently becomes 2 March',
-  },
-  {
-    pattern: /^POST \/admin\/lessons\/deemed-confirmation-run \[body today = no dashes\]/,
-    where: 'src/modules/lessons/lessons.controller.ts:15 (RunForDayDto.today)',
-    fix: '@IsCalendarDate() instead of @IsDateString({ strict: true }), which accepts 20270101',
-  },
-  {
-    pattern: /^GET \/institutions\/\{id\}\/contracts \[query cursor = base64 of a bigint id\]: answered 5xx/,
-    where: 'src/modules/contracts/contracts.controller.ts:34',
-    fix: "decodeCursor(q.cursor, ['uuid']) (the keyset column is a uuid; a bare count accepts any known kind)",
-  },
-  {
-    pattern: /^GET \/ledger\/accounts\/\{id\}\/postings \[query cursor = base64 of a uuid\]: answered 5xx/,
-    where: 'src/modules/ledger-api/ledger-api.controller.ts:41',
-    fix: "decodeCursor(q.cursor, ['bigint'])",
-  },
-];
+const KNOWN_DEFECTS: { pattern: RegExp; where: string; fix: string }[] = [];
 
 /** Path parameters get real values (so a request gets as far as it can), found by the segment before them. */
 const REAL_PARAMS: Record<string, (w: World) => string> = {

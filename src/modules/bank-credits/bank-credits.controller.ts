@@ -1,13 +1,14 @@
-import { Type } from 'class-transformer';
 import { IsAmount } from '@common/money/is-amount.decorator';
 import { Body, Controller, Post, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
-import { IsDateString, IsOptional, IsString, Length, Matches, ValidateNested } from 'class-validator';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
 import type { FastifyReply } from 'fastify';
 import { CurrentPrincipal } from '@common/auth/auth.decorators';
 import { Principal } from '@common/auth/principal';
 import { BankSigned } from '@modules/banks/bank-signature.guard';
 import { BankCreditsService } from './bank-credits.service';
+import { IsCalendarDate } from '@common/http/date-input';
+import { NestedObject } from '@common/http/field-rules';
 
 export class PayerAccountDto {
   @ApiPropertyOptional({ example: 'BOC-SH', description: "The payer's bank" }) @IsOptional() @IsString() @Length(1, 100) bank?: string;
@@ -20,12 +21,11 @@ export class CreditNoticeDto {
   @ApiProperty({ example: '1001234509876543211' }) @IsString() @Length(1, 40) escrowAccountNumber: string;
   @ApiProperty({ example: '11111.11', description: 'Decimal string' }) @IsAmount() amount: string;
   @ApiProperty({ example: 'CNY' }) @Matches(/^[A-Z]{3}$/) currency: string;
-  @ApiProperty({ example: '2026-11-22' }) @IsDateString({ strict: true }) valueDate: string;
+  @ApiProperty({ example: '2026-11-22' }) @IsCalendarDate() valueDate: string;
   @ApiPropertyOptional({ example: 'HT20261122A1B2C3D4', description: 'The contract reference the payer quoted' }) @IsOptional() @IsString() @Length(1, 100) payerReference?: string;
   @ApiPropertyOptional({ type: PayerAccountDto, description: 'The account the money came from (a refund goes back to it)' })
   @IsOptional()
-  @ValidateNested()
-  @Type(() => PayerAccountDto)
+  @NestedObject(() => PayerAccountDto)
   payerAccount?: PayerAccountDto;
 }
 

@@ -31,7 +31,7 @@ export class ContractsController {
   @ApiOperation({ summary: "An institution's contracts (keyset pages)" })
   async list(@CurrentPrincipal() who: Principal, @Param('id', uuid) id: string, @Query() q: PageQueryDto) {
     const limit = q.limit ?? 100;
-    const rows = await this.contracts.list(who, id, limit, decodeCursor(q.cursor, 1)?.[0] ?? null);
+    const rows = await this.contracts.list(who, id, limit, decodeCursor(q.cursor, ['uuid'])?.[0] ?? null);
     return { items: rows.map(ContractDto.from), nextCursor: rows.length === limit ? encodeCursor([rows[rows.length - 1].id]) : null };
   }
 

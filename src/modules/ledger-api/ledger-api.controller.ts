@@ -40,7 +40,7 @@ export class LedgerApiController {
   async postings(@CurrentPrincipal() who: Principal, @Param('id') id: string, @Query() q: PostingsQueryDto): Promise<PostingPageDto> {
     const account = await this.access.visibleAccount(who, id);
     const limit = q.limit ?? 100;
-    const before = decodeCursor(q.cursor, 1)?.[0] ?? null;
+    const before = decodeCursor(q.cursor, ['bigint'])?.[0] ?? null;
     const rows = await this.ledger.postings(account.id, before, limit);
     return {
       items: rows.map((r) => ({

@@ -1,4 +1,4 @@
-import { IsDateString, IsOptional } from 'class-validator';
+import { IsOptional } from 'class-validator';
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiPropertyOptional, ApiOkResponse, ApiOperation, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { CurrentPrincipal, Public, Roles } from '@common/auth/auth.decorators';
@@ -8,11 +8,12 @@ import { Idempotent } from '@common/idempotency/idempotent.decorator';
 import { DecisionDto, DisputeDto, LessonDto, RegisterSessionDto } from './dto/lesson.dto';
 import { DeemedConfirmationJob } from './jobs/lesson-jobs';
 import { LessonsService } from './lessons.service';
+import { IsCalendarDate } from '@common/http/date-input';
 
 class RunForDayDto {
   @ApiPropertyOptional({ example: '2026-12-14', description: 'The day to act for (default: today, China time)' })
   @IsOptional()
-  @IsDateString({ strict: true })
+  @IsCalendarDate()
   today?: string;
 }
 

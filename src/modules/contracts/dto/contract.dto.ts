@@ -1,11 +1,12 @@
 import { IsAmount } from '@common/money/is-amount.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
 import { maskPhone } from '@modules/institutions/dto/institution.dto';
 import type { ReleaseCadence } from '@modules/policies/policy-rules';
 import { CONTRACT_STATES } from '../contract-state-machine';
 import { ContractRow } from '../contract.types';
 import { ContractsService } from '../contracts.service';
+import { IsCalendarDate } from '@common/http/date-input';
 
 export class SignContractDto {
   @ApiProperty({ format: 'uuid' }) @IsUUID() courseId: string;
@@ -14,8 +15,8 @@ export class SignContractDto {
   @ApiPropertyOptional({ description: 'Resident ID number: only a hash is stored' }) @IsOptional() @Matches(/^[0-9]{17}[0-9Xx]$/, { message: 'payerIdNumber must be an 18-character resident ID number' }) payerIdNumber?: string;
   @ApiProperty({ example: '陈小明' }) @IsString() @Length(1, 100) studentName: string;
   @ApiProperty({ example: 48 }) @IsInt() @Min(1) @Max(1000) lessons: number;
-  @ApiProperty({ example: '2026-12-01' }) @IsDateString({ strict: true }) startDate: string;
-  @ApiProperty({ example: '2027-02-28', description: 'Last day of service (inclusive)' }) @IsDateString({ strict: true }) endDate: string;
+  @ApiProperty({ example: '2026-12-01' }) @IsCalendarDate() startDate: string;
+  @ApiProperty({ example: '2027-02-28', description: 'Last day of service (inclusive)' }) @IsCalendarDate() endDate: string;
   @ApiProperty({ example: '11111.11', description: 'Decimal string; a discount is allowed' }) @IsAmount() totalPrice: string;
   @ApiPropertyOptional({ example: 'GF-2021-2604' }) @IsOptional() @IsString() @Length(1, 40) modelContractVersion?: string;
 }

@@ -1,11 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsDateString, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsOptional, IsString, Length, Matches } from 'class-validator';
 import { PageQueryDto } from '@common/http/pagination';
+import { IsTimestamp } from '@common/http/date-input';
 
 export class AsOfQueryDto {
   @ApiPropertyOptional({ example: '2026-11-22T12:00:00Z', description: 'Balance at this past moment' })
   @IsOptional()
-  @IsDateString()
+  @IsTimestamp({ orDate: true })
   asOf?: string;
 }
 

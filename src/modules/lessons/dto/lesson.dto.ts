@@ -1,12 +1,13 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsDateString, IsIn, IsString, IsUUID, Length } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsString, IsUUID, Length } from 'class-validator';
 import { LessonRow } from '../lessons.repository';
+import { IsTimestamp } from '@common/http/date-input';
 
 export class RegisterSessionDto {
   @ApiProperty({ example: 'room-3/2026-11-21T09:00', description: "The institution's own key of the session (idempotency)" }) @IsString() @Length(1, 200) sessionKey: string;
   @ApiProperty({ format: 'uuid' }) @IsUUID() courseId: string;
-  @ApiProperty({ example: '2026-11-21T09:00:00+08:00' }) @IsDateString({ strict: true }) startsAt: string;
-  @ApiProperty({ example: '2026-11-21T10:30:00+08:00' }) @IsDateString({ strict: true }) endsAt: string;
+  @ApiProperty({ example: '2026-11-21T09:00:00+08:00' }) @IsTimestamp() startsAt: string;
+  @ApiProperty({ example: '2026-11-21T10:30:00+08:00' }) @IsTimestamp() endsAt: string;
   @ApiProperty({ example: '刘老师' }) @IsString() @Length(1, 100) teacher: string;
   @ApiProperty({ example: '三号教室 / online' }) @IsString() @Length(1, 200) location: string;
   @ApiProperty({ type: [String], description: 'Contract ids of the attendees (1 to 200)' })
