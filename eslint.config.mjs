@@ -98,7 +98,7 @@ const noNumberOnMoney = (what) => ({
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'test/support/shims/**'],
+    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'test/support/shims/**', '.stryker-tmp/**', 'reports/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
