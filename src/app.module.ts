@@ -31,6 +31,7 @@ import { AuditModule } from './modules/audit/audit.module';
 import { CalendarModule } from './modules/calendar/calendar.module';
 import { LessonsModule } from './modules/lessons/lessons.module';
 import { SettlementsModule } from './modules/settlements/settlements.module';
+import { StatementsModule } from './modules/statements/statements.module';
 
 /** Domain modules, one per bounded context. */
 export const DOMAIN_MODULES: Type[] = [
@@ -54,6 +55,7 @@ export const DOMAIN_MODULES: Type[] = [
   CalendarModule,
   LessonsModule,
   SettlementsModule,
+  StatementsModule,
 ];
 
 @Global()

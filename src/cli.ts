@@ -1,9 +1,11 @@
 import 'reflect-metadata';
+import { createReadStream, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { DatabaseRuntime, prepareDatabase } from './bootstrap/runtime';
 import { ROLES, Role } from './common/auth/principal';
+import { DomainError } from './common/errors/domain-error';
 import { AppConfig } from './config/app-config';
 import { ConfigValidationError, loadConfig } from './config/load-config';
 import { revertMigrations } from './infra/database/migrator';
@@ -11,6 +13,7 @@ import { EmbeddedDatabaseMissingError } from './infra/embedded/embedded-postgres
 import { readRunningService } from './infra/embedded/service-info';
 import { ApiKeysService } from './modules/api-keys/api-keys.service';
 import { BanksService } from './modules/banks/banks.service';
+import { StatementsService } from './modules/statements/statements.service';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
 
@@ -22,6 +25,9 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   migrations:revert [--steps N]
   banks:reencrypt       seal bank secrets still in plaintext or under an older key with the
                         first key of BANK_SECRET_KEYS (every start does it too)
+  statements:import FILE --bank <code>
+                        import a bank statement file (camt.053, MT940 or the CSV layout) for a
+                        bank that delivers by file transfer; the same file again changes nothing
 
 Uses DATABASE_URL, or the embedded PostgreSQL in EMBEDDED_PG_DIR (default ./.data/postgres): it joins
 the one a running \`npm start\` uses, or starts a stopped one for the command. Only migrations:run
@@ -105,6 +111,34 @@ async function reencryptBanks(): Promise<string> {
   }
 }
 
+/** Imports a statement file as its bank would deliver it (same checks, same storage, same idempotency). */
+async function importStatements(file: string, bankCode: string): Promise<string> {
+  const config = loadConfig();
+  config.PROCESS_ROLE = 'api';
+  config.LOG_LEVEL = 'warn';
+  const runtime = await openDatabase(config, false);
+  try {
+    const ctx = await NestFactory.createApplicationContext(AppModule.register(config, runtime.db), { logger: ['error', 'warn'] });
+    try {
+      const { result, replayed } = await ctx.get(StatementsService).importFile({ bankCode, receivedBy: 'cli' }, createReadStream(file));
+      const lines = result.statements.map(
+        (s) =>
+          `  #${s.position} ${s.accountNumber} ${s.statementDate} ${s.currency}: ${s.entries} entries, credits ${s.credits}, debits ${s.debits}, ` +
+          `opening ${s.openingBalance}, closing ${s.closingBalance}${s.consistent ? '' : ' STATEMENT_INCONSISTENT'}${s.supersedesId ? ` (supersedes ${s.supersedesId})` : ''} [${s.id}]`,
+      );
+      return [`${replayed ? 'Already imported' : 'Imported'} ${result.format} file ${result.fileId} (sha256 ${result.sha256}): ${result.statements.length} statement(s)`, ...lines].join('\n');
+    } finally {
+      await ctx.close();
+    }
+  } catch (err) {
+    // A refusal of the file (unreadable, unknown account, currency) is the caller's to fix: say it plainly.
+    if (err instanceof DomainError) throw new CliError(`${err.code}: ${err.message}`);
+    throw err;
+  } finally {
+    await runtime.embedded?.stop();
+  }
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const { values, positionals } = parseArgs({
@@ -166,6 +200,13 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'banks:reencrypt': {
       process.stdout.write(`${await reencryptBanks()}\n`);
+      return 0;
+    }
+    case 'statements:import': {
+      const file = positionals[0];
+      if (!file || !values.bank) throw new CliError('statements:import needs the file and --bank <code>');
+      if (!existsSync(file)) throw new CliError(`No such file: ${file}`);
+      process.stdout.write(`${await importStatements(file, values.bank)}\n`);
       return 0;
     }
     default:

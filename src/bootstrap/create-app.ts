@@ -14,6 +14,7 @@ import { resolveRequestId } from '@infra/logging/request-id';
 import { AppConfig } from '@config/app-config';
 import { DatabaseUrl } from '@infra/database/database-url';
 import { MetricsService } from '@infra/metrics/metrics.service';
+import { registerStatementBodyParser } from '@modules/statements/statement-body';
 
 const WORKER_ROUTES = /^\/(health\/|metrics)/;
 
@@ -36,6 +37,7 @@ export async function createApp(config: AppConfig, db: DatabaseUrl): Promise<Nes
   });
   app.useLogger(app.get(Logger));
   registerJsonParser(app, config.BODY_LIMIT_BYTES);
+  registerStatementBodyParser(app, config.STATEMENT_MAX_BYTES);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,

@@ -155,6 +155,13 @@ export class AppConfig {
   @Max(50 * 1024 * 1024)
   BODY_LIMIT_BYTES = 1024 * 1024;
 
+  /** Largest bank statement file accepted by `POST /bank/statements` (413 above); it is kept whole in the request. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1024)
+  @Max(512 * 1024 * 1024)
+  STATEMENT_MAX_BYTES = 50 * 1024 * 1024;
+
   /** Requests per API key per minute, per process. */
   @Transform(toInt)
   @IsInt()

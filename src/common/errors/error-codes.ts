@@ -78,6 +78,10 @@ export const ERROR_STATUS = {
   SETTLEMENT_INSTRUCTION_NOT_FOUND: 404,
   SETTLEMENT_MISMATCH: 422,
   INVALID_SETTLEMENT_TRANSITION: 409,
+  // bank statements
+  STATEMENT_UNREADABLE: 400,
+  STATEMENT_NOT_FOUND: 404,
+  STATEMENT_CURRENCY_MISMATCH: 422,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
