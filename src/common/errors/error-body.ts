@@ -1,4 +1,5 @@
 import { HttpException } from '@nestjs/common';
+import { isDatabaseUnavailable } from '@infra/database/pg-errors';
 import { DomainError } from './domain-error';
 
 /** `details` is always present: null when there is nothing more to say. */
@@ -97,6 +98,10 @@ export function mapError(err: unknown, requestId: string): MappedError {
       unexpected: status >= 500,
       body: errorBody(code, status >= 500 ? 'Internal server error' : message, requestId, status >= 500 ? null : details),
     };
+  }
+  if (err && typeof err === 'object' && isDatabaseUnavailable(err)) {
+    // Not a fault of the request: the client retries (Retry-After), nothing was committed.
+    return { status: 503, unexpected: false, body: errorBody('SERVICE_UNAVAILABLE', 'The database is unavailable for a moment; retry shortly', requestId) };
   }
   const fastify = err && typeof err === 'object' ? fromFastify(err as FastifyLikeError) : null;
   if (fastify) {

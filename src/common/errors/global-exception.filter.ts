@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { IdempotentReplay, RateLimitedError } from './domain-error';
+import { DomainError, IdempotentReplay, RateLimitedError } from './domain-error';
 import { mapError } from './error-body';
 
 /** Every error leaves the service as `{ error: { code, message, details }, requestId }`. */
@@ -25,6 +25,10 @@ export class GlobalExceptionFilter implements ExceptionFilter {
     }
     if (exception instanceof RateLimitedError) {
       void reply.header('retry-after', String(exception.retryAfterSeconds));
+    } else if (mapped.status === 503) {
+      // The database went away for a moment (a restart, a failover): worth a warning, not a stack.
+      if (!(exception instanceof DomainError)) this.logger.warn({ requestId, url: request?.url }, `Answered 503: ${exception instanceof Error ? exception.message : String(exception)}`);
+      void reply.header('retry-after', '1');
     }
     void reply.status(mapped.status).send(mapped.body);
   }

@@ -61,6 +61,8 @@ export class SettlementDeliveryService {
   async attempt(instructionId: string, attempt: number, round = 'r0'): Promise<AttemptOutcome> {
     let ctx = await this.movements.context(instructionId);
     if (!ctx || !isDeliverable(ctx.row.state)) return 'done';
+    // Dead-lettered waits for an admin's redelivery (which clears the mark), whatever re-adds its jobs.
+    if (ctx.row.dead_lettered_at) return 'done';
     if (!ctx.row.payee_account_number) {
       // Never sent without a payee account: looked up again, or the movement waits for it.
       if (!(await this.movements.ensurePayee(instructionId))) return 'waiting';
