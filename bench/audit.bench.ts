@@ -70,8 +70,8 @@ async function seed(url: string): Promise<void> {
     UNION ALL
     SELECT m.txn, a.id, CASE WHEN m.kind = 'funding' THEN -m.amount ELSE m.amount END, 'CNY'
       FROM seed_moves m JOIN ledger_accounts a ON a.code = 'contract:' || m.contract_id || ':contract_held:CNY'`);
-  await c.query(`INSERT INTO ledger_balances (account_id, stripe, institution_id, account_type)
-                 SELECT a.id, s, a.institution_id, a.type FROM ledger_accounts a, generate_series(0, a.stripes - 1) s`);
+  await c.query(`INSERT INTO ledger_balances (account_id, stripe, institution_id, account_type, currency)
+                 SELECT a.id, s, a.institution_id, a.type, a.currency FROM ledger_accounts a, generate_series(0, a.stripes - 1) s`);
   await c.query(`
     UPDATE ledger_balances b SET balance = x.total
       FROM (SELECT p.account_id, sum(p.amount) * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END AS total

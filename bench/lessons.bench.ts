@@ -75,7 +75,7 @@ async function seedWith(c: Client): Promise<School[]> {
     INSERT INTO ledger_postings (transaction_id, account_id, amount, currency)
     SELECT m.txn, a.id, 6000, 'CNY' FROM moves m JOIN ledger_accounts a ON a.code = 'escrow:' || m.escrow_id || ':bank_cash:CNY'
     UNION ALL SELECT m.txn, a.id, -6000, 'CNY' FROM moves m JOIN ledger_accounts a ON a.code = 'contract:' || m.id || ':contract_held:CNY'`);
-  await c.query(`INSERT INTO ledger_balances (account_id, stripe, institution_id, account_type) SELECT a.id, s, a.institution_id, a.type FROM ledger_accounts a, generate_series(0, a.stripes - 1) s`);
+  await c.query(`INSERT INTO ledger_balances (account_id, stripe, institution_id, account_type, currency) SELECT a.id, s, a.institution_id, a.type, a.currency FROM ledger_accounts a, generate_series(0, a.stripes - 1) s`);
   await c.query(`UPDATE ledger_balances b SET balance = x.t FROM (SELECT p.account_id, sum(p.amount) * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END AS t
                    FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id GROUP BY 1, a.normal_side) x WHERE b.account_id = x.account_id AND b.stripe = 0`);
   await c.query(`RESET session_replication_role`);

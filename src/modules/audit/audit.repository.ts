@@ -37,8 +37,8 @@ export class AuditRepository {
            FROM ledger_accounts a JOIN ledger_postings p ON p.account_id = a.id
           WHERE a.institution_id IN (SELECT id FROM inst) AND p.created_at <= $3
           GROUP BY 1, 2, 3`
-      : `SELECT b.institution_id, b.account_type AS type, a.currency, sum(b.balance) AS total
-           FROM ledger_balances b JOIN ledger_accounts a ON a.id = b.account_id
+      : `SELECT b.institution_id, b.account_type AS type, b.currency, sum(b.balance) AS total
+           FROM ledger_balances b
           WHERE b.institution_id IN (SELECT id FROM inst)
           GROUP BY 1, 2, 3`;
     return m.query(

@@ -43,17 +43,17 @@ export class LedgerRepository {
     });
     const cols = ['code', 'type', 'currency', 'normal_side', 'allow_negative', 'stripes', 'escrow_account_id', 'institution_id', 'contract_id'];
     const casts = ['text', 'text', 'text', 'text', 'boolean', 'smallint', 'uuid', 'uuid', 'uuid'];
-    const inserted: { id: string; stripes: number; institution_id: string | null; type: string }[] = await m.query(
+    const inserted: { id: string; stripes: number; institution_id: string | null; type: string; currency: string }[] = await m.query(
       `INSERT INTO ledger_accounts (${cols.join(', ')})
        SELECT * FROM unnest(${casts.map((c, i) => `$${i + 1}::${c}[]`).join(', ')})
-       ON CONFLICT (code) DO NOTHING RETURNING id::text, stripes, institution_id, type`,
+       ON CONFLICT (code) DO NOTHING RETURNING id::text, stripes, institution_id, type, currency`,
       cols.map((_, i) => rows.map((r) => r[i])),
     );
     if (inserted.length) {
       await m.query(
-        `INSERT INTO ledger_balances (account_id, stripe, institution_id, account_type)
-         SELECT a.id::bigint, s, a.inst, a.type FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[]) AS a(id, n, inst, type), generate_series(0, a.n - 1) s`,
-        [inserted.map((r) => r.id), inserted.map((r) => r.stripes), inserted.map((r) => r.institution_id), inserted.map((r) => r.type)],
+        `INSERT INTO ledger_balances (account_id, stripe, institution_id, account_type, currency)
+         SELECT a.id::bigint, s, a.inst, a.type, a.cur FROM unnest($1::text[], $2::int[], $3::uuid[], $4::text[], $5::text[]) AS a(id, n, inst, type, cur), generate_series(0, a.n - 1) s`,
+        [inserted.map((r) => r.id), inserted.map((r) => r.stripes), inserted.map((r) => r.institution_id), inserted.map((r) => r.type), inserted.map((r) => r.currency)],
       );
     }
     return m.query(`SELECT ${ACCOUNT_COLUMNS} FROM ledger_accounts WHERE code = ANY($1::text[])`, [rows.map((r) => r[0])]);
