@@ -57,6 +57,13 @@ type Headers = Record<string, string | string[] | undefined>;
 @Injectable()
 export class BanksService implements OnModuleInit {
   private readonly logger = new Logger(BanksService.name);
+  /**
+   * Delivery targets read a moment ago: every webhook attempt needs its bank's URL and secrets, and
+   * reading and opening them each time cost a round trip and a decryption per delivery. Changes made
+   * through this process clear the entry at once; another process's change is seen within the TTL.
+   */
+  private readonly targets = new Map<string, { value: BankDeliveryTarget | null; until: number }>();
+  private static readonly TARGET_TTL_MS = 2000;
   /** The outcome of this process's boot pass (the CLI prints it). */
   lastSeal: SealReport | null = null;
 
@@ -75,6 +82,7 @@ export class BanksService implements OnModuleInit {
   }
 
   async register(code: string, name: string, webhookUrl: string | null, actor: string | null = null): Promise<{ bank: Bank; secret: string }> {
+    this.targets.delete(code);
     const secret = newWebhookSecret();
     return this.ds.transaction(async (m) => {
       const row = await this.repo.insert(m, code, name, webhookUrl, [this.sealNew(code, secret)]);
@@ -86,6 +94,7 @@ export class BanksService implements OnModuleInit {
 
   /** Adds a signing secret; the old ones keep verifying until retired. */
   async rotate(code: string, actor: string | null = null): Promise<{ bank: Bank; secret: string }> {
+    this.targets.delete(code);
     const secret = newWebhookSecret();
     return this.ds.transaction(async (m) => {
       const row = await this.lockOrThrow(m, code);
@@ -97,6 +106,7 @@ export class BanksService implements OnModuleInit {
 
   /** Retires the oldest secret once the bank signs with the new one; the last one stays. */
   async retireOldest(code: string, actor: string | null = null): Promise<Bank> {
+    this.targets.delete(code);
     return this.ds.transaction(async (m) => {
       const row = await this.lockOrThrow(m, code);
       const sealed = this.sealedOf(row);
@@ -129,6 +139,7 @@ export class BanksService implements OnModuleInit {
   }
 
   async update(code: string, patch: { name?: string; webhookUrl?: string }, actor: string | null = null): Promise<Bank> {
+    this.targets.delete(code);
     if (patch.name === undefined && patch.webhookUrl === undefined) throw new DomainError('VALIDATION_FAILED', 'Give name or webhookUrl (or both)');
     return this.ds.transaction(async (m) => {
       const row = await this.lockOrThrow(m, code);
@@ -143,13 +154,17 @@ export class BanksService implements OnModuleInit {
 
   /** Where and how to deliver to a bank, with its secrets decrypted (never leave the process). */
   async deliveryTarget(code: string): Promise<BankDeliveryTarget | null> {
+    const cached = this.targets.get(code);
+    if (cached && cached.until > Date.now()) return cached.value;
     const row = await this.repo.find(this.ds.manager, code);
-    if (!row) return null;
-    return { code: row.code, webhookUrl: row.webhook_url, secrets: this.plaintextOf(row), disabledAt: row.disabled_at };
+    const value = row ? { code: row.code, webhookUrl: row.webhook_url, secrets: this.plaintextOf(row), disabledAt: row.disabled_at } : null;
+    this.targets.set(code, { value, until: Date.now() + BanksService.TARGET_TTL_MS });
+    return value;
   }
 
   /** Disables the bank's endpoint (a 410), inside the caller's transaction. True when it was enabled. */
   async disable(m: EntityManager, code: string, reason: string): Promise<boolean> {
+    this.targets.delete(code);
     const changed = await this.repo.disable(m, code, reason);
     if (changed) await this.repo.recordEvent(m, code, 'disabled', null, { reason });
     return changed;
@@ -157,6 +172,7 @@ export class BanksService implements OnModuleInit {
 
   /** Re-enables the endpoint (idempotent); 404 when unknown. The caller redelivers what waited. */
   async enable(code: string, actor: string | null = null): Promise<Bank> {
+    this.targets.delete(code);
     return this.ds.transaction(async (m) => {
       await this.lockOrThrow(m, code);
       if (await this.repo.enable(m, code)) await this.repo.recordEvent(m, code, 'enabled', actor);
