@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { Money } from '@common/money/money';
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { EscrowBook, fund, ledgerViolations, openContract, openEscrowBook, refund, release } from '../support/ledger-fixtures';
+import { fcSeed } from '../support/reliability-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
 type Op =
@@ -38,6 +39,9 @@ describe('ledger properties (fast-check against PostgreSQL)', () => {
   afterAll(() => t.close());
 
   it('keeps every invariant over random operation sequences', async () => {
+    // FC_SEED replays a run: the seed is printed whether the property holds or not (and fast-check repeats it in a failure).
+    const seed = fcSeed();
+    process.stdout.write(`ledger properties: seed ${seed} (replay with FC_SEED=${seed})\n`);
     let runs = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25 }), async (ops) => {
@@ -85,7 +89,7 @@ describe('ledger properties (fast-check against PostgreSQL)', () => {
         }
         expect(await ledgerViolations(ds)).toEqual([]);
       }),
-      { numRuns: 40, seed: Number(process.env.FC_SEED ?? Date.now() % 2 ** 31) },
+      { numRuns: 40, seed },
     );
     expect(runs).toBe(40);
   });

@@ -1,5 +1,5 @@
 import { ensureBank, institutionBody } from '../support/register-fixtures';
-import { buildWorld, Caller, ROLE_NAMES, signedBy, Tenant, TenantName, World } from '../support/tenant-world';
+import { buildWorld, Caller, ROLE_NAMES, signedBy, statementCsv, Tenant, TenantName, World } from '../support/tenant-world';
 import { startTestApp, TestApp, TestResponse } from '../support/test-app';
 
 /**
@@ -22,7 +22,7 @@ import { startTestApp, TestApp, TestResponse } from '../support/test-app';
  */
 type Reach = 'admin' | 'public' | 'payer' | 'list' | 'shared' | 'institution' | 'supervise' | 'district' | 'ledger' | 'bank';
 type Outcome = 'allowed' | 401 | 403 | 404;
-interface Call { params?: Record<string, string>; query?: Record<string, string>; body?: unknown }
+interface Call { params?: Record<string, string>; query?: Record<string, string>; body?: unknown; /** a body that is not JSON (a bank statement file) */ raw?: { body: string; contentType: string } }
 interface Rule { reach: Reach; call?: (x: Tenant, w: World) => Call; /** an admin-only call on a made-up id may be 404 */ missingOk?: boolean }
 
 let n = 0;
@@ -111,6 +111,8 @@ export const RULES: Record<string, Rule> = {
   'POST /payer/lessons/{id}/confirm': { reach: 'payer', call: (x) => ({ params: { id: x.pendingLessonId } }) },
   'POST /payer/lessons/{id}/dispute': { reach: 'payer', call: (x) => ({ params: { id: x.pendingLessonId }, body: reason }) },
   'POST /bank/credits': bankNotice((x) => ({ bankTransactionId: `MX-${++n}`, escrowAccountNumber: x.escrowNumber, amount: '1.00', currency: 'CNY', valueDate: '2026-12-05' })),
+  'POST /bank/statements': { reach: 'bank', call: (x) => ({ raw: { body: statementCsv(x.escrowNumber, `MX-${++n}`), contentType: 'text/csv' } }) },
+  'GET /bank/statements/{id}': { reach: 'ledger', call: (x) => ({ params: { id: x.statementId } }) },
   'POST /bank/settlement-results': bankNotice((x) => ({ instructionId: x.instructionId, status: 'executed', amount: '100.00', currency: 'CNY', fromAccountNumber: x.escrowNumber, bankTransactionId: `MX-${++n}` })),
 };
 
@@ -166,7 +168,8 @@ async function send(t: TestApp, w: World, op: Operation, rule: Rule, caller: Cal
   const query = call.query ? `?${new URLSearchParams(call.query).toString()}` : '';
   const headers: Record<string, string> = {};
   if (caller.payerToken) headers['payer-token'] = caller.payerToken;
-  const rawBody = call.body === undefined ? undefined : JSON.stringify(call.body);
+  const rawBody = call.raw ? call.raw.body : call.body === undefined ? undefined : JSON.stringify(call.body);
+  if (call.raw) headers['content-type'] = call.raw.contentType;
   if (rawBody !== undefined && caller.bankSecret) Object.assign(headers, signedBy(caller.bankSecret, rawBody));
   return { ...(await t.request(op.method, `${path}${query}`, { key: caller.key, rawBody, headers })), sent: `${path}${query} ${rawBody ?? ''}` };
 }

@@ -47,6 +47,18 @@ export interface Tenant {
   heldAccountId: string;
   fundingTxnId: string;
   instructionId: string;
+  /** A bank statement of the tenant's escrow account, delivered by its bank. */
+  statementId: string;
+}
+
+/** A one-day statement in the CSV layout for an escrow account (unique by `ref`). */
+export function statementCsv(accountNumber: string, ref: string, currency = 'CNY'): string {
+  return [
+    'record_type,statement_id,account,currency,date,amount,direction,value_date,bank_ref,end_to_end_id,details',
+    `OPBD,${ref},${accountNumber},${currency},2026-12-04,0.00,CRDT,,,,`,
+    `NTRY,${ref},${accountNumber},${currency},2026-12-05,1.00,CRDT,2026-12-05,${ref}-1,,credit`,
+    `CLBD,${ref},${accountNumber},${currency},2026-12-05,1.00,CRDT,,,,`,
+  ].join('\n');
 }
 
 export interface World {
@@ -123,6 +135,8 @@ export async function buildWorld(t: TestApp): Promise<World> {
     const [txn] = await t.db.query<{ id: string }>(`SELECT transaction_id::text AS id FROM ledger_postings WHERE account_id = $1 ORDER BY id LIMIT 1`, [held.id]);
     const [instruction] = await t.db.query<{ id: string }>(`SELECT s.id FROM settlement_instructions s JOIN lessons l ON l.release_txn_id = s.ledger_txn_id WHERE l.id = $1`, [released]);
     if (!held || !txn || !instruction) throw new Error(`tenant ${name}: no ledger account, transaction or instruction`);
+    const csv = statementCsv(x.escrow.accountNumber, `WORLD-${name}`);
+    const statement = must(await t.request('POST', '/bank/statements', { key: x.bankKey, rawBody: csv, headers: { 'content-type': 'text/csv', ...signedBy(x.secret, csv) } }), 'statement');
     return {
       name,
       district: x.inst.districtCode,
@@ -141,6 +155,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
       heldAccountId: held.id,
       fundingTxnId: txn.id,
       instructionId: instruction.id,
+      statementId: statement.statements[0].id as string,
     };
   };
   const A = await finish('A', a);

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { JobHandler, JobHandlerOf } from '../queues/job-handler.decorator';
 import { JobName } from '../queues/queue.constants';
-import { OutboxService } from './outbox.service';
+import { OUTBOX_RETENTION_DAYS, OutboxService } from './outbox.service';
 
 /** Daily: relayed outbox rows older than a week are deleted by the outbox's owner. */
 @Injectable()
@@ -15,6 +15,6 @@ export class OutboxCleanupJob implements JobHandlerOf<JobName.OutboxCleanup> {
   ) {}
 
   async handle(): Promise<{ deleted: number }> {
-    return { deleted: await this.outbox.deleteRelayedBefore(this.ds.manager, 7) };
+    return { deleted: await this.outbox.deleteRelayedBefore(this.ds.manager, OUTBOX_RETENTION_DAYS) };
   }
 }

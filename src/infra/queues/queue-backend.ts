@@ -54,6 +54,25 @@ export class QueueBackend {
     return `bullmq_${this.options.prefix}`;
   }
 
+  /**
+   * Whether the queue store still holds what was put in it. Redis keeps the queues in memory: a
+   * restart without persistence, a failover to an empty replica or a flush loses every job, and
+   * the marker key set by `markIntact` (beside BullMQ's keys) with them. The PostgreSQL backend's
+   * jobs live in the application database, which loses nothing on its own: always intact.
+   */
+  async isIntact(): Promise<boolean> {
+    if (this.kind !== 'redis') return true;
+    return (await this.redisConnection().exists(this.markerKey)) === 1;
+  }
+
+  async markIntact(): Promise<void> {
+    if (this.kind === 'redis') await this.redisConnection().set(this.markerKey, new Date().toISOString());
+  }
+
+  private get markerKey(): string {
+    return `${this.options.prefix}:escrow:queue-store-marker`;
+  }
+
   /** Creates BullMQ's own tables for the PostgreSQL backend (idempotent, concurrency-safe). */
   async prepare(): Promise<void> {
     if (this.kind !== 'postgres') return;

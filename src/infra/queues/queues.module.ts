@@ -9,6 +9,7 @@ import { OutboxService } from '../outbox/outbox.service';
 import { JobExecutions } from './job-executions';
 import { JobRegistry } from './job-registry';
 import { QueueBackend } from './queue-backend';
+import { QueueRecovery } from './queue-recovery.service';
 import { QUEUE_BACKEND, QueueService } from './queue.service';
 import { WorkerHost } from './worker-host.service';
 
@@ -38,6 +39,7 @@ export function queueBackendFor(config: AppConfig, db: DatabaseUrl): QueueBacken
     OutboxService,
     OutboxRelay,
     OutboxCleanupJob,
+    QueueRecovery,
     JobExecutions,
     MetricsService,
   ],

@@ -46,7 +46,8 @@ export class WorkerHost implements OnApplicationBootstrap, OnApplicationShutdown
     if (this.config.SCHEDULER_ENABLED) await this.upsertSchedules();
   }
 
-  private async upsertSchedules(): Promise<void> {
+  /** Creates (or updates) the repeating jobs; idempotent. Also after the queue store lost them. */
+  async upsertSchedules(): Promise<void> {
     for (const s of SCHEDULES) {
       await this.queues.queue(JOB_SPECS[s.job].queue).upsertJobScheduler(
         s.id,

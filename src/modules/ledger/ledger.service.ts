@@ -37,6 +37,8 @@ interface PostTransactionCommand {
 @Injectable()
 export class LedgerService {
   private readonly ids = new LedgerAccountCache();
+  /** The credit stripe of each database transaction (see `stripeFor`). */
+  private readonly stripes = new WeakMap<EntityManager, number>();
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -101,7 +103,7 @@ export class LedgerService {
       }
       const postings = [...net].filter(([, a]) => !a.isZero()).map(([k, amount]) => ({ accountId: ids.get(k)!, amount }));
       if (postings.length < 2) throw ledgerError('UNBALANCED_TRANSACTION', { reason: 'the legs cancel out' });
-      const item = this.toItem({ type: cmd.type, externalRef: cmd.externalRef, memo: cmd.memo, actor: cmd.actor, metadata: cmd.metadata, postings });
+      const item = this.toItem({ type: cmd.type, externalRef: cmd.externalRef, memo: cmd.memo, actor: cmd.actor, metadata: cmd.metadata, postings }, m);
       const [result] = await this.repo.post(m, [item]);
       if (result.ok) return { id: result.id, replayed: result.replayed };
       if (result.error === 'LEDGER_ACCOUNT_NOT_FOUND' && attempt === 1) {
@@ -222,12 +224,26 @@ export class LedgerService {
 
   /** One journal transaction, in the caller's database transaction. */
   private async post(cmd: PostTransactionCommand, m: EntityManager): Promise<PostedTransaction> {
-    const [result] = await this.repo.post(m, [this.toItem(cmd)]);
+    const [result] = await this.repo.post(m, [this.toItem(cmd, m)]);
     if (!result.ok) throw ledgerError(result.error, result.details);
     return { id: result.id, replayed: result.replayed };
   }
 
-  private toItem(cmd: PostTransactionCommand): PostItem {
+  /**
+   * The stripe every credit of one database transaction lands on: random per transaction, so
+   * concurrent callers rarely meet, and the same within it. A transaction posting twice (a credit
+   * and its excess to suspense, a job releasing a batch of lessons) then holds one stripe of an
+   * account, never a second one that a debit (locking all stripes in order) may hold: that was a
+   * lock cycle, a deadlock answered 500.
+   */
+  private stripeFor(m: EntityManager): number {
+    if (!m.queryRunner) return Math.floor(Math.random() * 64);
+    let stripe = this.stripes.get(m);
+    if (stripe === undefined) this.stripes.set(m, (stripe = Math.floor(Math.random() * 64)));
+    return stripe;
+  }
+
+  private toItem(cmd: PostTransactionCommand, m: EntityManager): PostItem {
     if (cmd.postings.length < 2) throw ledgerError('UNBALANCED_TRANSACTION', { reason: 'fewer than two postings' });
     const sums = new Map<string, Money>();
     for (const p of cmd.postings) {
@@ -252,8 +268,7 @@ export class LedgerService {
       actor: cmd.actor ?? null,
       memo: cmd.memo ?? null,
       metadata: cmd.metadata ?? {},
-      // Credits of a striped account land on a random stripe, so concurrent callers rarely meet.
-      stripe_hint: Math.floor(Math.random() * 64),
+      stripe_hint: this.stripeFor(m),
       postings,
     };
   }

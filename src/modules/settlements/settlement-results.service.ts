@@ -43,6 +43,9 @@ export class SettlementResultsService {
       const seen = await this.repo.receipt(m, who.bankCode!, webhookId);
       if (seen) return { replay: seen };
       const found = await this.movements.context(r.instructionId, m, true);
+      // Read again under the movement's row lock: a twin of this message (same webhook-id) sent at the same moment has committed by now.
+      const twin = found ? await this.repo.receipt(m, who.bankCode!, webhookId) : null;
+      if (twin) return { replay: twin };
       // The bank rule: only the custody bank that keeps the movement's escrow account reports on it; to another, 404.
       const ctx = found && mayAccessBank(who, found.row.escrow_bank_code) ? found : null;
       if (!ctx) throw new DomainError('SETTLEMENT_INSTRUCTION_NOT_FOUND', `Settlement instruction ${r.instructionId} not found`);

@@ -23,6 +23,7 @@ export class DeemedConfirmationJob implements JobHandlerOf<JobName.DeemedConfirm
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: LessonsRepository,
+    private readonly contracts: ContractsService,
     private readonly releases: LessonReleaseService,
     private readonly clock: Clock,
   ) {}
@@ -35,6 +36,10 @@ export class DeemedConfirmationJob implements JobHandlerOf<JobName.DeemedConfirm
       const n = await this.ds.transaction(async (m) => {
         // Released in contract order: each release locks its contract, so two runs lock contracts in the same order.
         const due = (await this.repo.deemDue(m, today, BATCH)).sort((a, b) => (a.contract_id < b.contract_id ? -1 : a.contract_id > b.contract_id ? 1 : 0));
+        // All of them locked first: after its first release the batch holds a stripe of the institution's
+        // unsettled account, and waiting then for a contract that a payer's confirmation holds, while that
+        // one waits behind a settlement locking every stripe, would close a lock cycle (a deadlock).
+        await this.contracts.lockForConsumption(m, [...new Set(due.map((l) => l.contract_id))]);
         for (const l of due) if ((await this.releases.release(m, l.id)) === 'released') released += 1;
         return due.length;
       });
