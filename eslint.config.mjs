@@ -49,7 +49,7 @@ export const ARCHITECTURE = [
     },
   },
   { layer: 'contracts', elements: { contracts: { owns: ['contracts'] } } },
-  { layer: 'money-movements', elements: { 'money-movements': { owns: ['settlement_instructions', 'movement_sequences'] } } },
+  { layer: 'money-movements', elements: { 'money-movements': { owns: ['settlement_instructions', 'movement_sequences', 'settlement_delivery_attempts'] } } },
   {
     layer: 'use-cases',
     elements: {
@@ -61,7 +61,7 @@ export const ARCHITECTURE = [
   {
     layer: 'edges',
     elements: {
-      settlements: { owns: ['settlement_delivery_attempts', 'bank_webhook_receipts'] },
+      settlements: { owns: ['bank_webhook_receipts'] },
       audit: { owns: [] },
       'ledger-api': { owns: [] },
       diagnostics: { owns: ['queue_probes'] },

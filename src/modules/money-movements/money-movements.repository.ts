@@ -33,6 +33,24 @@ const COLUMNS = `id, kind, state, amount::text, currency, end_to_end_ref, source
 const event = (e: MovementEvent) => ({ from: [...MOVEMENT_EVENTS[e].from], to: MOVEMENT_EVENTS[e].to });
 
 /** The only writer of `settlement_instructions` and `movement_sequences`. Every state change is guarded by the state machine's `from` list. */
+/** One delivery attempt of a movement, as recorded. */
+export interface DeliveryAttempt {
+  attempt: number;
+  statusCode: number | null;
+  error: string | null;
+  latencyMs: number;
+  response: string | null;
+}
+
+export interface DeliveryAttemptRow {
+  attempt: number;
+  at: Date;
+  status_code: number | null;
+  error: string | null;
+  latency_ms: number;
+  response: string | null;
+}
+
 @Injectable()
 export class MoneyMovementsRepository {
   /** Inserts the movement unless its source already instructed one; returns the row either way. */
@@ -89,14 +107,21 @@ export class MoneyMovementsRepository {
   }
 
   /** One delivery attempt: counted, and the state moved by the attempt's outcome (when the machine allows it). */
-  async recordAttempt(m: EntityManager, id: string, accepted: boolean): Promise<void> {
+  async recordAttempt(m: EntityManager, id: string, accepted: boolean, a: DeliveryAttempt): Promise<void> {
     const { from, to } = event(accepted ? 'acknowledged' : 'attempt_failed');
+    // The attempt's record and the movement's new state in one statement: one round trip, one commit.
     await m.query(
-      `UPDATE settlement_instructions SET attempts = attempts + 1, last_attempt_at = now(), updated_at = now(),
+      `WITH logged AS (
+         INSERT INTO settlement_delivery_attempts (instruction_id, attempt, status_code, error, latency_ms, response) VALUES ($1, $5, $6, $7, $8, $9))
+       UPDATE settlement_instructions SET attempts = attempts + 1, last_attempt_at = now(), updated_at = now(),
               state = CASE WHEN state = ANY($2::text[]) THEN $3 ELSE state END
         WHERE id = $1 AND state = ANY($4::text[])`,
-      [id, from, to, [...DELIVERABLE_STATES]],
+      [id, from, to, [...DELIVERABLE_STATES], a.attempt, a.statusCode, a.error, a.latencyMs, a.response],
     );
+  }
+
+  attempts(m: EntityManager, id: string): Promise<DeliveryAttemptRow[]> {
+    return m.query(`SELECT attempt, at, status_code, error, latency_ms, response FROM settlement_delivery_attempts WHERE instruction_id = $1 ORDER BY id`, [id]);
   }
 
   async executed(m: EntityManager, id: string, bankTransactionId: string | null, settlementTxnId: string | null): Promise<void> {

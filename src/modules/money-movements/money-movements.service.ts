@@ -14,7 +14,9 @@ import { newEndToEndRef } from './end-to-end-ref';
 import { kindOf } from './kinds';
 import { LegTemplate, MoneyMovementKind, MoneyMovementKindName } from './money-movement-kind';
 import { MovementRow } from './money-movement.types';
-import { MoneyMovementsRepository } from './money-movements.repository';
+import { DeliveryAttempt, DeliveryAttemptRow, MoneyMovementsRepository } from './money-movements.repository';
+
+export type { DeliveryAttempt, DeliveryAttemptRow } from './money-movements.repository';
 import { transition } from './movement-state-machine';
 
 /** A bank account outside escrow (the payer's original account, for a refund). */
@@ -203,8 +205,13 @@ export class MoneyMovementsService {
     await this.repo.apply(this.ds.manager, id, 'wait_for_endpoint');
   }
 
-  recordAttempt(m: EntityManager, id: string, accepted: boolean): Promise<void> {
-    return this.repo.recordAttempt(m, id, accepted);
+  /** A delivery attempt: recorded (time, status, latency, answer) with the movement's new state, at once. */
+  recordAttempt(id: string, accepted: boolean, attempt: DeliveryAttempt, m: EntityManager = this.ds.manager): Promise<void> {
+    return this.repo.recordAttempt(m, id, accepted, attempt);
+  }
+
+  attempts(id: string): Promise<DeliveryAttemptRow[]> {
+    return this.repo.attempts(this.ds.manager, id);
   }
 
   async endpointGone(m: EntityManager, id: string): Promise<void> {

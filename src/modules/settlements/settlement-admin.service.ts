@@ -1,18 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
-import { MoneyMovementsService } from '@modules/money-movements/money-movements.service';
+import { DeliveryAttemptRow, MoneyMovementsService } from '@modules/money-movements/money-movements.service';
 import { MovementRow } from '@modules/money-movements/money-movement.types';
-import { DeliveryAttemptRow, SettlementsRepository } from './settlements.repository';
 
-/** Admin reads of movements with their delivery record (the movement from its owner, the attempts from ours). */
+/** Admin reads of movements with their delivery record (both kept by the movement's owner). */
 @Injectable()
 export class SettlementAdminService {
-  constructor(
-    @InjectDataSource() private readonly ds: DataSource,
-    private readonly movements: MoneyMovementsService,
-    private readonly repo: SettlementsRepository,
-  ) {}
+  constructor(private readonly movements: MoneyMovementsService) {}
 
   list(deadLettered: boolean): Promise<MovementRow[]> {
     return this.movements.list({ deadLettered });
@@ -20,6 +13,6 @@ export class SettlementAdminService {
 
   async get(id: string): Promise<Omit<MovementRow, 'attempts'> & { attempts: DeliveryAttemptRow[] }> {
     const movement = await this.movements.get(id);
-    return { ...movement, attempts: await this.repo.attempts(this.ds.manager, id) };
+    return { ...movement, attempts: await this.movements.attempts(id) };
   }
 }

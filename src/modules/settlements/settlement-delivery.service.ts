@@ -109,11 +109,8 @@ export class SettlementDeliveryService {
     }
     const latency = Date.now() - started;
     const ok = status !== null && status >= 200 && status < 300;
-    // The attempt and the movement's new state commit together.
-    await this.ds.transaction(async (m) => {
-      await this.repo.recordAttempt(m, { instructionId: row.id, attempt, statusCode: status, error, latencyMs: latency, response: text || null });
-      await this.movements.recordAttempt(m, row.id, ok);
-    });
+    // The attempt and the movement's new state commit together (one statement).
+    await this.movements.recordAttempt(row.id, ok, { attempt, statusCode: status, error, latencyMs: latency, response: text || null });
     if (ok) return 'acknowledged';
     if (status === 410) {
       await this.disableBank(ctx, `HTTP 410 from ${bank.webhookUrl}`);

@@ -1,42 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 
-export interface DeliveryAttemptRow {
-  attempt: number;
-  at: Date;
-  status_code: number | null;
-  error: string | null;
-  latency_ms: number;
-  response: string | null;
-}
-
-export interface NewDeliveryAttempt {
-  instructionId: string;
-  attempt: number;
-  statusCode: number | null;
-  error: string | null;
-  latencyMs: number;
-  response: string | null;
-}
-
-/** The only writer of `settlement_delivery_attempts` and `bank_webhook_receipts`. */
+/** The only writer of `bank_webhook_receipts` (the delivery attempts are the movement's record: money-movements). */
 @Injectable()
 export class SettlementsRepository {
-  async recordAttempt(m: EntityManager, a: NewDeliveryAttempt): Promise<void> {
-    await m.query(`INSERT INTO settlement_delivery_attempts (instruction_id, attempt, status_code, error, latency_ms, response) VALUES ($1, $2, $3, $4, $5, $6)`, [
-      a.instructionId,
-      a.attempt,
-      a.statusCode,
-      a.error,
-      a.latencyMs,
-      a.response,
-    ]);
-  }
-
-  attempts(m: EntityManager, instructionId: string): Promise<DeliveryAttemptRow[]> {
-    return m.query(`SELECT attempt, at, status_code, error, latency_ms, response FROM settlement_delivery_attempts WHERE instruction_id = $1 ORDER BY id`, [instructionId]);
-  }
-
   /** The answer given to a bank webhook already processed (the bank retried it), if any. */
   async receipt(m: EntityManager, bankCode: string, webhookId: string): Promise<Record<string, unknown> | null> {
     const rows: { response: Record<string, unknown> }[] = await m.query(`SELECT response FROM bank_webhook_receipts WHERE bank_code = $1 AND webhook_id = $2`, [bankCode, webhookId]);
