@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { createReadStream, existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
 import { DatabaseRuntime, prepareDatabase } from './bootstrap/runtime';
@@ -75,34 +76,19 @@ async function openDatabase(config: AppConfig, createEmbedded: boolean): Promise
   return runtime;
 }
 
-async function withKeys<T>(fn: (keys: ApiKeysService) => Promise<T>): Promise<T> {
-  const config = loadConfig();
-  config.PROCESS_ROLE = 'api'; // no workers, relay or schedules in a CLI process
-  config.LOG_LEVEL = 'warn';
-  const runtime = await openDatabase(config, false);
-  const ctx = await NestFactory.createApplicationContext(AppModule.register(config, runtime.db), { logger: ['error', 'warn'] });
-  try {
-    return await fn(ctx.get(ApiKeysService));
-  } finally {
-    await ctx.close();
-    await runtime.embedded?.stop();
-  }
-}
-
-/** Boots the app context (whose start-up seals and re-seals bank secrets) and reports what it did. */
-async function reencryptBanks(): Promise<string> {
+/**
+ * Runs `fn` with the application context on the service's database (never a new empty one; stderr
+ * says which one): no workers, relay or schedules in a CLI process.
+ */
+async function withApp<T>(fn: (ctx: INestApplicationContext) => Promise<T>): Promise<T> {
   const config = loadConfig();
   config.PROCESS_ROLE = 'api';
   config.LOG_LEVEL = 'warn';
-  // The service's database, never a new empty one (and stderr says which one).
   const runtime = await openDatabase(config, false);
   try {
     const ctx = await NestFactory.createApplicationContext(AppModule.register(config, runtime.db), { logger: ['error', 'warn'] });
     try {
-      const banks = ctx.get(BanksService);
-      const boot = banks.lastSeal!;
-      const now = await banks.sealAtRest(); // nothing left unless another process wrote meanwhile
-      return `Bank secrets: ${now.banks} bank(s), all sealed with key ${now.keyId}; sealed ${boot.sealed + now.sealed} plaintext and re-sealed ${boot.resealed + now.resealed} bank(s) now.`;
+      return await fn(ctx);
     } finally {
       await ctx.close();
     }
@@ -111,15 +97,22 @@ async function reencryptBanks(): Promise<string> {
   }
 }
 
+const withKeys = <T>(fn: (keys: ApiKeysService) => Promise<T>): Promise<T> => withApp((ctx) => fn(ctx.get(ApiKeysService)));
+
+/** Boots the app context (whose start-up seals and re-seals bank secrets) and reports what it did. */
+function reencryptBanks(): Promise<string> {
+  return withApp(async (ctx) => {
+    const banks = ctx.get(BanksService);
+    const boot = banks.lastSeal!;
+    const now = await banks.sealAtRest(); // nothing left unless another process wrote meanwhile
+    return `Bank secrets: ${now.banks} bank(s), all sealed with key ${now.keyId}; sealed ${boot.sealed + now.sealed} plaintext and re-sealed ${boot.resealed + now.resealed} bank(s) now.`;
+  });
+}
+
 /** Imports a statement file as its bank would deliver it (same checks, same storage, same idempotency). */
 async function importStatements(file: string, bankCode: string): Promise<string> {
-  const config = loadConfig();
-  config.PROCESS_ROLE = 'api';
-  config.LOG_LEVEL = 'warn';
-  const runtime = await openDatabase(config, false);
   try {
-    const ctx = await NestFactory.createApplicationContext(AppModule.register(config, runtime.db), { logger: ['error', 'warn'] });
-    try {
+    return await withApp(async (ctx) => {
       const { result, replayed } = await ctx.get(StatementsService).importFile({ bankCode, receivedBy: 'cli' }, createReadStream(file));
       const lines = result.statements.map(
         (s) =>
@@ -127,15 +120,11 @@ async function importStatements(file: string, bankCode: string): Promise<string>
           `opening ${s.openingBalance}, closing ${s.closingBalance}${s.consistent ? '' : ' STATEMENT_INCONSISTENT'}${s.supersedesId ? ` (supersedes ${s.supersedesId})` : ''} [${s.id}]`,
       );
       return [`${replayed ? 'Already imported' : 'Imported'} ${result.format} file ${result.fileId} (sha256 ${result.sha256}): ${result.statements.length} statement(s)`, ...lines].join('\n');
-    } finally {
-      await ctx.close();
-    }
+    });
   } catch (err) {
     // A refusal of the file (unreadable, unknown account, currency) is the caller's to fix: say it plainly.
     if (err instanceof DomainError) throw new CliError(`${err.code}: ${err.message}`);
     throw err;
-  } finally {
-    await runtime.embedded?.stop();
   }
 }
 
