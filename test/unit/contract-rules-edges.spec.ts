@@ -1,28 +1,16 @@
 import { Money } from '@common/money/money';
 import { ContractTerms, lessonAmount, policyViolations } from '@modules/contracts/contract-rules';
 import { PolicyRules } from '@modules/policies/policy-rules';
+import { policyRules } from '../support/policy-fixtures';
 
 // Edges of the contract rules that contract-rules.spec.ts and lesson-amount.spec.ts leave open
 // (found by mutation testing, `npm run test:mutation`).
-const rules: PolicyRules = {
-  maxPrepaidLessons: 60,
-  maxPrepaidMonths: 3,
-  earliestCollectionMonthsBeforeStart: 1,
-  maxSinglePaymentNonSubject: '5000.00',
+const rules: PolicyRules = policyRules({
   priceCaps: [
     { category: 'subject', classSizeBand: 'medium', maxPricePerHour: '50.00' },
     { category: 'non_subject', classSizeBand: 'medium', maxPricePerHour: '100.00' },
   ],
-  priceMarkupPercent: 10,
-  coolingOffDays: 7,
-  deemedConfirmationWorkingDays: 15,
-  refundResponseWorkingDays: 5,
-  refundDeadlineBeforeStartDays: 5,
-  refundDeadlineAfterStartDays: 15,
-  releaseCadence: { kind: 'per_lesson' },
-  riskReserveMonths: 3,
-  alerts: { balanceFloor: '300000.00', newInstitutionBalanceFloor: '100000.00', dailyOutflow: '1000000.00', weeklyOutflow: '2000000.00', singleMovementPercent: 10 },
-};
+});
 const ok: ContractTerms = {
   category: 'non_subject',
   classSizeBand: 'medium',
