@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import type { ExpectedLine } from '@common/money/expected-line';
 
 export interface NewBankCredit {
   bankCode: string;
@@ -22,6 +23,32 @@ export interface CreditResult {
   response: Record<string, unknown>;
 }
 
+interface ExpectedRow {
+  id: string;
+  escrow_account_id: string;
+  amount: string;
+  currency: string;
+  bank_transaction_id: string;
+  value_date: string;
+  received_at: Date;
+}
+
+const EXPECTED = `id, escrow_account_id, amount::text, currency, bank_transaction_id, value_date::text, received_at`;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A credit is money in: a CRDT line on the escrow account's statement quoting the bank's transaction id. */
+const toExpected = (r: ExpectedRow): ExpectedLine => ({
+  source: 'credit',
+  id: r.id,
+  escrowAccountId: r.escrow_account_id,
+  direction: 'CRDT',
+  amount: r.amount,
+  currency: r.currency,
+  references: [r.bank_transaction_id],
+  valueDate: r.value_date,
+  postedAt: r.received_at,
+});
+
 /** The only writer of `bank_credits`. */
 @Injectable()
 export class BankCreditsRepository {
@@ -43,6 +70,23 @@ export class BankCreditsRepository {
   async response<T>(m: EntityManager, bankCode: string, bankTransactionId: string): Promise<T> {
     const rows: { response: T }[] = await m.query(`SELECT response FROM bank_credits WHERE bank_code = $1 AND bank_transaction_id = $2`, [bankCode, bankTransactionId]);
     return rows[0].response;
+  }
+
+  /** Credits of an escrow account by value date (inclusive), and those received after `postedAfter`, as the statement lines they expect. */
+  async expectedLines(m: EntityManager, escrowAccountId: string, fromDay: string, toDay: string, postedAfter: Date | null): Promise<ExpectedLine[]> {
+    const rows: ExpectedRow[] = await m.query(
+      `SELECT ${EXPECTED} FROM bank_credits WHERE escrow_account_id = $1 AND value_date BETWEEN $2 AND $3
+       UNION
+       SELECT ${EXPECTED} FROM bank_credits WHERE escrow_account_id = $1 AND received_at > $4`,
+      [escrowAccountId, fromDay, toDay, postedAfter],
+    );
+    return rows.map(toExpected);
+  }
+
+  async expectedLine(m: EntityManager, id: string): Promise<ExpectedLine | null> {
+    if (!UUID.test(id)) return null;
+    const rows: ExpectedRow[] = await m.query(`SELECT ${EXPECTED} FROM bank_credits WHERE id = $1`, [id]);
+    return rows[0] ? toExpected(rows[0]) : null;
   }
 
   async complete(m: EntityManager, id: string, r: CreditResult): Promise<void> {

@@ -5,6 +5,7 @@ import { requireBankAccess } from '@common/auth/access';
 import { Principal } from '@common/auth/principal';
 import { DomainError } from '@common/errors/domain-error';
 import { isKnownCurrency } from '@common/money/currency';
+import type { ExpectedLine } from '@common/money/expected-line';
 import { Money } from '@common/money/money';
 import { ContractsService } from '@modules/contracts/contracts.service';
 import type { EscrowAccount } from '@modules/escrow-accounts/escrow-accounts.service';
@@ -63,6 +64,19 @@ export class BankCreditsService {
     private readonly events: SupervisionEventsService,
   ) {}
 
+  /**
+   * Reconciliation: the statement lines this account's credits expect, for those with a value date in
+   * [fromDay, toDay] and (when given) those received after `postedAfter` whatever their value date.
+   */
+  expectedLines(m: EntityManager, escrowAccountId: string, fromDay: string, toDay: string, postedAfter: Date | null = null): Promise<ExpectedLine[]> {
+    return this.repo.expectedLines(m, escrowAccountId, fromDay, toDay, postedAfter);
+  }
+
+  /** Reconciliation (matching by hand): the statement line one credit expects; null when unknown. */
+  expectedLine(m: EntityManager, id: string): Promise<ExpectedLine | null> {
+    return this.repo.expectedLine(m, id);
+  }
+
   async receive(who: Principal, notice: CreditNotice): Promise<{ outcome: CreditOutcome; replayed: boolean }> {
     if (!isKnownCurrency(notice.currency)) throw new DomainError('INVALID_AMOUNT', `Unknown currency ${notice.currency}`, { field: 'currency' });
     const amount = Money.parse(notice.amount, notice.currency);
@@ -73,23 +87,41 @@ export class BankCreditsService {
       const account = who.bankCode ? await this.escrowAccounts.findByBankAccount(m, who.bankCode, notice.escrowAccountNumber) : null;
       if (!account) throw notFound();
       const bank = requireBankAccess(who, account.bankCode, notFound);
-      const creditId = await this.repo.claim(m, {
-        bankCode: bank,
-        bankTransactionId: notice.bankTransactionId,
-        escrowAccountId: account.id,
-        amount: amount.toString(),
-        currency: amount.currency,
-        valueDate: notice.valueDate,
-        payerReference: notice.payerReference ?? null,
-        payerBank: notice.payerAccount?.bank ?? null,
-        payerAccountNumber: notice.payerAccount?.accountNumber ?? null,
-        payerAccountName: notice.payerAccount?.accountName ?? null,
-      });
-      if (!creditId) return { outcome: await this.repo.response<CreditOutcome>(m, bank, notice.bankTransactionId), replayed: true };
-      const outcome = await this.apply(m, creditId, bank, account, notice, amount);
-      await this.repo.complete(m, creditId, { contractId: outcome.contractId, applied: outcome.applied, toSuspense: outcome.toSuspense, outcome: outcome.outcome, response: { ...outcome } });
-      return { outcome, replayed: false };
+      return this.record(m, bank, account, notice, amount);
     });
+  }
+
+  /**
+   * Reconciliation (issue 13): a credit the bank's statement shows but the bank never notified,
+   * applied by a regulator's resolution through the same path as a notice (its contract, or
+   * suspense with an exception; once per bank transaction id), in the caller's transaction.
+   */
+  async receiveFromStatement(m: EntityManager, account: EscrowAccount, notice: CreditNotice): Promise<{ outcome: CreditOutcome; replayed: boolean }> {
+    const amount = Money.fromDb(notice.amount, account.currency);
+    if (notice.currency !== account.currency || !amount.isPositive()) {
+      throw new DomainError('INVALID_AMOUNT', 'A credit from a statement is a positive amount in the escrow account’s currency', { field: 'amount' });
+    }
+    return this.record(m, account.bankCode, account, notice, amount);
+  }
+
+  /** Claims the bank transaction id, applies the money, stores the answer (a repeat answers the first one). */
+  private async record(m: EntityManager, bank: string, account: EscrowAccount, notice: CreditNotice, amount: Money): Promise<{ outcome: CreditOutcome; replayed: boolean }> {
+    const creditId = await this.repo.claim(m, {
+      bankCode: bank,
+      bankTransactionId: notice.bankTransactionId,
+      escrowAccountId: account.id,
+      amount: amount.toString(),
+      currency: amount.currency,
+      valueDate: notice.valueDate,
+      payerReference: notice.payerReference ?? null,
+      payerBank: notice.payerAccount?.bank ?? null,
+      payerAccountNumber: notice.payerAccount?.accountNumber ?? null,
+      payerAccountName: notice.payerAccount?.accountName ?? null,
+    });
+    if (!creditId) return { outcome: await this.repo.response<CreditOutcome>(m, bank, notice.bankTransactionId), replayed: true };
+    const outcome = await this.apply(m, creditId, bank, account, notice, amount);
+    await this.repo.complete(m, creditId, { contractId: outcome.contractId, applied: outcome.applied, toSuspense: outcome.toSuspense, outcome: outcome.outcome, response: { ...outcome } });
+    return { outcome, replayed: false };
   }
 
   private async apply(m: EntityManager, creditId: string, bank: string, account: EscrowAccount, notice: CreditNotice, amount: Money): Promise<CreditOutcome> {

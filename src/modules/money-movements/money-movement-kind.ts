@@ -23,6 +23,11 @@ export interface MoneyMovementKind {
   payee: PayeeRule;
   /** `out` of escrow (a debit on the escrow account's statement) or `in` to it. */
   direction: 'out' | 'in';
+  /**
+   * The line the executed movement expects on the escrow account's statement (reconciliation matches
+   * it by the end-to-end reference, amount and this direction): DBIT for money out, CRDT for money in.
+   */
+  statementDirection: 'DBIT' | 'CRDT';
   /** Legs posted when the movement is instructed, executed by the bank, or failed by it. */
   postings: { instructed: LegTemplate[]; executed: LegTemplate[]; failed: LegTemplate[] };
   /** Ledger transaction types of the instructed, executed and failed postings. */

@@ -5,6 +5,23 @@ import { rowsOf } from '@infra/database/sql';
 import { MOVEMENT_EVENTS, MovementEvent, DELIVERABLE_STATES } from './movement-state-machine';
 import { MovementRow } from './money-movement.types';
 
+/** An executed movement as reconciliation reads it (the China day it was executed on is its value date). */
+export interface ExecutedMovementRow {
+  id: string;
+  kind: string;
+  escrow_account_id: string;
+  amount: string;
+  currency: string;
+  end_to_end_ref: string;
+  bank_transaction_id: string | null;
+  value_date: string;
+  executed_at: Date;
+}
+
+const EXECUTED = `id, kind, escrow_account_id, amount::text, currency, end_to_end_ref, bank_transaction_id,
+  to_char(executed_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS value_date, executed_at`;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export interface NewMovement {
   kind: string;
   amount: string;
@@ -66,6 +83,24 @@ export class MoneyMovementsRepository {
     if (inserted[0]) return { row: inserted[0], created: true };
     const rows: MovementRow[] = await m.query(`SELECT ${COLUMNS} FROM settlement_instructions WHERE source_ref = $1`, [n.sourceRef]);
     return { row: rows[0], created: false };
+  }
+
+  /** Movements of an escrow account executed on China days fromDay..toDay (inclusive), or after `executedAfter`. */
+  executedBetween(m: EntityManager, escrowAccountId: string, fromDay: string, toDay: string, executedAfter: Date | null): Promise<ExecutedMovementRow[]> {
+    return m.query(
+      `SELECT ${EXECUTED} FROM settlement_instructions
+        WHERE escrow_account_id = $1 AND state = 'executed'
+          AND executed_at >= ($2::date)::timestamp AT TIME ZONE 'Asia/Shanghai' AND executed_at < ($3::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai'
+       UNION
+       SELECT ${EXECUTED} FROM settlement_instructions WHERE escrow_account_id = $1 AND state = 'executed' AND executed_at > $4`,
+      [escrowAccountId, fromDay, toDay, executedAfter],
+    );
+  }
+
+  async executedOne(m: EntityManager, id: string): Promise<ExecutedMovementRow | null> {
+    if (!UUID.test(id)) return null;
+    const rows: ExecutedMovementRow[] = await m.query(`SELECT ${EXECUTED} FROM settlement_instructions WHERE id = $1 AND state = 'executed'`, [id]);
+    return rows[0] ?? null;
   }
 
   async find(m: EntityManager, id: string, lock = false): Promise<MovementRow | null> {

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { DomainError } from '@common/errors/domain-error';
+import type { ExpectedLine } from '@common/money/expected-line';
 import { Money } from '@common/money/money';
 import { OutboxService } from '@infra/outbox/outbox.service';
 import { JobName, jobId } from '@infra/queues/queue.constants';
@@ -14,7 +15,7 @@ import { newEndToEndRef } from './end-to-end-ref';
 import { kindOf } from './kinds';
 import { LegTemplate, MoneyMovementKind, MoneyMovementKindName } from './money-movement-kind';
 import { MovementRow } from './money-movement.types';
-import { DeliveryAttempt, DeliveryAttemptRow, MoneyMovementsRepository } from './money-movements.repository';
+import { DeliveryAttempt, DeliveryAttemptRow, ExecutedMovementRow, MoneyMovementsRepository } from './money-movements.repository';
 
 export type { DeliveryAttempt, DeliveryAttemptRow } from './money-movements.repository';
 import { transition } from './movement-state-machine';
@@ -47,6 +48,19 @@ export interface MovementContext {
   row: MovementRow;
   kind: MoneyMovementKind;
 }
+
+/** The bank quotes the end-to-end reference we sent (and may quote its own transaction id). */
+const toExpectedLine = (r: ExecutedMovementRow): ExpectedLine => ({
+  source: 'movement',
+  id: r.id,
+  escrowAccountId: r.escrow_account_id,
+  direction: kindOf(r.kind).statementDirection,
+  amount: r.amount,
+  currency: r.currency,
+  references: r.bank_transaction_id ? [r.end_to_end_ref, r.bank_transaction_id] : [r.end_to_end_ref],
+  valueDate: r.value_date,
+  postedAt: r.executed_at,
+});
 
 const notFound = (id: string) => new DomainError('SETTLEMENT_INSTRUCTION_NOT_FOUND', `Settlement instruction ${id} not found`);
 
@@ -157,6 +171,21 @@ export class MoneyMovementsService {
 
   waitingForBank(bankCode: string): Promise<string[]> {
     return this.repo.waitingForBank(this.ds.manager, bankCode);
+  }
+
+  /**
+   * Reconciliation: the statement lines of this account's movements executed on China days
+   * fromDay..toDay, or after `postedAfter` when given. Each kind declares its line's direction;
+   * nothing here branches on the kind.
+   */
+  async expectedLines(m: EntityManager, escrowAccountId: string, fromDay: string, toDay: string, postedAfter: Date | null = null): Promise<ExpectedLine[]> {
+    return (await this.repo.executedBetween(m, escrowAccountId, fromDay, toDay, postedAfter)).map(toExpectedLine);
+  }
+
+  /** Reconciliation (matching by hand): the line one executed movement expects; null when unknown or not executed. */
+  async expectedLine(m: EntityManager, id: string): Promise<ExpectedLine | null> {
+    const row = await this.repo.executedOne(m, id);
+    return row ? toExpectedLine(row) : null;
   }
 
   amountOf(row: MovementRow): Money {

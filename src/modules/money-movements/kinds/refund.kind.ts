@@ -12,6 +12,7 @@ export const refundKind: MoneyMovementKind = {
   webhookEvent: 'escrow.refund.instructed',
   payee: 'payer_original_account',
   direction: 'out',
+  statementDirection: 'DBIT',
   postings: {
     instructed: [{ from: 'contract_held', to: 'refund_payable' }],
     // The memo pair keeps what was refunded in the ledger after the payable is gone (audit: refunded).

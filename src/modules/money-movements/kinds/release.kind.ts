@@ -12,6 +12,7 @@ export const releaseKind: MoneyMovementKind = {
   webhookEvent: 'escrow.release.instructed',
   payee: 'institution_basic_account',
   direction: 'out',
+  statementDirection: 'DBIT',
   postings: {
     instructed: [],
     executed: [
