@@ -13,7 +13,9 @@ import tseslint from 'typescript-eslint';
 
 /**
  * Layers, lowest first. Each element is a folder of src/ (`modules/<name>` unless `path` says otherwise)
- * with the tables it owns. An element may import its own layer and the layers listed before it.
+ * with the tables it owns (only its SQL writes them) and, for read models, the other modules' tables its
+ * SQL may read (`reads`; anything else is read through the owner's service). An element may import its
+ * own layer and the layers listed before it.
  */
 export const ARCHITECTURE = [
   {
@@ -59,10 +61,30 @@ export const ARCHITECTURE = [
     },
   },
   {
+    // Reconciliation of statements against the ledger (issue 13): reads the use cases' records, so above them;
+    // the audit (edges) shows its last reconciled days.
+    layer: 'reconciliation',
+    elements: {
+      reconciliation: {
+        owns: [
+          'reconciliation_runs',
+          'reconciliation_matches',
+          'reconciliation_exceptions',
+          'reconciliation_resolutions',
+          'reconciliation_adjustments',
+          'reconciliation_account_days',
+        ],
+        // The district summary and the statement check list a district's escrow accounts with their institutions.
+        reads: ['escrow_accounts', 'institutions'],
+      },
+    },
+  },
+  {
     layer: 'edges',
     elements: {
       settlements: { owns: ['bank_webhook_receipts'] },
-      audit: { owns: [] },
+      // The escrow audit is a read model: one query over balances, accounts and institutions per district.
+      audit: { owns: [], reads: ['ledger_accounts', 'ledger_postings', 'ledger_balances', 'institutions', 'escrow_accounts'] },
       'ledger-api': { owns: [] },
       diagnostics: { owns: ['queue_probes'] },
       'queue-admin': { owns: [] },

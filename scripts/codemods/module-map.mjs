@@ -7,8 +7,10 @@
 //   node scripts/codemods/module-map.mjs --check   exit 1 when README.md differs, when a folder of
 //                                                  src/ or src/modules/ is in no layer, or when a table that
 //                                                  the migrations create (and do not drop) has no owner or
-//                                                  two (run by `npm run lint`)
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+//                                                  two, or when SQL in src/ writes a table another module
+//                                                  owns (or reads one its element does not list in `reads`)
+//                                                  (run by `npm run lint`)
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ARCHITECTURE, elementPath } from '../../eslint.config.mjs';
@@ -28,7 +30,8 @@ export function renderModuleMap() {
   ARCHITECTURE.forEach(({ layer, elements }, i) => {
     const names = Object.keys(elements);
     for (const [name, element] of Object.entries(elements)) {
-      const owns = element.owns.length ? element.owns.map((t) => `\`${t}\``).join(', ') : '–';
+      const reads = element.reads?.length ? `; reads ${element.reads.map((t) => `\`${t}\``).join(', ')} (read model)` : '';
+      const owns = (element.owns.length ? element.owns.map((t) => `\`${t}\``).join(', ') : '–') + reads;
       const folder = (element.shown ?? elementPath(name, element)).split(', ').map((f) => `\`${f}\``).join(', ');
       const lower = ARCHITECTURE.slice(0, i).filter((l) => !foundation.has(l.layer)).map((l) => l.layer);
       const peers = names.length > 1 && !foundation.has(layer) ? [`other ${layer} modules`] : [];
@@ -81,6 +84,44 @@ function ownershipProblems() {
   return problems;
 }
 
+/**
+ * SQL that names another module's table. Writes (INSERT INTO, UPDATE, DELETE FROM, TRUNCATE) are refused
+ * outright: only the owner's repository writes its tables. Reads (FROM, JOIN) are refused unless the
+ * element lists the table in `reads` (a read model such as the audit, declared where the map is). The
+ * scan is textual: a table name after one of those keywords anywhere in a .ts file of src/.
+ */
+export function sqlOwnershipProblems() {
+  const owners = new Map();
+  const elements = [];
+  for (const { elements: els } of ARCHITECTURE) {
+    for (const [name, e] of Object.entries(els)) {
+      for (const t of e.owns) owners.set(t, name);
+      elements.push({ name, path: elementPath(name, e), reads: new Set(e.reads ?? []) });
+    }
+  }
+  elements.sort((a, b) => b.path.length - a.path.length);
+  const walk = (rel) =>
+    readdirSync(join(root, rel)).flatMap((f) => {
+      const p = `${rel}/${f}`;
+      return statSync(join(root, p)).isDirectory() ? walk(p) : p.endsWith('.ts') ? [p] : [];
+    });
+  const problems = [];
+  for (const file of walk('src')) {
+    const el = elements.find((e) => file.startsWith(`${e.path}/`));
+    if (!el) continue;
+    const text = readFileSync(join(root, file), 'utf8');
+    for (const m of text.matchAll(/\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM|TRUNCATE|FROM|JOIN)\s+([a-z_][a-z0-9_]*)\b/g)) {
+      const [, verb, table] = m;
+      const owner = owners.get(table);
+      if (!owner || owner === el.name) continue;
+      const write = !/^(FROM|JOIN)$/.test(verb);
+      if (write) problems.push(`${file}: ${verb.replace(/\s+/g, ' ')} ${table}: ${table} belongs to ${owner}; only its repository writes it (call its service).`);
+      else if (!el.reads.has(table)) problems.push(`${file}: reads ${table} (owned by ${owner}): call ${owner}'s service, or list the table in \`reads\` of ${el.name} in eslint.config.mjs if ${el.name} is a read model.`);
+    }
+  }
+  return problems;
+}
+
 function currentSection(text) {
   const a = text.indexOf('<!-- module-map:start');
   const b = text.indexOf(END);
@@ -104,6 +145,7 @@ if (mode === '--write' || mode === '--check') {
     if (updated !== text) problems.push('README.md module map differs from eslint.config.mjs: run `node scripts/codemods/module-map.mjs --write`.');
     for (const d of unplacedFolders()) problems.push(`${d} is in no layer: add it to ARCHITECTURE in eslint.config.mjs.`);
     problems.push(...ownershipProblems());
+    problems.push(...sqlOwnershipProblems());
     if (problems.length) {
       console.error(problems.join('\n'));
       process.exit(1);

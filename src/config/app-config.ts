@@ -243,4 +243,22 @@ export class AppConfig {
   @Min(100)
   @Max(120000)
   SETTLEMENT_TIMEOUT_MS = 15000;
+
+  /** Reconciliation: a bank line and a platform record may be this many working days apart (and in transit this long). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(30)
+  RECONCILIATION_WINDOW_DAYS = 2;
+
+  /** China time (HH:MM) after which a missing statement of the previous working day is an exception. */
+  @Matches(/^([01]\d|2[0-3]):[0-5]\d$/, { message: 'RECONCILIATION_STATEMENT_CUTOFF must be HH:MM (24 h)' })
+  RECONCILIATION_STATEMENT_CUTOFF = '10:00';
+
+  /** Test hook: a reconciliation run waits this long inside its transaction (0 in production). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600000)
+  RECONCILIATION_TEST_DELAY_MS = 0;
 }

@@ -113,6 +113,12 @@ export const RULES: Record<string, Rule> = {
   'POST /bank/credits': bankNotice((x) => ({ bankTransactionId: `MX-${++n}`, escrowAccountNumber: x.escrowNumber, amount: '1.00', currency: 'CNY', valueDate: '2026-12-05' })),
   'POST /bank/statements': { reach: 'bank', call: (x) => ({ raw: { body: statementCsv(x.escrowNumber, `MX-${++n}`), contentType: 'text/csv' } }) },
   'GET /bank/statements/{id}': { reach: 'ledger', call: (x) => ({ params: { id: x.statementId } }) },
+  'GET /reconciliation/districts/{code}': { reach: 'district', call: (x) => ({ params: { code: x.district }, query: { date: '2026-12-05' } }) },
+  'GET /reconciliation/exceptions': { reach: 'list' },
+  'GET /reconciliation/exceptions/{id}': { reach: 'supervise', call: (x) => ({ params: { id: x.exceptionId } }) },
+  'POST /reconciliation/exceptions/{id}/resolutions': { reach: 'supervise', call: (x) => ({ params: { id: x.exceptionId }, body: { action: 'timing_difference', ...reason } }) },
+  'POST /reconciliation/adjustments/{id}/approve': { reach: 'supervise', call: (x) => ({ params: { id: x.adjustmentId }, body: reason }) },
+  'GET /reconciliation/runs/{statementId}': { reach: 'supervise', call: (x) => ({ params: { statementId: x.statementId } }) },
   'POST /bank/settlement-results': bankNotice((x) => ({ instructionId: x.instructionId, status: 'executed', amount: '100.00', currency: 'CNY', fromAccountNumber: x.escrowNumber, bankTransactionId: `MX-${++n}` })),
 };
 

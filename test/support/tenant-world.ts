@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { Clock } from '@common/clock';
 import { ApiKeysService } from '@modules/api-keys/api-keys.service';
 import { ensureBank, institutionBody } from './register-fixtures';
-import { TestApp, TestResponse } from './test-app';
+import { eventually, TestApp, TestResponse } from './test-app';
 
 /**
  * Two tenants with every kind of resource, and a caller for every role, for the tenant matrix
@@ -49,15 +49,19 @@ export interface Tenant {
   instructionId: string;
   /** A bank statement of the tenant's escrow account, delivered by its bank. */
   statementId: string;
+  /** An open reconciliation exception of that statement, and an adjustment proposed (by an admin) for another one. */
+  exceptionId: string;
+  adjustmentId: string;
 }
 
-/** A one-day statement in the CSV layout for an escrow account (unique by `ref`). */
-export function statementCsv(accountNumber: string, ref: string, currency = 'CNY'): string {
+/** A one-day statement in the CSV layout for an escrow account (unique by `ref`): one credit of `amount` on `day` (the 5th by default). */
+export function statementCsv(accountNumber: string, ref: string, currency = 'CNY', day = '2026-12-05', amount = '1.00'): string {
+  const before = new Date(Date.parse(`${day}T00:00:00Z`) - 86_400_000).toISOString().slice(0, 10);
   return [
     'record_type,statement_id,account,currency,date,amount,direction,value_date,bank_ref,end_to_end_id,details',
-    `OPBD,${ref},${accountNumber},${currency},2026-12-04,0.00,CRDT,,,,`,
-    `NTRY,${ref},${accountNumber},${currency},2026-12-05,1.00,CRDT,2026-12-05,${ref}-1,,credit`,
-    `CLBD,${ref},${accountNumber},${currency},2026-12-05,1.00,CRDT,,,,`,
+    `OPBD,${ref},${accountNumber},${currency},${before},0.00,CRDT,,,,`,
+    `NTRY,${ref},${accountNumber},${currency},${day},${amount},CRDT,${day},${ref}-1,,credit`,
+    `CLBD,${ref},${accountNumber},${currency},${day},${amount},CRDT,,,,`,
   ].join('\n');
 }
 
@@ -135,8 +139,11 @@ export async function buildWorld(t: TestApp): Promise<World> {
     const [txn] = await t.db.query<{ id: string }>(`SELECT transaction_id::text AS id FROM ledger_postings WHERE account_id = $1 ORDER BY id LIMIT 1`, [held.id]);
     const [instruction] = await t.db.query<{ id: string }>(`SELECT s.id FROM settlement_instructions s JOIN lessons l ON l.release_txn_id = s.ledger_txn_id WHERE l.id = $1`, [released]);
     if (!held || !txn || !instruction) throw new Error(`tenant ${name}: no ledger account, transaction or instruction`);
-    const csv = statementCsv(x.escrow.accountNumber, `WORLD-${name}`);
+    // Another day and amount than the matrix's own statements and credits (2026-12-05, 1.00): they neither supersede it nor match its line.
+    const csv = statementCsv(x.escrow.accountNumber, `WORLD-${name}`, 'CNY', '2026-12-04', '7.00');
     const statement = must(await t.request('POST', '/bank/statements', { key: x.bankKey, rawBody: csv, headers: { 'content-type': 'text/csv', ...signedBy(x.secret, csv) } }), 'statement');
+    const statementId = statement.statements[0].id as string;
+    const { exceptionId, adjustmentId } = await reconciled(t, statementId);
     return {
       name,
       district: x.inst.districtCode,
@@ -155,7 +162,9 @@ export async function buildWorld(t: TestApp): Promise<World> {
       heldAccountId: held.id,
       fundingTxnId: txn.id,
       instructionId: instruction.id,
-      statementId: statement.statements[0].id as string,
+      statementId,
+      exceptionId,
+      adjustmentId,
     };
   };
   const A = await finish('A', a);
@@ -179,10 +188,29 @@ export async function buildWorld(t: TestApp): Promise<World> {
   };
   const secretsOf = (n: TenantName) => {
     const x = n === 'A' ? A : B;
-    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId];
+    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.exceptionId, x.adjustmentId];
   };
   const policyRules = must(await t.request('GET', '/policies/resolve?district=310117'), 'policy').rules;
   return { A, B, callers, spareKeyId, probeId, policyRules, secretsOf };
+}
+
+/**
+ * Waits for the statement's reconciliation (a queued job), then takes two open exceptions of the account:
+ * an admin proposes an adjustment of one with money in it (a regulator of the tenant may approve
+ * it), the other is left for a resolution.
+ */
+async function reconciled(t: TestApp, statementId: string): Promise<{ exceptionId: string; adjustmentId: string }> {
+  await eventually(async () => (await t.request('GET', `/reconciliation/runs/${statementId}`)).status === 200, 30_000);
+  const open = await t.db.query<{ id: string; type: string; moves: boolean }>(
+    `SELECT id, type, effect <> 0 AS moves FROM reconciliation_exceptions
+      WHERE escrow_account_id = (SELECT escrow_account_id FROM bank_statements WHERE id = $1) AND state = 'open' ORDER BY (type = 'MISSING_IN_LEDGER') DESC, id`,
+    [statementId],
+  );
+  const adjusted = open.find((e) => e.moves);
+  const other = open.find((e) => e !== adjusted) ?? adjusted;
+  if (!adjusted || !other) throw new Error(`statement ${statementId}: no open reconciliation exception with money in it (${JSON.stringify(open)})`);
+  const proposal = must(await t.request('POST', `/reconciliation/exceptions/${adjusted.id}/resolutions`, { body: { action: 'adjustment', reason: 'tenant world' } }), 'adjustment');
+  return { exceptionId: other.id, adjustmentId: proposal.adjustment.id as string };
 }
 
 /** Headers of a Standard Webhooks signature over `payload` with a bank's secret. */

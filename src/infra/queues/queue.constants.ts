@@ -5,6 +5,7 @@ export enum QueueName {
   Supervision = 'supervision',
   Lessons = 'lessons',
   Settlement = 'settlement',
+  Reconciliation = 'reconciliation',
 }
 
 /** Every job the service runs. Each must have exactly one registered handler (checked at boot). */
@@ -19,6 +20,8 @@ export enum JobName {
   CompletionReleases = 'lessons.completion-releases',
   SettlementInstructionCreated = 'settlement.instruction-created',
   DeliverSettlementInstruction = 'settlement.deliver',
+  ReconcileStatement = 'reconciliation.statement',
+  StatementCheck = 'reconciliation.statement-check',
 }
 
 /** Typed payload of each job. */
@@ -36,6 +39,10 @@ export interface JobPayloads {
   [JobName.SettlementInstructionCreated]: { instructionId: string };
   /** One delivery attempt (1-based); scheduled by the previous attempt's outcome. */
   [JobName.DeliverSettlementInstruction]: { instructionId: string; attempt: number; round: string };
+  /** Reconciles one imported statement against the ledger (enqueued by the import, one per statement). */
+  [JobName.ReconcileStatement]: { statementId: string };
+  /** Expects a statement per active escrow account for the working day before `today` (China time). */
+  [JobName.StatementCheck]: { today?: string };
 }
 
 export interface JobSpec {
@@ -58,6 +65,8 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.SettlementInstructionCreated]: { queue: QueueName.Settlement, attempts: 10, backoffMs: 5_000 },
   // Crash retries only (a worker died mid-attempt); the delivery schedule is the service's own.
   [JobName.DeliverSettlementInstruction]: { queue: QueueName.Settlement, attempts: 5, backoffMs: 2_000 },
+  [JobName.ReconcileStatement]: { queue: QueueName.Reconciliation, attempts: 8, backoffMs: 5_000 },
+  [JobName.StatementCheck]: { queue: QueueName.Reconciliation, attempts: 8, backoffMs: 60_000 },
 };
 
 /** Repeating jobs (BullMQ job schedulers); upserting them is idempotent. */
@@ -68,6 +77,7 @@ export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
   { id: 'lessons-deemed-confirmation', job: JobName.DeemedConfirmation, pattern: '15 * * * *' },
   { id: 'lessons-weekly-settlement', job: JobName.WeeklySettlement, pattern: '0 1 * * 1' },
   { id: 'lessons-completion-releases', job: JobName.CompletionReleases, pattern: '20 0 * * *' },
+  { id: 'reconciliation-statement-check', job: JobName.StatementCheck, pattern: '40 * * * *' },
 ];
 
 /** Finished jobs are kept this long so a re-added job id (outbox relay retry) is dropped. */

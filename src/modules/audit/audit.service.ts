@@ -4,9 +4,11 @@ import Decimal from 'decimal.js';
 import { DataSource } from 'typeorm';
 import { codePattern, requireDistrict } from '@common/auth/access';
 import { Principal } from '@common/auth/principal';
+import { chinaDate } from '@common/clock';
 import { DomainError } from '@common/errors/domain-error';
 import { Money } from '@common/money/money';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
+import { ReconciliationService } from '@modules/reconciliation/reconciliation.service';
 import { AuditRow, AuditRepository } from './audit.repository';
 
 /** Amounts are decimal strings in `currency`, with its minor units (JPY has none). */
@@ -26,6 +28,8 @@ export interface InstitutionAudit {
   suspense: string;
   /** bank cash / obligations, 4 decimals; null when nothing is owed. */
   coverage: string | null;
+  /** The latest business day on which one of its escrow accounts reconciled with the bank's statement (issue 13); null if none yet. */
+  lastReconciledDay: string | null;
 }
 
 const FIELDS = ['obligations', 'paidIn', 'released', 'refunded', 'bankCash', 'suspense'] as const;
@@ -48,7 +52,7 @@ function coverage(cash: Money, obligations: Money): string | null {
   return obligations.isZero() ? null : new Decimal(cash.toString()).div(obligations.toString()).toDecimalPlaces(4).toFixed(4);
 }
 
-function toAudit(r: AuditRow): InstitutionAudit {
+function toAudit(r: AuditRow, lastReconciledDay: string | null): InstitutionAudit {
   const m = (v: string) => Money.fromDb(v, r.currency);
   const held = m(r.held);
   const released = m(r.unsettled).plus(m(r.settled));
@@ -70,6 +74,7 @@ function toAudit(r: AuditRow): InstitutionAudit {
     bankCash: cash.toString(),
     suspense: m(r.suspense).toString(),
     coverage: coverage(cash, held),
+    lastReconciledDay,
   };
 }
 
@@ -91,6 +96,7 @@ export class AuditService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: AuditRepository,
     private readonly institutions: InstitutionsService,
+    private readonly reconciliation: ReconciliationService,
   ) {}
 
   async district(who: Principal, district: string, asOf: Date | null): Promise<DistrictAudit> {
@@ -104,8 +110,9 @@ export class AuditService {
     return this.build(inst.districtCode, await this.repo.byInstitution(this.ds.manager, null, institutionId, asOf), asOf);
   }
 
-  private build(district: string, rows: AuditRow[], asOf: Date | null): DistrictAudit {
-    const institutions = rows.map(toAudit);
+  private async build(district: string, rows: AuditRow[], asOf: Date | null): Promise<DistrictAudit> {
+    const reconciled = await this.reconciliation.lastReconciledDays([...new Set(rows.map((r) => r.institution_id))], asOf ? chinaDate(asOf) : null);
+    const institutions = rows.map((r) => toAudit(r, reconciled.get(r.institution_id) ?? null));
     return {
       district,
       asOf: asOf ? asOf.toISOString() : null,
@@ -116,7 +123,7 @@ export class AuditService {
   }
 }
 
-const CSV_COLUMNS = ['institutionId', 'name', 'uscc', 'districtCode', 'currency', 'bankCode', 'accountNumber', 'escrowState', ...FIELDS, 'coverage'];
+const CSV_COLUMNS = ['institutionId', 'name', 'uscc', 'districtCode', 'currency', 'bankCode', 'accountNumber', 'escrowState', ...FIELDS, 'coverage', 'lastReconciledDay'];
 
 const csvCell = (v: unknown) => {
   const s = v === null || v === undefined ? '' : String(v);
@@ -128,13 +135,13 @@ export function auditCsv(a: DistrictAudit): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const i of a.institutions) {
     lines.push(
-      [i.institutionId, i.name, i.uscc, i.districtCode, i.currency, i.escrowAccount?.bankCode, i.escrowAccount?.accountNumber, i.escrowAccount?.state, ...FIELDS.map((f) => i[f]), i.coverage]
+      [i.institutionId, i.name, i.uscc, i.districtCode, i.currency, i.escrowAccount?.bankCode, i.escrowAccount?.accountNumber, i.escrowAccount?.state, ...FIELDS.map((f) => i[f]), i.coverage, i.lastReconciledDay]
         .map(csvCell)
         .join(','),
     );
   }
   for (const t of a.totals) {
-    lines.push(['TOTAL', `${t.institutions} institutions`, '', a.district, t.currency, '', '', '', ...FIELDS.map((f) => t[f]), t.coverage].map(csvCell).join(','));
+    lines.push(['TOTAL', `${t.institutions} institutions`, '', a.district, t.currency, '', '', '', ...FIELDS.map((f) => t[f]), t.coverage, ''].map(csvCell).join(','));
   }
   return `${lines.join('\n')}\n`;
 }

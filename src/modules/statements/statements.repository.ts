@@ -80,6 +80,9 @@ export interface EntryRow {
   transactions: unknown[];
 }
 
+const ENTRY_COLUMNS = `e.line, e.amount::text, e.direction, e.reversal, e.status, e.booking_date::text, e.value_date::text, e.bank_reference,
+  e.customer_reference, e.end_to_end_id, e.transaction_id, e.transaction_code, e.details, e.transactions`;
+
 const STATEMENT_COLUMNS = `s.id, s.file_id, s.position, s.bank_code, s.escrow_account_id, s.account_number, s.currency, s.format, s.version, s.reference,
   s.sequence, s.page, s.statement_date::text, s.opening_balance::text, s.opening_date::text, s.closing_balance::text, s.closing_date::text,
   s.credits::text, s.debits::text, s.computed_closing::text, s.entry_count, s.consistent, s.flag, s.info, s.supersedes_id,
@@ -175,6 +178,38 @@ export class StatementsRepository {
   async findStatement(m: EntityManager, id: string): Promise<StatementRow | null> {
     const rows: StatementRow[] = await m.query(`SELECT ${STATEMENT_COLUMNS} FROM bank_statements s JOIN bank_statement_files f ON f.id = s.file_id WHERE s.id = $1`, [id]);
     return rows[0] ?? null;
+  }
+
+  /** Entries named by (statement, line), in one query (reconciliation retries earlier unmatched lines). */
+  async entriesAt(m: EntityManager, keys: { statementId: string; line: number }[]): Promise<(EntryRow & { statement_id: string })[]> {
+    if (keys.length === 0) return [];
+    return m.query(
+      `SELECT e.statement_id, ${ENTRY_COLUMNS}
+         FROM unnest($1::uuid[], $2::int[]) AS k(statement_id, line)
+         JOIN bank_statement_entries e ON e.statement_id = k.statement_id AND e.line = k.line`,
+      [keys.map((k) => k.statementId), keys.map((k) => k.line)],
+    );
+  }
+
+  /** The latest statement of the account before (day, page) that nothing has superseded. */
+  async previous(m: EntityManager, escrowAccountId: string, day: string, page: number): Promise<StatementRow | null> {
+    const rows: StatementRow[] = await m.query(
+      `SELECT ${STATEMENT_COLUMNS} FROM bank_statements s JOIN bank_statement_files f ON f.id = s.file_id
+        WHERE s.escrow_account_id = $1 AND (s.statement_date, s.page) < ($2::date, $3::int)
+          AND NOT EXISTS (SELECT 1 FROM bank_statements n WHERE n.supersedes_id = s.id)
+        ORDER BY s.statement_date DESC, s.page DESC LIMIT 1`,
+      [escrowAccountId, day, page],
+    );
+    return rows[0] ?? null;
+  }
+
+  /** Escrow accounts (of those given) that have a statement for the day. */
+  async accountsWithStatement(m: EntityManager, escrowAccountIds: string[], day: string): Promise<string[]> {
+    const rows: { id: string }[] = await m.query(
+      `SELECT DISTINCT escrow_account_id AS id FROM bank_statements WHERE escrow_account_id = ANY($1::uuid[]) AND statement_date = $2`,
+      [escrowAccountIds, day],
+    );
+    return rows.map((r) => r.id);
   }
 
   async entries(m: EntityManager, statementId: string, afterLine: number, limit: number): Promise<EntryRow[]> {

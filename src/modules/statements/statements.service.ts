@@ -6,12 +6,15 @@ import { DataSource, EntityManager } from 'typeorm';
 import { mayAccessBank, requireInstitutionAccess } from '@common/auth/access';
 import { Principal } from '@common/auth/principal';
 import { DomainError } from '@common/errors/domain-error';
+import { OutboxService } from '@infra/outbox/outbox.service';
+import { JobName, jobId } from '@infra/queues/queue.constants';
 import { BanksService } from '@modules/banks/banks.service';
 import { EscrowAccountsService } from '@modules/escrow-accounts/escrow-accounts.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
 import { bufferStream, openStatementStream, StatementParseError, StatementStream } from './parsers';
 import { signed, StatementEntry, StatementHeader, StatementSummary } from './statement.model';
 import { EntryRow, StatementRow, StatementsRepository } from './statements.repository';
+export type { EntryRow, StatementRow } from './statements.repository';
 import { statementNotFound, toImportResult, toStatementView, type ImportResult, type StatementView } from './statements.views';
 
 /** Who delivers a file: a bank's key over HTTP, or an admin with the CLI naming the bank. */
@@ -41,6 +44,7 @@ export class StatementsService {
     private readonly escrow: EscrowAccountsService,
     private readonly institutions: InstitutionsService,
     private readonly banks: BanksService,
+    private readonly outbox: OutboxService,
   ) {}
 
   async import(source: StatementSource, body: Buffer): Promise<{ result: ImportResult; replayed: boolean }> {
@@ -109,6 +113,8 @@ export class StatementsService {
       closing: signed(summary.closing, c.header.currency).toString(),
       supersedesId,
     });
+    // Reconciled by a queued job, which exists if and only if the statement commits.
+    await this.outbox.enqueue(m, JobName.ReconcileStatement, { statementId: c.id }, jobId('reconcile', c.id));
   }
 
   /** The escrow account a statement is for: one of this bank's, in the statement's currency. */
@@ -129,6 +135,30 @@ export class StatementsService {
       });
     }
     return account.id;
+  }
+
+  // ---- reads for reconciliation (internal, no caller scope) ----------------------------
+
+  find(m: EntityManager, id: string): Promise<StatementRow | null> {
+    return this.repo.findStatement(m, id);
+  }
+
+  /** A page of a statement's entries after `afterLine`, in line order. */
+  entries(m: EntityManager, statementId: string, afterLine: number, limit: number): Promise<EntryRow[]> {
+    return this.repo.entries(m, statementId, afterLine, limit);
+  }
+
+  entriesAt(m: EntityManager, keys: { statementId: string; line: number }[]): Promise<(EntryRow & { statement_id: string })[]> {
+    return this.repo.entriesAt(m, keys);
+  }
+
+  /** The statement before this one on the account (the latest current one before its day and page). */
+  previous(m: EntityManager, escrowAccountId: string, day: string, page: number): Promise<StatementRow | null> {
+    return this.repo.previous(m, escrowAccountId, day, page);
+  }
+
+  accountsWithStatement(m: EntityManager, escrowAccountIds: string[], day: string): Promise<string[]> {
+    return escrowAccountIds.length === 0 ? Promise.resolve([]) : this.repo.accountsWithStatement(m, escrowAccountIds, day);
   }
 
   /** One statement with a page of its entries: the bank that sent it, admins, and the regulators of the account's district. */
