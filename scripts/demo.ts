@@ -2,13 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { startBankSimulator } from './bank-simulator';
+import { chinaDay } from './bank-simulator/statement-book';
+import { DemoAccount, report, sendStatements, waitForReconciliation } from './demo/statements-step';
+import { table } from './demo/table';
 
 /**
  * npm run demo -- --admin-key <key>: the whole story against a running service. A regulator
- * and policy, three institutions licensed with escrow accounts, 200 contracts funded by the
+ * and policy, five institutions licensed with escrow accounts, 200 contracts funded by the
  * (simulated) bank, a week of class sessions, confirmations and one dispute, releases, webhooks
- * delivered and executed by the simulator, and the regulator's escrow audit of the district.
+ * delivered and executed by the simulator, the regulator's escrow audit of the district, and last
+ * the day's bank statements (camt.053 and MT940, with faults injected on purpose) reconciled
+ * against the ledger: the reconciliation must find exactly the injected faults.
  */
+const SCHOOLS = ['松江星光美术培训', '松江启航编程培训', '松江乐成音乐培训', '松江飞跃体育培训', '松江墨香书法培训'];
 const ALPHABET = '0123456789ABCDEFGHJKLMNPQRTUWXY';
 const WEIGHTS = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 const DISTRICT = '310117';
@@ -68,7 +74,7 @@ async function main() {
     return text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text;
   };
   const N = Number(values.contracts);
-  const p = new Progress(20 + N * 2 + 5 * N + 20);
+  const p = new Progress(20 + N * 2 + 5 * N + 20 + 20);
 
   p.step('regulators of Songjiang (310117)');
   const r1 = (await call('POST', '/admin/api-keys', admin, { name: 'demo regulator A', role: 'regulator', districts: [DISTRICT] })).apiKey;
@@ -80,11 +86,11 @@ async function main() {
   const simPort = await freePort();
   const bank = await call('POST', '/admin/banks', admin, { code: bankCode, name: '演示托管银行', webhookUrl: `http://127.0.0.1:${simPort}/webhooks` });
   const bankKey = (await call('POST', '/admin/api-keys', admin, { name: 'demo bank', role: 'bank', bankCode })).apiKey;
-  const sim = await startBankSimulator({ port: simPort, serviceUrl: base, bankApiKey: bankKey, secret: bank.secret, failureRate: Number(values['failure-rate']), callbackDelayMs: 50 });
+  const sim = await startBankSimulator({ port: simPort, serviceUrl: base, bankApiKey: bankKey, secret: bank.secret, bankCode, failureRate: Number(values['failure-rate']), callbackDelayMs: 50 });
   p.step(`bank ${bankCode} and its simulator on :${simPort}`);
 
-  const schools: { id: string; key: string; course: string; escrow: string; name: string }[] = [];
-  for (const name of ['松江星光美术培训', '松江启航编程培训', '松江乐成音乐培训']) {
+  const schools: { id: string; key: string; course: string; escrow: string; escrowId: string; name: string }[] = [];
+  for (const name of SCHOOLS) {
     const inst = await call('POST', '/institutions', r1, { name, uscc: uscc(), districtCode: DISTRICT, category: 'non_subject', profitType: 'for_profit', address: '上海市松江区', legalRepresentative: '法人', contactName: '联系人', contactPhone: '13800000000' });
     const lic = await call('POST', `/institutions/${inst.id}/licences`, r1);
     await call('POST', `/licences/${lic.id}/review`, r1, { licenceNumber: `DEMO-${inst.uscc}`, validFrom: day(-200), validTo: day(900) });
@@ -94,16 +100,16 @@ async function main() {
     await call('PATCH', `/institutions/${inst.id}`, r1, { basicAccountBank: 'BOC-SH', basicAccountNumber: `62${inst.uscc.slice(-10)}` });
     const key = (await call('POST', '/admin/api-keys', admin, { name: `${name} desk`, role: 'institution', institutionId: inst.id })).apiKey;
     const course = await call('POST', `/institutions/${inst.id}/courses`, key, { name: '周末班', category: 'non_subject', kind: 'lesson_pack', lessonMinutes: 90, classSizeBand: 'medium', listPricePerLesson: '150.00' });
-    schools.push({ id: inst.id, key, course: course.id, escrow: escrow.accountNumber, name });
-    p.step(`${name}: licensed (joint review), escrow filed`, 6);
+    schools.push({ id: inst.id, key, course: course.id, escrow: escrow.accountNumber, escrowId: escrow.id, name });
+    p.step(`${name}: licensed (joint review), escrow filed`, 4);
   }
 
   const contracts: { id: string; school: number; token: string; lessons: number }[] = [];
   for (let i = 0; i < N; i++) {
-    const s = schools[i % 3];
+    const s = schools[i % schools.length];
     const total = `${900 + (i % 7) * 33}.${String(i % 100).padStart(2, '0')}`;
     const c = await call('POST', `/institutions/${s.id}/contracts`, s.key, { courseId: s.course, payerName: `家长${i}`, payerPhone: '13600000000', studentName: `学生${i}`, lessons: 10, startDate: day(-14), endDate: day(45), totalPrice: total });
-    contracts.push({ id: c.id, school: i % 3, token: c.payerToken, lessons: 0 });
+    contracts.push({ id: c.id, school: i % schools.length, token: c.payerToken, lessons: 0 });
     p.step(`contract ${i + 1}/${N} signed`);
     const paid = await fetch(`${sim.url}/simulate/credits`, { method: 'POST', body: JSON.stringify({ escrowAccountNumber: s.escrow, amount: total, payerReference: c.reference, payerAccount: { bank: 'BOC-SH', accountNumber: `6217${String(i).padStart(12, '0')}`, accountName: `家长${i}` } }) });
     if (paid.status !== 201) throw new Error(`credit refused: ${await paid.text()}`);
@@ -138,10 +144,18 @@ async function main() {
   }
   await new Promise((r) => setTimeout(r, 500));
   p.step(`bank executed ${sim.stats.executed}, failed ${sim.stats.failed} (duplicates dropped: ${sim.stats.duplicates})`, 10);
+
+  // The day's statements: the business day is the China-time day of the executions.
+  const statementDay = chinaDay(new Date());
+  const accounts: DemoAccount[] = schools.map((s) => ({ name: s.name, institutionId: s.id, escrowId: s.escrowId, accountNumber: s.escrow }));
+  const { planned, files } = await sendStatements(sim, accounts, statementDay);
+  p.step(`statements of ${statementDay} sent (${files.length} files), faults injected`, 10);
+  const summary = await waitForReconciliation(call, r1, DISTRICT, statementDay, planned);
+  p.step('statements reconciled by the queued jobs', 10);
   p.end();
 
   const audit = await call('GET', `/audit/districts/${DISTRICT}`, r1);
-  const cols = ['institution', 'escrow', 'obligations', 'paid in', 'released', 'refunded', 'bank cash', 'coverage'];
+  const cols = ['institution', 'escrow', 'obligations', 'paid in', 'released', 'refunded', 'bank cash', 'coverage', 'last reconciled'];
   const rows = audit.institutions.map((i: Record<string, string> & { escrowAccount: { state: string } | null }) => [
     i.name,
     i.escrowAccount?.state ?? '-',
@@ -151,26 +165,20 @@ async function main() {
     i.refunded,
     i.bankCash,
     i.coverage ?? '-',
+    i.lastReconciledDay ?? '-',
   ]);
   // One TOTAL line per currency: amounts of different currencies are never added.
   for (const t of audit.totals) {
-    rows.push([`TOTAL ${t.currency} (${t.institutions} institutions)`, '', t.obligations, t.paidIn, t.released, t.refunded, t.bankCash, t.coverage ?? '-']);
+    rows.push([`TOTAL ${t.currency} (${t.institutions} institutions)`, '', t.obligations, t.paidIn, t.released, t.refunded, t.bankCash, t.coverage ?? '-', '']);
   }
-  // Chinese characters take two columns in a terminal.
-  const cells = (v: string) => [...String(v)].reduce((w, ch) => w + (ch.charCodeAt(0) >= 0x2e80 ? 2 : 1), 0);
-  const width = (c: number) => Math.max(cells(cols[c]), ...rows.map((r: string[]) => cells(r[c]))) + 2;
-  const pad = (v: string, w: number, left: boolean) => (left ? String(v) + ' '.repeat(w - cells(v)) : ' '.repeat(w - cells(v)) + String(v));
-  const line = (r: string[]) => r.map((v, c) => pad(v, width(c), c === 0)).join('');
   process.stdout.write(`\nEscrow audit of district ${DISTRICT} (${audit.generatedAt}):\n`);
-  process.stdout.write(`${line(cols)}\n${'-'.repeat(line(cols).length)}\n`);
-  rows.forEach((r: string[], k: number) => {
-    if (k === rows.length - 1) process.stdout.write(`${'-'.repeat(line(cols).length)}\n`);
-    process.stdout.write(`${line(r)}\n`);
-  });
+  for (const l of table(cols, rows, { footer: audit.totals.length })) process.stdout.write(`${l}\n`);
   process.stdout.write(
     `\n${N} contracts, ${lessons.length} lessons (1 disputed, held back), ${sim.stats.executed} settlements executed by the bank, ${sim.stats.failed} failed (exceptions raised for the regulator).\n`,
   );
+  const exact = await report(call, r1, DISTRICT, statementDay, planned, summary);
   await sim.close();
+  if (!exact) process.exitCode = 1;
 }
 
 main().catch((err: Error) => {
