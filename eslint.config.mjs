@@ -127,7 +127,7 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     // Tooling files in plain JavaScript run on Node (jest.config.js is CommonJS).
-    files: ['**/*.js', '**/*.mjs'],
+    files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     languageOptions: {
       globals: { module: 'writable', require: 'readonly', process: 'readonly', console: 'readonly', __dirname: 'readonly' },
     },

@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -113,7 +113,7 @@ function reencryptBanks(): Promise<string> {
 async function importStatements(file: string, bankCode: string): Promise<string> {
   try {
     return await withApp(async (ctx) => {
-      const { result, replayed } = await ctx.get(StatementsService).importFile({ bankCode, receivedBy: 'cli' }, createReadStream(file));
+      const { result, replayed } = await ctx.get(StatementsService).importFile({ bankCode, receivedBy: 'cli' }, file);
       const lines = result.statements.map(
         (s) =>
           `  #${s.position} ${s.accountNumber} ${s.statementDate} ${s.currency}: ${s.entries} entries, credits ${s.credits}, debits ${s.debits}, ` +

@@ -167,4 +167,38 @@ describe('bank statements', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+
+  it('the CLI streams a large file: ~120 MB imports with a 64 MB heap and far less memory than the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'statements-big-'));
+    const env = { DATABASE_URL: t.db.url, NODE_ENV: 'test', BANK_SECRET_KEYS: TEST_BANK_SECRET_KEYS, LOG_LEVEL: 'warn', NODE_OPTIONS: `--max-old-space-size=64 --require ${join(__dirname, '..', 'support', 'report-max-rss.cjs')}` };
+    const peakKb = (stderr: string) => BigInt(/max-rss-kb=(\d+)/.exec(stderr)?.[1] ?? '0');
+    try {
+      // Few lines, each long (a 16 KiB `details`): the bytes are large, the work per line is not.
+      const details = 'x'.repeat(16 * 1024);
+      const lines = 7_500;
+      const head = 'record_type,statement_id,account,currency,date,amount,direction,value_date,bank_ref,end_to_end_id,details';
+      const body = (n: number, ref: string) => {
+        const rows = [head, `OPBD,${ref},${s.escrow.accountNumber},CNY,2026-11-29,0.00,CRDT,,,,`];
+        for (let i = 1; i <= n; i++) rows.push(`NTRY,${ref},${s.escrow.accountNumber},CNY,2026-11-29,1.00,CRDT,2026-11-29,BIG-${ref}-${i},,${details}`);
+        rows.push(`CLBD,${ref},${s.escrow.accountNumber},CNY,2026-11-29,${n}.00,CRDT,,,,`);
+        return rows.join('\n');
+      };
+      const small = join(dir, 'small.csv');
+      writeFileSync(small, body(5, 'SMALL'));
+      const big = join(dir, 'big.csv');
+      writeFileSync(big, body(lines, 'BIG'));
+      const a = await runCli(['statements:import', small, '--bank', 'ICBC-SH'], env);
+      const b = await runCli(['statements:import', big, '--bank', 'ICBC-SH'], env);
+      expect([a.code, b.code, b.stderr.replace(/max-rss-kb=\d+\n/, '')]).toEqual([0, 0, '']);
+      expect(b.stdout).toContain(`${lines} entries, credits ${lines}.00`);
+      const fileKb = BigInt(Math.round((lines * (details.length + 80)) / 1024));
+      const growthKb = peakKb(b.stderr) - peakKb(a.stderr);
+      process.stdout.write(`statements: a ${fileKb / 1024n} MB file imported by the CLI with ${growthKb / 1024n} MB more peak RSS than a 5-line one\n`);
+      expect(peakKb(a.stderr)).toBeGreaterThan(0n);
+      // The heap may not hold the file (64 MB < 117 MB), and neither may anything outside it (buffers).
+      expect(growthKb).toBeLessThan(fileKb / 2n);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

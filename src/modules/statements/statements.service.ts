@@ -1,4 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -23,8 +25,42 @@ export interface StatementSource {
   receivedBy: string;
 }
 
-/** Entries are written in batches of this many rows. */
+/** The bytes of a file, readable as often as needed (a buffer, or a file on disk). */
+interface StatementBytes {
+  size: number;
+  open(): Readable;
+}
+
+async function sha256Of(stream: Readable): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const piece of stream) hash.update(piece as Buffer);
+  return hash.digest('hex');
+}
+
+/** The stream re-cut into pieces of exactly `size` bytes (the last one shorter). */
+async function* inPieces(stream: Readable, size: number): AsyncGenerator<Buffer> {
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  for await (const piece of stream) {
+    let rest = piece as Buffer;
+    while (heldBytes + rest.length >= size) {
+      const take = size - heldBytes;
+      yield Buffer.concat([...held, rest.subarray(0, take)]);
+      rest = rest.subarray(take);
+      held = [];
+      heldBytes = 0;
+    }
+    if (rest.length) {
+      held.push(rest);
+      heldBytes += rest.length;
+    }
+  }
+  if (heldBytes) yield Buffer.concat(held);
+}
+
+/** Entries are written in batches of this many rows, or fewer when their text is long (memory stays flat). */
 const ENTRY_BATCH = 2000;
+const ENTRY_BATCH_BYTES = 4 * 1024 * 1024;
 /** The raw file is kept in pieces of this size. */
 const CHUNK_BYTES = 1024 * 1024;
 
@@ -48,19 +84,34 @@ export class StatementsService {
   ) {}
 
   async import(source: StatementSource, body: Buffer): Promise<{ result: ImportResult; replayed: boolean }> {
+    return this.importBytes(source, { size: body.length, open: () => bufferStream(body) });
+  }
+
+  /**
+   * A file on disk (the CLI): read as a stream three times (its SHA-256, its raw chunks, its statements),
+   * so a 200 MB file never sits in memory whole.
+   */
+  async importFile(source: StatementSource, path: string): Promise<{ result: ImportResult; replayed: boolean }> {
+    return this.importBytes(source, { size: (await stat(path)).size, open: () => createReadStream(path, { highWaterMark: 256 * 1024 }) });
+  }
+
+  private async importBytes(source: StatementSource, bytes: StatementBytes): Promise<{ result: ImportResult; replayed: boolean }> {
     if (!(await this.banks.exists(source.bankCode))) throw new DomainError('BANK_NOT_FOUND', `Bank ${source.bankCode} is not registered`, { bankCode: source.bankCode });
-    if (body.length === 0) throw new StatementParseError('the file is empty', 'line 1').toDomainError(null);
-    const sha256 = createHash('sha256').update(body).digest('hex');
+    if (bytes.size === 0) throw new StatementParseError('the file is empty', 'line 1').toDomainError(null);
+    const sha256 = await sha256Of(bytes.open());
     return this.ds.transaction(async (m) => {
       await this.repo.lockBank(m, source.bankCode);
       const first = await this.repo.findFile(m, source.bankCode, sha256);
       if (first) return { result: toImportResult(first, await this.repo.statementsOfFile(m, first.id)), replayed: true };
       let stream: StatementStream | null = null;
       try {
-        stream = await openStatementStream(bufferStream(body));
-        const chunks = Math.ceil(body.length / CHUNK_BYTES);
-        const fileId = await this.repo.insertFile(m, { bankCode: source.bankCode, sha256, format: stream.format, byteSize: body.length, chunks, receivedBy: source.receivedBy });
-        for (let i = 0; i < chunks; i++) await this.repo.insertChunk(m, fileId, i, body.subarray(i * CHUNK_BYTES, (i + 1) * CHUNK_BYTES));
+        stream = await openStatementStream(bytes.open());
+        const chunks = Math.ceil(bytes.size / CHUNK_BYTES);
+        const fileId = await this.repo.insertFile(m, { bankCode: source.bankCode, sha256, format: stream.format, byteSize: bytes.size, chunks, receivedBy: source.receivedBy });
+        let seq = 0;
+        for await (const chunk of inPieces(bytes.open(), CHUNK_BYTES)) await this.repo.insertChunk(m, fileId, seq++, chunk);
+        // The file changed between the passes (a file on disk being rewritten): refuse rather than keep a mismatch.
+        if (seq !== chunks) throw new DomainError('STATEMENT_UNREADABLE', 'The file changed while it was being imported', { at: 'file' });
         await this.store(m, source.bankCode, fileId, stream);
         const file = (await this.repo.findFile(m, source.bankCode, sha256))!;
         return { result: toImportResult(file, await this.repo.statementsOfFile(m, fileId)), replayed: false };
@@ -71,24 +122,19 @@ export class StatementsService {
     });
   }
 
-  /** A file on disk (the CLI): read as a stream for parsing errors early, then imported as bytes like an upload. */
-  async importFile(source: StatementSource, file: Readable): Promise<{ result: ImportResult; replayed: boolean }> {
-    const parts: Buffer[] = [];
-    for await (const part of file) parts.push(part as Buffer);
-    return this.import(source, Buffer.concat(parts));
-  }
-
   private async store(m: EntityManager, bankCode: string, fileId: string, stream: StatementStream): Promise<void> {
-    let current: { id: string; escrowAccountId: string; header: StatementHeader; pending: StatementEntry[] } | null = null;
+    let current: { id: string; escrowAccountId: string; header: StatementHeader; pending: StatementEntry[]; pendingBytes: number } | null = null;
     for await (const events of stream.events) {
       for (const ev of events) {
         if (ev.kind === 'start') {
-          current = { id: randomUUID(), escrowAccountId: await this.account(m, bankCode, ev.header), header: ev.header, pending: [] };
+          current = { id: randomUUID(), escrowAccountId: await this.account(m, bankCode, ev.header), header: ev.header, pending: [], pendingBytes: 0 };
         } else if (ev.kind === 'entry') {
           current!.pending.push(ev.entry);
-          if (current!.pending.length >= ENTRY_BATCH) {
+          current!.pendingBytes += (ev.entry.details?.length ?? 0) + 200;
+          if (current!.pending.length >= ENTRY_BATCH || current!.pendingBytes >= ENTRY_BATCH_BYTES) {
             await this.repo.insertEntries(m, current!.id, current!.pending);
             current!.pending = [];
+            current!.pendingBytes = 0;
           }
         } else {
           const c = current!;
