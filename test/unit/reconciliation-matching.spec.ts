@@ -1,7 +1,7 @@
 import type { ExpectedLine } from '@common/money/expected-line';
 import { MONEY_MOVEMENT_KINDS } from '@modules/money-movements/kinds';
 import { toBankLine } from '@modules/reconciliation/bank-lines';
-import { BankLine, Candidate, fromMinor, matchLines, normaliseRef, residual, toMinor, WorkdayDistance } from '@modules/reconciliation/matching';
+import { BankLine, Candidate, fromMinor, matchLines, normaliseRef, pairKey, residual, toMinor, WorkdayDistance } from '@modules/reconciliation/matching';
 import type { EntryRow } from '@modules/statements/statements.service';
 
 /** The pure matching rules of reconciliation (RECON-SPEC step 5) and the balance formula (step 7). */
@@ -140,5 +140,20 @@ describe('reconciliation matching rules', () => {
 
   it('every money movement kind declares its statement line in the direction it moves money', () => {
     for (const k of MONEY_MOVEMENT_KINDS) expect(k.statementDirection).toBe(k.direction === 'out' ? 'DBIT' : 'CRDT');
+  });
+
+  it('a pair a person unmatched is never matched again by the system, by reference or by amount (nor makes the line a duplicate)', () => {
+    const r = record({ amount: '40.00', references: ['REF-40'] });
+    const byRef = line({ amount: '40.00', refs: ['REF-40'] });
+    const byAmount = line({ amount: '40.00' });
+    const refused = new Set([pairKey(byRef, r.expected), pairKey(byAmount, r.expected)]);
+    const out = matchLines([byRef, byAmount], [r], distance, 2, refused);
+    expect(out.outcomes.map((o) => [o.kind, o.kind === 'missing' ? o.reason : null])).toEqual([
+      ['missing', 'no_candidate'],
+      ['missing', 'no_candidate'],
+    ]);
+    expect(out.unmatched).toEqual([r]);
+    // Another line naming it is matched as before.
+    expect(matchLines([line({ amount: '40.00', refs: ['REF-40'] })], [r], distance, 2, refused).outcomes[0]).toMatchObject({ kind: 'match', method: 'reference' });
   });
 });

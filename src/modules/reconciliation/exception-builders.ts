@@ -1,5 +1,6 @@
 import type { ExpectedLine } from '@common/money/expected-line';
-import { BankLine, fromMinor } from './matching';
+import type { StatementRow } from '@modules/statements/statements.service';
+import { BankLine, fromMinor, toMinor } from './matching';
 import type { AccountInfo, ExceptionType, NewException } from './reconciliation.repository';
 
 /** What every exception of one run shares. */
@@ -56,4 +57,21 @@ export function exceptionOf(f: ExceptionFacts, s: ExceptionSpec): NewException {
         : {}),
     },
   };
+}
+
+/** STATEMENT_GAP (step 3): the opening is not the previous closing, or a numeric sequence does not follow the previous one; null when continuous. */
+export function gapException(f: ExceptionFacts, st: StatementRow, prev: StatementRow): NewException | null {
+  const jump = toMinor(st.opening_balance) - toMinor(prev.closing_balance);
+  const numeric = (s: string | null) => (s !== null && /^\d{1,15}$/.test(s.trim()) ? BigInt(s.trim()) : null);
+  const [p, c] = [numeric(prev.sequence), numeric(st.sequence)];
+  const samePage = prev.statement_date === st.statement_date; // a later page of the same statement keeps its number
+  const sequenceBreak = p !== null && c !== null && c !== (samePage ? p : p + 1n);
+  if (jump === 0n && !sequenceBreak) return null;
+  return exceptionOf(f, {
+    type: 'STATEMENT_GAP',
+    key: `gap:${st.id}`,
+    amount: jump < 0n ? -jump : jump,
+    effect: 0n,
+    details: { previousStatementId: prev.id, previousDate: prev.statement_date, previousSequence: prev.sequence, sequence: st.sequence, previousClosing: prev.closing_balance, opening: st.opening_balance },
+  });
 }

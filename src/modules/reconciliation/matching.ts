@@ -148,6 +148,8 @@ export class Matcher {
     private readonly candidates: Candidate[],
     private readonly distance: (a: string, b: string) => number,
     private readonly windowDays: number,
+    /** Pairs a person unmatched (`pairKey`): never matched again by the system, by reference or by amount. */
+    private readonly refused: ReadonlySet<string> = new Set(),
   ) {
     for (const c of candidates) {
       for (const raw of c.expected.references) {
@@ -171,7 +173,7 @@ export class Matcher {
     if (line.detailRefs.length >= 2) {
       const parts: Candidate[] = [];
       for (const refs of line.detailRefs) {
-        const c = this.named(refs, line.direction).free;
+        const c = this.named(line, refs).free;
         if (c && !parts.includes(c)) parts.push(c);
       }
       if (parts.length >= 2) {
@@ -181,7 +183,7 @@ export class Matcher {
       }
     }
     const refs = line.detailRefs.length ? [...line.refs, ...line.detailRefs.flat()] : line.refs;
-    const { free, used, other } = this.named(refs, line.direction);
+    const { free, used, other } = this.named(line, refs);
     if (free) {
       this.taken.add(free);
       return { kind: 'match', line, records: [free], method: 'reference', difference: signedMinor(line.direction, line.amount - free.amount) };
@@ -194,7 +196,9 @@ export class Matcher {
 
   /** Pass 2: exact amount and direction within the window, when exactly one record fits. */
   byAmount(line: BankLine): LineOutcome {
-    const fits = (this.byAmountKey.get(`${line.direction}${line.amount}`) ?? []).filter((c) => this.available(c) && this.distance(c.expected.valueDate, line.date) <= this.windowDays);
+    const fits = (this.byAmountKey.get(`${line.direction}${line.amount}`) ?? []).filter(
+      (c) => this.available(c) && this.distance(c.expected.valueDate, line.date) <= this.windowDays && !this.refused.has(pairKey(line, c.expected)),
+    );
     if (fits.length === 1) {
       this.taken.add(fits[0]);
       return { kind: 'match', line, records: [fits[0]], method: 'amount_date', difference: 0n };
@@ -212,11 +216,12 @@ export class Matcher {
   }
 
   /** The records the references name, in the line's direction: the first free one, else one already taken; and one of the other direction. */
-  private named(refs: string[], direction: Direction): { free: Candidate | null; used: Candidate | null; other: Candidate | null } {
+  private named(line: BankLine, refs: string[]): { free: Candidate | null; used: Candidate | null; other: Candidate | null } {
     const found: { free: Candidate | null; used: Candidate | null; other: Candidate | null } = { free: null, used: null, other: null };
     for (const r of refs) {
       for (const c of this.byRef.get(r) ?? []) {
-        if (c.expected.direction !== direction) found.other ??= c;
+        if (this.refused.size && this.refused.has(pairKey(line, c.expected))) continue;
+        if (c.expected.direction !== line.direction) found.other ??= c;
         else if (this.available(c)) found.free ??= c;
         else found.used ??= c;
       }
@@ -226,9 +231,12 @@ export class Matcher {
   }
 }
 
+/** A bank line and a record as a pair (the key of a pair a person unmatched). */
+export const pairKey = (line: { statementId: string; line: number }, record: { source: string; id: string }): string => `${line.statementId}:${line.line}|${record.source}:${record.id}`;
+
 /** Matches the lines (pass 1 for all, then pass 2), in the order given. */
-export function matchLines(lines: BankLine[], candidates: Candidate[], distance: (a: string, b: string) => number, windowDays: number): MatchResult {
-  const matcher = new Matcher(candidates, distance, windowDays);
+export function matchLines(lines: BankLine[], candidates: Candidate[], distance: (a: string, b: string) => number, windowDays: number, refused?: ReadonlySet<string>): MatchResult {
+  const matcher = new Matcher(candidates, distance, windowDays, refused);
   const outcomes = lines.map((l) => matcher.byReference(l));
   return { outcomes: outcomes.map((o, i) => o ?? matcher.byAmount(lines[i])), unmatched: matcher.unmatched() };
 }

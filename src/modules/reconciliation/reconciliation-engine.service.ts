@@ -14,6 +14,8 @@ import { EntryRow, StatementRow, StatementsService } from '@modules/statements/s
 import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { ExceptionState, EXCEPTION_TRANSITIONS, transition } from './exception-state-machine';
 import { fromMinor, signedMinor, toMinor, WorkdayDistance } from './matching';
+import { ReversalActor, settleReversedMatch } from './match-reversals';
+import { ReconciliationRecordsRepository } from './reconciliation-records.repository';
 import { AccountInfo, ExceptionRow, ReconciliationRepository, RunRow } from './reconciliation.repository';
 import { StatementChecker } from './statement-checker';
 import { StatementReconciler } from './statement-reconciler';
@@ -44,6 +46,7 @@ export interface MatchInput {
 /** What the per-statement and daily steps use (one bag, so they stay plain classes). */
 export interface EngineDeps {
   repo: ReconciliationRepository;
+  records: ReconciliationRecordsRepository;
   statements: StatementsService;
   credits: BankCreditsService;
   movements: MoneyMovementsService;
@@ -71,6 +74,7 @@ export class ReconciliationEngineService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: ReconciliationRepository,
+    private readonly records: ReconciliationRecordsRepository,
     statements: StatementsService,
     credits: BankCreditsService,
     movements: MoneyMovementsService,
@@ -80,7 +84,7 @@ export class ReconciliationEngineService {
     private readonly config: AppConfig,
     private readonly clock: Clock,
   ) {
-    this.deps = { repo, statements, credits, movements, ledger, events };
+    this.deps = { repo, records, statements, credits, movements, ledger, events };
   }
 
   async reconcileStatement(statementId: string): Promise<RunRow> {
@@ -113,7 +117,8 @@ export class ReconciliationEngineService {
         run = out.run;
         // The run is its day's latest; when it counted the day's open exceptions, the projection needs no reads.
         if (out.openOfDay !== undefined) await this.writeAccountDay(m, account, run.business_date, run, out.openOfDay);
-        else if (run.status !== 'superseded') await this.refreshAccountDay(m, account.id, run.business_date);
+        // A superseded statement's day stands with its correction; a deferred page's, with the day's last page.
+        else if (run.status !== 'superseded' && !out.deferred) await this.refreshAccountDay(m, account.id, run.business_date);
         for (const day of out.touchedDays) await this.refreshAccountDay(m, account.id, day);
         this.logger.log(`Statement ${c.st.id} (${run.business_date}): ${run.status}, ${run.matched_lines} lines matched, ${run.exceptions} new exceptions`);
       }
@@ -233,11 +238,24 @@ export class ReconciliationEngineService {
     await this.repo.reverseGroup(m, groupId, reason);
   }
 
+  /**
+   * Once a reversed match's resolutions are undone: each side's exception open again, or raised
+   * (match-reversals.ts). Returns the account-days to refresh.
+   */
+  settleReversedMatch(m: EntityManager, groupId: string, by: ReversalActor): Promise<{ escrow_account_id: string; business_date: string }[]> {
+    const windowStart = async (mm: EntityManager, day: string) => {
+      const wd = await this.calendar.workingDays(mm);
+      return new WorkdayDistance((d) => wd.isWorkday(d), day).window(day, this.config.RECONCILIATION_WINDOW_DAYS).from;
+    };
+    const ctx = { repo: this.repo, records: this.records, statementLine: this.statementLine.bind(this), expectedLine: this.expectedLine.bind(this), windowStart };
+    return settleReversedMatch(ctx, m, groupId, by);
+  }
+
   /** The statement line a platform record expects (credit, executed movement, approved adjustment); null when unknown. */
   async expectedLine(m: EntityManager, source: ExpectedLine['source'], id: string): Promise<ExpectedLine | null> {
     if (source === 'credit') return this.deps.credits.expectedLine(m, id);
     if (source === 'movement') return this.deps.movements.expectedLine(m, id);
-    if (source === 'adjustment') return this.repo.adjustmentLine(m, id);
+    if (source === 'adjustment') return this.records.adjustmentLine(m, id);
     return null;
   }
 

@@ -12,6 +12,7 @@ import { ReconciliationEngineService } from './reconciliation-engine.service';
 import { ReconciliationController } from './reconciliation.controller';
 import { ReconciliationRepository } from './reconciliation.repository';
 import { ReconciliationReadsRepository } from './reconciliation-reads.repository';
+import { ReconciliationRecordsRepository } from './reconciliation-records.repository';
 import { ReconciliationService } from './reconciliation.service';
 import { ResolutionsRepository } from './resolutions.repository';
 import { ResolutionsService } from './resolutions.service';
@@ -23,7 +24,7 @@ import { ResolutionsService } from './resolutions.service';
 @Module({
   imports: [StatementsModule, BankCreditsModule, MoneyMovementsModule, LedgerModule, CalendarModule, SupervisionEventsModule, EscrowAccountsModule, InstitutionsModule],
   controllers: [ReconciliationController],
-  providers: [ReconciliationRepository, ReconciliationEngineService, ReconcileStatementJob, StatementCheckJob, ResolutionsRepository, ReconciliationReadsRepository, ReconciliationService, ResolutionsService],
+  providers: [ReconciliationRepository, ReconciliationRecordsRepository, ReconciliationEngineService, ReconcileStatementJob, StatementCheckJob, ResolutionsRepository, ReconciliationReadsRepository, ReconciliationService, ResolutionsService],
   exports: [ReconciliationEngineService, ReconciliationService],
 })
 export class ReconciliationModule {}

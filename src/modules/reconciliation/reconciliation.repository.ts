@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import type { ExpectedLine, ExpectedLineSource } from '@common/money/expected-line';
+import type { ExpectedLineSource } from '@common/money/expected-line';
 import { rowsOf } from '@infra/database/sql';
 import type { ExceptionState } from './exception-state-machine';
 import type { AccountDayRow, AccountInfo, ExceptionRow, ExceptionType, MatchRow, NewException, NewMatch, NewRun, RunRow, SystemResolution } from './reconciliation.types';
@@ -10,11 +10,11 @@ export type { AccountDayRow, AccountInfo, DayStatus, ExceptionRow, ExceptionType
 
 const RUN = `id, statement_id, escrow_account_id, business_date::text, status, bank_closing::text, ledger_balance::text, in_transit::text, in_transit_items,
   difference::text, residual::text, matched_lines, exceptions, created_at`;
-const MATCH = `id, group_id, part, parts, run_id, resolution_id, escrow_account_id, statement_id, line, bank_date::text, bank_amount::text, source, record_id,
+export const MATCH = `id, group_id, part, parts, run_id, resolution_id, escrow_account_id, statement_id, line, bank_date::text, bank_amount::text, source, record_id,
   record_amount::text, record_posted_at, difference::text, method, created_at, reversed_at, reversal_reason`;
-const EXCEPTION = `id, dedupe_key, run_id, escrow_account_id, institution_id, district_code, business_date::text, type, currency, amount::text, effect::text,
+export const EXCEPTION = `id, dedupe_key, run_id, escrow_account_id, institution_id, district_code, business_date::text, type, currency, amount::text, effect::text,
   statement_id, line, bank_reference, source, record_id, platform_reference, details, state, created_at, updated_at`;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Rows per multi-row INSERT (unnest arrays): big enough to be few round trips, small enough for one message. */
 const BULK = 5000;
 
@@ -73,10 +73,10 @@ export class ReconciliationRepository {
     return rows[0];
   }
 
-  /** The run that stands for an account-day: the latest one of a statement of that day not superseded. */
+  /** The run that stands for an account-day: the latest one of a statement of that day not superseded (nor deferred to a later page). */
   async dayRun(m: EntityManager, escrowAccountId: string, businessDate: string): Promise<RunRow | null> {
     const rows: RunRow[] = await m.query(
-      `SELECT ${RUN} FROM reconciliation_runs WHERE escrow_account_id = $1 AND business_date = $2 AND status <> 'superseded'
+      `SELECT ${RUN} FROM reconciliation_runs WHERE escrow_account_id = $1 AND business_date = $2 AND status NOT IN ('superseded', 'deferred')
         ORDER BY created_at DESC, id DESC LIMIT 1`,
       [escrowAccountId, businessDate],
     );
@@ -258,32 +258,6 @@ export class ReconciliationRepository {
         [part.map((r) => r.exceptionId), part.map((r) => r.action), part.map((r) => r.reason), part.map((r) => r.matchGroupId)],
       );
     }
-  }
-
-  // ---- adjustments as expected lines ----------------------------------------------------------------
-
-  /** An approved adjustment as the statement line it stands for (+ raises bank cash: a credit). */
-  async adjustmentLine(m: EntityManager, id: string): Promise<ExpectedLine | null> {
-    if (!UUID.test(id)) return null;
-    const rows: { id: string; escrow_account_id: string; amount: string; currency: string; value_date: string; approved_at: Date }[] = await m.query(
-      `SELECT id, escrow_account_id, amount::text, currency, to_char(approved_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD') AS value_date, approved_at
-         FROM reconciliation_adjustments WHERE id = $1 AND approved_at IS NOT NULL AND ledger_txn_id IS NOT NULL`,
-      [id],
-    );
-    const r = rows[0];
-    if (!r) return null;
-    const negative = r.amount.startsWith('-');
-    return {
-      source: 'adjustment',
-      id: r.id,
-      escrowAccountId: r.escrow_account_id,
-      direction: negative ? 'DBIT' : 'CRDT',
-      amount: negative ? r.amount.slice(1) : r.amount,
-      currency: r.currency,
-      references: [],
-      valueDate: r.value_date,
-      postedAt: r.approved_at,
-    };
   }
 
   // ---- account-days -----------------------------------------------------------------------------------

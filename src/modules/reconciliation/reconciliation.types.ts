@@ -13,7 +13,8 @@ export type ExceptionType =
   | 'STATEMENT_MISSING'
   | 'STATEMENT_INCONSISTENT';
 
-export type RunStatus = 'reconciled' | 'reconciled_in_transit' | 'broken' | 'inconsistent' | 'superseded';
+/** 'deferred': a page before the day's last one (day-pages.ts): the last page's run reconciles its lines and the day. */
+export type RunStatus = 'reconciled' | 'reconciled_in_transit' | 'broken' | 'inconsistent' | 'superseded' | 'deferred';
 export type DayStatus = 'reconciled' | 'reconciled_in_transit' | 'broken' | 'missing';
 export type MatchMethod = 'reference' | 'batch' | 'amount_date' | 'manual' | 'auto';
 

@@ -175,7 +175,7 @@ export class ResolutionsService {
    * marked reversed), an approved adjustment's ledger transaction is reversed; the exception, and
    * any other exception settled by the same match, is open again.
    */
-  private async reverse(m: EntityManager, who: Principal, x: ExceptionViewRow, resolutionId: string, reason: string, touch: (e: ExceptionViewRow) => void): Promise<ResolutionRow> {
+  private async reverse(m: EntityManager, who: Principal, x: ExceptionViewRow, resolutionId: string, reason: string, touch: (e: { escrow_account_id: string; business_date: string }) => void): Promise<ResolutionRow> {
     const target = await this.repo.resolution(m, resolutionId);
     if (!target || target.exception_id !== x.id) throw new DomainError('RESOLUTION_NOT_FOUND', `Resolution ${resolutionId} of exception ${x.id} not found`, { resolutionId });
     if (target.reversed_by_id) throw new DomainError('RESOLUTION_ALREADY_REVERSED', 'This resolution is already reversed', { resolutionId, reversedById: target.reversed_by_id });
@@ -196,6 +196,8 @@ export class ResolutionsService {
       if (sibling?.state === 'resolved') await this.engine.transitionException(m, sibling.id, 'open');
       if (sibling) touch(sibling);
     }
+    // Each side of the undone match stands alone again: its exception reopened or raised (never a vague balance break).
+    if (groupId) for (const d of await this.engine.settleReversedMatch(m, groupId, { reason, actor: who.id, actorRole: who.role })) touch(d);
     return resolution;
   }
 

@@ -4,7 +4,8 @@ import type { ExpectedLine } from '@common/money/expected-line';
 import type { StatementRow } from '@modules/statements/statements.service';
 import { toBankLine } from './bank-lines';
 import { uuid7 } from './uuid7';
-import { exceptionOf, ExceptionFacts } from './exception-builders';
+import { dayPages } from './day-pages';
+import { exceptionOf, ExceptionFacts, gapException } from './exception-builders';
 import { addDays, BankLine, Candidate, fromMinor, LineOutcome, Matcher, residual, signedMinor, toMinor, WorkdayDistance } from './matching';
 import type { EngineDeps } from './reconciliation-engine.service';
 import { AccountInfo, ExceptionRow, NewException, NewMatch, NewRun, RunRow, SystemResolution } from './reconciliation.repository';
@@ -48,7 +49,7 @@ export class StatementReconciler {
   }
 
   /** The run, the other business days whose exceptions it changed, and the open exceptions of its own day (when it counted them). */
-  async run(): Promise<{ run: RunRow; touchedDays: string[]; openOfDay?: number }> {
+  async run(): Promise<{ run: RunRow; touchedDays: string[]; openOfDay?: number; deferred?: boolean }> {
     const st = this.st;
     const D = st.statement_date;
     if (st.superseded_by_id) return { run: await this.insertRun('superseded', null), touchedDays: [] };
@@ -61,13 +62,27 @@ export class StatementReconciler {
       return { run: await this.insertRun('inconsistent', null), touchedDays: touched };
     }
     await this.gap();
+    // A page before the day's last: the last page's run reconciles the day (day-pages.ts).
+    const day = await dayPages(this.deps, this.m, st);
+    if (day.deferred) {
+      const touched = await this.write();
+      return { run: await this.insertRun('deferred', null), touchedDays: touched, deferred: true };
+    }
+    // One balance check per account-day: this one replaces an earlier page's (its break no longer stands).
+    for (const x of await this.deps.repo.openExceptions(this.m, st.escrow_account_id, ['BALANCE_BREAK'], D)) {
+      if (x.business_date === D && x.statement_id !== st.id) this.resolutions.push({ exceptionId: x.id, action: 'superseded', reason: `the balance of ${D} is checked again with statement ${st.id} (page ${st.page})`, matchGroupId: null });
+    }
 
+    // Records are read since the previous day's statement (an earlier page of this day aged nothing).
+    this.prevDay = this.prev && this.prev.statement_date < D ? this.prev : await this.deps.statements.previous(this.m, st.escrow_account_id, D, 0);
     const { from: windowStart, to: windowEnd } = this.wd.window(D, this.windowDays);
     const retries = await this.retryLines(open.filter((x) => x.type === 'MISSING_IN_LEDGER' && x.business_date >= windowStart));
     const openMab = open.filter((x) => x.type === 'MISSING_AT_BANK');
     this.mabOf = new Map(openMab.map((x) => [`${x.source}:${x.record_id}`, x]));
     const lower = this.lowerBound(windowStart, [...openMab.map((x) => String(x.details.valueDate ?? D)), ...retries.map((l) => this.wd.window(l.date, this.windowDays).from)]);
-    const matcher = new Matcher(await this.candidates(lower, windowEnd), (a, b) => this.wd.distance(a, b), this.windowDays);
+    // A pair a person unmatched (a resolution reversed) is not matched again by the system.
+    const refused = await this.deps.records.refusedPairs(this.m, st.escrow_account_id);
+    const matcher = new Matcher(await this.candidates(lower, windowEnd), (a, b) => this.wd.distance(a, b), this.windowDays, refused);
 
     // Pass 1 (references) line by line as the pages come, earlier unmatched lines first; pass 2 (amounts)
     // for the lines that waited. Matches and exceptions are written in bulk as they pile up.
@@ -79,12 +94,16 @@ export class StatementReconciler {
       if (this.matches.length >= FLUSH) await this.flush();
     };
     for (const line of retries) await pass1(line);
-    for (let after = 0; ; ) {
-      const page = await this.deps.statements.entries(this.m, st.id, after, PAGE);
-      // PDNG and INFO entries do not move money.
-      for (const e of page) if (e.status === 'BOOK') await pass1(toBankLine(e, st.id, D));
-      if (page.length < PAGE) break;
-      after = page[page.length - 1].line;
+    // The lines of the day's earlier pages whose runs were deferred, then this page's: reference first for all of them.
+    for (const sheet of [...day.pending, st]) {
+      const handled = sheet.id === st.id ? null : await this.deps.records.handledLines(this.m, sheet.id);
+      for (let after = 0; ; ) {
+        const page = await this.deps.statements.entries(this.m, sheet.id, after, PAGE);
+        // PDNG and INFO entries do not move money.
+        for (const e of page) if (e.status === 'BOOK' && !handled?.has(e.line)) await pass1(toBankLine(e, sheet.id, D));
+        if (page.length < PAGE) break;
+        after = page[page.length - 1].line;
+      }
     }
     for (const line of waiting) this.take(matcher.byAmount(line));
     const unmatched = matcher.unmatched();
@@ -112,19 +131,21 @@ export class StatementReconciler {
     const figures = await this.deps.repo.openFigures(this.m, a.id, D);
     const openEffects = toMinor(figures.effects);
     const terms = await this.deps.repo.matchTerms(this.m, a.id, D, asOf);
-    const closing = toMinor(st.closing_balance);
+    // The day's closing balance: of its last page (this one, unless a later page already checked the day).
+    const closing = toMinor(day.closing.closing_balance);
     const r = residual({ closing, ledger, openEffects, inTransit, lateRecords: toMinor(terms.late), earlyRecords: toMinor(terms.early) });
     if (r !== 0n) {
-      const details = { closing: st.closing_balance, ledger: fromMinor(ledger), openEffects: fromMinor(openEffects), inTransit: fromMinor(inTransit), lateRecords: terms.late, earlyRecords: terms.early };
+      const details = { closing: day.closing.closing_balance, ledger: fromMinor(ledger), openEffects: fromMinor(openEffects), inTransit: fromMinor(inTransit), lateRecords: terms.late, earlyRecords: terms.early };
       const rows = await this.deps.repo.insertExceptions(this.m, [exceptionOf(this.facts, { type: 'BALANCE_BREAK', key: `balance:${st.id}`, amount: abs(r), effect: r, details })]);
       this.newExceptions += rows.length;
       figures.openOfDay += rows.length;
     }
     const status = figures.openOfDay > 0 ? 'broken' : inTransitItems > 0 ? 'reconciled_in_transit' : 'reconciled';
-    const run = await this.insertRun(status, { ledger, inTransit, inTransitItems, difference: closing - ledger, residual: r, matchedLines: this.matchedLines });
+    const run = await this.insertRun(status, { closing: day.closing.closing_balance, ledger, inTransit, inTransitItems, difference: closing - ledger, residual: r, matchedLines: this.matchedLines });
     return { run, touchedDays: touched, openOfDay: figures.openOfDay };
   }
 
+  private prevDay: StatementRow | null = null;
   private newExceptions = 0;
   private matchedLines = 0;
   private readonly touched = new Set<string>();
@@ -179,24 +200,8 @@ export class StatementReconciler {
 
   /** Step 3: the opening must be the previous closing, and a numeric sequence must follow the previous one. */
   private async gap(): Promise<void> {
-    const st = this.st;
-    const prev = this.prev;
-    if (!prev) return;
-    const jump = toMinor(st.opening_balance) - toMinor(prev.closing_balance);
-    const numeric = (s: string | null) => (s !== null && /^\d{1,15}$/.test(s.trim()) ? BigInt(s.trim()) : null);
-    const [p, c] = [numeric(prev.sequence), numeric(st.sequence)];
-    const samePage = prev.statement_date === st.statement_date; // a later page of the same statement keeps its number
-    const sequenceBreak = p !== null && c !== null && c !== (samePage ? p : p + 1n);
-    if (jump === 0n && !sequenceBreak) return;
-    this.exceptions.push(
-      exceptionOf(this.facts, {
-        type: 'STATEMENT_GAP',
-        key: `gap:${st.id}`,
-        amount: abs(jump),
-        effect: 0n,
-        details: { previousStatementId: prev.id, previousDate: prev.statement_date, previousSequence: prev.sequence, sequence: st.sequence, previousClosing: prev.closing_balance, opening: st.opening_balance },
-      }),
-    );
+    const x = this.prev ? gapException(this.facts, this.st, this.prev) : null;
+    if (x) this.exceptions.push(x);
   }
 
   /** Lines of earlier statements still missing in the ledger, within the window: tried again against new records. */
@@ -215,7 +220,7 @@ export class StatementReconciler {
   private lowerBound(windowStart: string, extra: string[]): string {
     const D = this.st.statement_date;
     // The previous statement's run aged what was older than its window; what it had in transit may have aged since.
-    let lower = this.prev ? this.wd.window(this.prev.statement_date, this.windowDays).from : addDays(windowStart, -FIRST_LOOKBACK_DAYS);
+    let lower = this.prevDay ? this.wd.window(this.prevDay.statement_date, this.windowDays).from : addDays(windowStart, -FIRST_LOOKBACK_DAYS);
     if (windowStart < lower) lower = windowStart;
     for (const d of extra) if (d < lower) lower = d;
     const floor = addDays(D, -MAX_LOOKBACK_DAYS);
@@ -226,7 +231,7 @@ export class StatementReconciler {
     const id = this.st.escrow_account_id;
     // Also what the ledger posted after the previous statement's day, whatever its value date: a record
     // notified late with an old value date is missing at the bank, not an unexplained break.
-    const since = this.prev ? endOfChinaDay(this.prev.statement_date) : null;
+    const since = this.prevDay ? endOfChinaDay(this.prevDay.statement_date) : null;
     const expected: ExpectedLine[] = [...(await this.deps.credits.expectedLines(this.m, id, fromDay, toDay, since)), ...(await this.deps.movements.expectedLines(this.m, id, fromDay, toDay, since))];
     const matched = await this.deps.repo.activelyMatched(this.m, expected.map((e) => ({ source: e.source, id: e.id })));
     return expected.map((e) => ({ expected: e, amount: toMinor(e.amount), matched: matched.has(`${e.source}:${e.id}`) }));
@@ -268,14 +273,14 @@ export class StatementReconciler {
     return [...this.touched];
   }
 
-  private insertRun(status: NewRun['status'], f: { ledger: bigint; inTransit: bigint; inTransitItems: number; difference: bigint; residual: bigint; matchedLines: number } | null): Promise<RunRow> {
+  private insertRun(status: NewRun['status'], f: { closing: string; ledger: bigint; inTransit: bigint; inTransitItems: number; difference: bigint; residual: bigint; matchedLines: number } | null): Promise<RunRow> {
     return this.deps.repo.insertRun(this.m, {
       id: this.runId,
       statement_id: this.st.id,
       escrow_account_id: this.st.escrow_account_id,
       business_date: this.st.statement_date,
       status,
-      bank_closing: this.st.closing_balance,
+      bank_closing: f?.closing ?? this.st.closing_balance,
       ledger_balance: f ? fromMinor(f.ledger) : null,
       in_transit: f ? fromMinor(f.inTransit) : null,
       in_transit_items: f?.inTransitItems ?? 0,

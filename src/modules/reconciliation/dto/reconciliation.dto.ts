@@ -141,7 +141,7 @@ export class RunDto {
   @ApiProperty({ format: 'uuid' }) statementId: string;
   @ApiProperty({ format: 'uuid' }) escrowAccountId: string;
   @ApiProperty({ example: '2026-12-04' }) businessDate: string;
-  @ApiProperty({ enum: ['reconciled', 'reconciled_in_transit', 'broken', 'inconsistent', 'superseded'] }) status: string;
+  @ApiProperty({ enum: ['reconciled', 'reconciled_in_transit', 'broken', 'inconsistent', 'superseded', 'deferred'] }) status: string;
   @ApiProperty(money('Signed')) bankClosing: string;
   @ApiProperty(money('Ledger bank cash at the end of the day', true)) ledgerBalance: string | null;
   @ApiProperty(money('Signed sum of records in transit', true)) inTransit: string | null;
