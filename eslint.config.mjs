@@ -56,6 +56,7 @@ export const ARCHITECTURE = [
       lessons: { owns: ['lessons', 'lesson_sessions', 'contract_releases'] },
       'bank-credits': { owns: ['bank_credits'] },
       statements: { owns: ['bank_statement_files', 'bank_statement_file_chunks', 'bank_statements', 'bank_statement_entries'] },
+      refunds: { owns: ['refunds'] },
     },
   },
   {

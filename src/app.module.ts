@@ -32,6 +32,7 @@ import { CalendarModule } from './modules/calendar/calendar.module';
 import { LessonsModule } from './modules/lessons/lessons.module';
 import { SettlementsModule } from './modules/settlements/settlements.module';
 import { StatementsModule } from './modules/statements/statements.module';
+import { RefundsModule } from './modules/refunds/refunds.module';
 
 /** Domain modules, one per bounded context. */
 export const DOMAIN_MODULES: Type[] = [
@@ -56,6 +57,7 @@ export const DOMAIN_MODULES: Type[] = [
   LessonsModule,
   SettlementsModule,
   StatementsModule,
+  RefundsModule,
 ];
 
 @Global()

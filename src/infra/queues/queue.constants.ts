@@ -17,6 +17,7 @@ export enum JobName {
   ReleasePendingLessons = 'lessons.release-pending',
   WeeklySettlement = 'lessons.weekly-settlement',
   CompletionReleases = 'lessons.completion-releases',
+  RefundDeadlines = 'lessons.refund-deadlines',
   SettlementInstructionCreated = 'settlement.instruction-created',
   DeliverSettlementInstruction = 'settlement.deliver',
 }
@@ -33,6 +34,8 @@ export interface JobPayloads {
   /** Nets releases made before `today`'s week (China time) into one instruction per institution and week. */
   [JobName.WeeklySettlement]: { today?: string };
   [JobName.CompletionReleases]: { today?: string };
+  /** Deemed approval of refund requests past their response window, and overdue refunds, for `today` (China time). */
+  [JobName.RefundDeadlines]: { today?: string };
   [JobName.SettlementInstructionCreated]: { instructionId: string };
   /** One delivery attempt (1-based); scheduled by the previous attempt's outcome. */
   [JobName.DeliverSettlementInstruction]: { instructionId: string; attempt: number; round: string };
@@ -55,6 +58,7 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.ReleasePendingLessons]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 5_000 },
   [JobName.WeeklySettlement]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
   [JobName.CompletionReleases]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
+  [JobName.RefundDeadlines]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 30_000 },
   [JobName.SettlementInstructionCreated]: { queue: QueueName.Settlement, attempts: 10, backoffMs: 5_000 },
   // Crash retries only (a worker died mid-attempt); the delivery schedule is the service's own.
   [JobName.DeliverSettlementInstruction]: { queue: QueueName.Settlement, attempts: 5, backoffMs: 2_000 },
@@ -68,6 +72,7 @@ export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
   { id: 'lessons-deemed-confirmation', job: JobName.DeemedConfirmation, pattern: '15 * * * *' },
   { id: 'lessons-weekly-settlement', job: JobName.WeeklySettlement, pattern: '0 1 * * 1' },
   { id: 'lessons-completion-releases', job: JobName.CompletionReleases, pattern: '20 0 * * *' },
+  { id: 'refunds-deadlines', job: JobName.RefundDeadlines, pattern: '25 * * * *' },
 ];
 
 /** Finished jobs are kept this long so a re-added job id (outbox relay retry) is dropped. */

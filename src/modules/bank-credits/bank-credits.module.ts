@@ -13,5 +13,6 @@ import { BankCreditsService } from './bank-credits.service';
   imports: [ContractsModule, EscrowAccountsModule, InstitutionsModule, LedgerModule, SupervisionEventsModule],
   controllers: [BankCreditsController],
   providers: [BankCreditsRepository, BankCreditsService],
+  exports: [BankCreditsService],
 })
 export class BankCreditsModule {}

@@ -39,6 +39,16 @@ export class BankCreditsRepository {
     return rows[0]?.id ?? null;
   }
 
+  /** The account of the contract's earliest credit that named one (a refund goes back to the original channel). */
+  async originalPayerAccount(m: EntityManager, contractId: string): Promise<{ bank: string | null; accountNumber: string; accountName: string | null } | null> {
+    const rows: { bank: string | null; account_number: string; account_name: string | null }[] = await m.query(
+      `SELECT payer_bank AS bank, payer_account_number AS account_number, payer_account_name AS account_name FROM bank_credits
+        WHERE contract_id = $1 AND payer_account_number IS NOT NULL AND applied > 0 ORDER BY received_at, id LIMIT 1`,
+      [contractId],
+    );
+    return rows[0] ? { bank: rows[0].bank, accountNumber: rows[0].account_number, accountName: rows[0].account_name } : null;
+  }
+
   /** The answer given the first time a bank transaction was notified. */
   async response<T>(m: EntityManager, bankCode: string, bankTransactionId: string): Promise<T> {
     const rows: { response: T }[] = await m.query(`SELECT response FROM bank_credits WHERE bank_code = $1 AND bank_transaction_id = $2`, [bankCode, bankTransactionId]);

@@ -21,6 +21,13 @@ export interface PayerAccount {
   accountName?: string;
 }
 
+/** Where a refund of a contract goes. */
+export interface PayerAccountOfContract {
+  bank: string | null;
+  accountNumber: string;
+  accountName: string | null;
+}
+
 export interface CreditNotice {
   bankTransactionId: string;
   escrowAccountNumber: string;
@@ -141,5 +148,10 @@ export class BankCreditsService {
       currency: amount.currency,
       exception,
     };
+  }
+
+  /** The payer's original channel for a contract: the account of its earliest credit that carried one (null when none did). */
+  originalPayerAccount(m: EntityManager, contractId: string): Promise<PayerAccountOfContract | null> {
+    return this.repo.originalPayerAccount(m, contractId);
   }
 }

@@ -43,6 +43,13 @@ export interface InstructCommand {
   memo?: string;
 }
 
+/**
+ * Told, in the callback's transaction, that the bank executed or failed a movement whose source
+ * starts with the listener's prefix (e.g. `refund.`): the use case that caused a movement follows
+ * its outcome without the callback path knowing any use case or kind.
+ */
+export type MovementOutcomeListener = (m: EntityManager, outcome: 'executed' | 'failed', movement: MovementRow) => Promise<void>;
+
 export interface MovementContext {
   row: MovementRow;
   kind: MoneyMovementKind;
@@ -58,6 +65,8 @@ const notFound = (id: string) => new DomainError('SETTLEMENT_INSTRUCTION_NOT_FOU
  */
 @Injectable()
 export class MoneyMovementsService {
+  private readonly listeners: { prefix: string; listener: MovementOutcomeListener }[] = [];
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: MoneyMovementsRepository,
@@ -67,6 +76,11 @@ export class MoneyMovementsService {
     private readonly outbox: OutboxService,
     private readonly events: SupervisionEventsService,
   ) {}
+
+  /** Registers a use case's listener for the outcomes of the movements it caused (by source prefix). */
+  onOutcome(sourcePrefix: string, listener: MovementOutcomeListener): void {
+    this.listeners.push({ prefix: sourcePrefix, listener });
+  }
 
   async instruct(m: EntityManager, cmd: InstructCommand): Promise<{ movement: MovementRow; created: boolean }> {
     const kind = kindOf(cmd.kind);
@@ -123,7 +137,9 @@ export class MoneyMovementsService {
     const kind = kindOf(row.kind);
     const txn = await this.post(m, kind.postings.executed, kind.executedTransactionType, this.ownerOf(row), this.amountOf(row), `settlement.${row.id}`, `bank ${row.escrow_bank_code} executed ${bankTransactionId ?? ''}`.trim());
     await this.repo.executed(m, row.id, bankTransactionId, txn);
-    return { movement: (await this.repo.find(m, row.id))!, transactionId: txn, replayed: false };
+    const movement = (await this.repo.find(m, row.id))!;
+    await this.notify(m, 'executed', movement);
+    return { movement, transactionId: txn, replayed: false };
   }
 
   /** The bank could not execute it: the kind's failed legs (none for releases and refunds: nothing left escrow). */
@@ -134,7 +150,9 @@ export class MoneyMovementsService {
     const kind = kindOf(row.kind);
     const txn = await this.post(m, kind.postings.failed, kind.failedTransactionType, this.ownerOf(row), this.amountOf(row), `settlement-failed.${row.id}`, `bank ${row.escrow_bank_code} failed: ${reasonCode}`);
     await this.repo.failed(m, row.id, reasonCode, txn);
-    return { movement: (await this.repo.find(m, row.id))!, replayed: false };
+    const movement = (await this.repo.find(m, row.id))!;
+    await this.notify(m, 'failed', movement);
+    return { movement, replayed: false };
   }
 
   // ---- reads ---------------------------------------------------------------------------
@@ -231,6 +249,10 @@ export class MoneyMovementsService {
   }
 
   // ---- internals -------------------------------------------------------------------------
+
+  private async notify(m: EntityManager, outcome: 'executed' | 'failed', movement: MovementRow): Promise<void> {
+    for (const l of this.listeners) if (movement.source_ref.startsWith(l.prefix)) await l.listener(m, outcome, movement);
+  }
 
   private async lock(m: EntityManager, id: string): Promise<MovementRow> {
     const row = await this.repo.find(m, id, true);
