@@ -49,6 +49,9 @@ export interface Tenant {
   instructionId: string;
   /** A bank statement of the tenant's escrow account, delivered by its bank. */
   statementId: string;
+  /** A refund request waiting for the institution (of the spare contract), and a contested one (of a third contract). */
+  refundId: string;
+  contestedRefundId: string;
 }
 
 /** A one-day statement in the CSV layout for an escrow account (unique by `ref`). */
@@ -103,13 +106,20 @@ async function buildTenant(t: TestApp, name: TenantName, district: string, bankC
   const contract = async () => {
     const body = { courseId: course.id, payerName: '家长', payerPhone: '13600000000', studentName: '学生', lessons: 10, totalPrice: '1000.00', startDate: '2026-12-01', endDate: '2027-02-28' };
     const c = must(await t.request('POST', `/institutions/${inst.id}/contracts`, { key: instKey, body }), 'contract');
-    const payload = JSON.stringify({ bankTransactionId: `W${name}${++seq}`, escrowAccountNumber: escrow.accountNumber, amount: '1000.00', currency: 'CNY', valueDate: '2026-11-22', payerReference: c.reference });
+    const payerAccount = { bank: 'CMB-SH', accountNumber: `62258800${name}${++seq}`, accountName: '家长' };
+    const payload = JSON.stringify({ bankTransactionId: `W${name}${++seq}`, escrowAccountNumber: escrow.accountNumber, amount: '1000.00', currency: 'CNY', valueDate: '2026-11-22', payerReference: c.reference, payerAccount });
     must(await t.request('POST', '/bank/credits', { key: bankKey, rawBody: payload, headers: sign(payload) }), 'credit');
     return c as { id: string; reference: string; payerToken: string };
   };
   const main = await contract();
   const spare = await contract();
-  return { r1, instKey, bankKey, secret, inst, licence, escrow, course, main, spare };
+  const contested = await contract();
+  const ask = async (c: { payerToken: string }) =>
+    must(await t.request('POST', '/payer/refunds', { key: null, headers: { 'payer-token': c.payerToken }, body: { reason: '转学' } }), 'refund').id as string;
+  const refundId = await ask(spare);
+  const contestedRefundId = await ask(contested);
+  must(await t.request('POST', `/refunds/${contestedRefundId}/contest`, { key: instKey, body: { reason: '不同意' } }), 'contest');
+  return { r1, instKey, bankKey, secret, inst, licence, escrow, course, main, spare, refundId, contestedRefundId };
 }
 
 /** The clock stays on 2026-12-06 (China time) afterwards: contracts started, lessons recorded. */
@@ -156,6 +166,8 @@ export async function buildWorld(t: TestApp): Promise<World> {
       fundingTxnId: txn.id,
       instructionId: instruction.id,
       statementId: statement.statements[0].id as string,
+      refundId: x.refundId,
+      contestedRefundId: x.contestedRefundId,
     };
   };
   const A = await finish('A', a);
@@ -179,7 +191,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
   };
   const secretsOf = (n: TenantName) => {
     const x = n === 'A' ? A : B;
-    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId];
+    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.refundId, x.contestedRefundId];
   };
   const policyRules = must(await t.request('GET', '/policies/resolve?district=310117'), 'policy').rules;
   return { A, B, callers, spareKeyId, probeId, policyRules, secretsOf };
