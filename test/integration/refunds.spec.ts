@@ -139,8 +139,16 @@ describe('refunds', () => {
     expect(approved).toMatchObject({ state: 'approved', amount: '7175.95', payBy: '2027-01-20' });
     // Held: the 7 delivered lessons not yet confirmed (7 × 231.48), released as they are confirmed.
     expect(await x.balance()).toMatchObject({ refunded: '7175.95', released: '2314.80', held: '1620.36', consistent: true });
-    for (const id of lessons.slice(10)) expect((await x.confirm(id)).release).toBe('released');
-    expect(await x.balance()).toMatchObject({ paidIn: '11111.11', refunded: '7175.95', released: '3935.16', held: '0.00', consistent: true });
+    for (const id of lessons.slice(10, 16)) expect((await x.confirm(id)).release).toBe('released');
+    // The 17th is disputed and withdrawn: the refund counted it as consumed, so its money follows the refund to the payer.
+    expect((await t.request('POST', `/payer/lessons/${lessons[16]}/dispute`, { ...x.payer, body: { reason: '没上课' } })).status).toBe(200);
+    expect((await t.request('POST', `/lessons/${lessons[16]}/withdraw`, { key: x.s.instKey, body: { reason: '确认未上课' } })).status).toBe(200);
+    expect(await x.balance()).toMatchObject({ paidIn: '11111.11', refunded: '7407.43', released: '3703.68', held: '0.00', consistent: true });
+    const movements = await t.db.query<{ source_ref: string; amount: string }>(`SELECT source_ref, amount::text FROM settlement_instructions WHERE contract_id = $1 AND kind = 'refund' ORDER BY created_at`, [x.c.id]);
+    expect(movements).toEqual([
+      { source_ref: `refund.${asked.body.id}`, amount: '7175.95' },
+      { source_ref: `refund.${asked.body.id}.lesson.${lessons[16]}`, amount: '231.48' },
+    ]);
   });
 
   it.each([

@@ -10,6 +10,9 @@ import { MoneyMovementsService } from '@modules/money-movements/money-movements.
 import { LessonsRepository } from './lessons.repository';
 import { tranchePlan } from './tranches';
 
+/** Told, in the withdrawal's transaction, that a lesson of a contract a refund ended was withdrawn (its money is the payer's). */
+export type WithdrawnAfterRefundListener = (m: EntityManager, w: { contractId: string; lessonId: string; amount: Money }) => Promise<void>;
+
 export type ReleaseResult = 'released' | 'already_released' | 'not_confirmed' | 'blocked_frozen' | 'waiting_for_cadence' | 'nothing_to_release';
 
 /**
@@ -23,6 +26,8 @@ export type ReleaseResult = 'released' | 'already_released' | 'not_confirmed' | 
  */
 @Injectable()
 export class LessonReleaseService {
+  private readonly withdrawnListeners: WithdrawnAfterRefundListener[] = [];
+
   constructor(
     private readonly repo: LessonsRepository,
     private readonly contracts: ContractsService,
@@ -125,6 +130,22 @@ export class LessonReleaseService {
     if (!perLesson) await this.repo.markContractReleased(m, contractId, txn);
     await this.repo.recordContractRelease(m, { contractId, part, kind: 'completion', amount: amount.toString(), txnId: txn });
     return 'released';
+  }
+
+  /** The refunds module follows lessons withdrawn after a refund ended their contract. */
+  onWithdrawnAfterRefund(listener: WithdrawnAfterRefundListener): void {
+    this.withdrawnListeners.push(listener);
+  }
+
+  /**
+   * A lesson was withdrawn (its consumption reversed). On a contract a refund already ended, the
+   * refund was computed with that lesson consumed: its money is undelivered and goes to the payer,
+   * never to the institution, so the listeners (refunds) send it after the refund.
+   */
+  async withdrawn(m: EntityManager, contractId: string, lessonId: string, amount: Money): Promise<void> {
+    const state = (await this.contracts.releaseTerms(m, contractId, true))?.state;
+    if (state !== 'terminated' && state !== 'refunded') return;
+    for (const l of this.withdrawnListeners) await l(m, { contractId, lessonId, amount });
   }
 
   /** A netted release movement for lessons already posted (weekly settlement). */

@@ -135,6 +135,12 @@ export class RefundsRepository {
     return rowsOf<RefundRow>(res);
   }
 
+  /** The approved refund of a contract (approved, paid or failed), locked. */
+  async approvedOf(m: EntityManager, contractId: string): Promise<RefundRow | null> {
+    const rows: RefundRow[] = await m.query(`SELECT ${COLUMNS} FROM refunds WHERE contract_id = $1 AND state IN ('approved', 'paid', 'failed') FOR UPDATE`, [contractId]);
+    return rows[0] ?? null;
+  }
+
   async byMovement(m: EntityManager, movementId: string): Promise<RefundRow | null> {
     const rows: RefundRow[] = await m.query(`SELECT ${COLUMNS} FROM refunds WHERE movement_id = $1 FOR UPDATE`, [movementId]);
     return rows[0] ?? null;

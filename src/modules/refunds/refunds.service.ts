@@ -54,6 +54,7 @@ export class RefundsService implements OnModuleInit {
 
   onModuleInit(): void {
     this.movements.onOutcome(SOURCE_PREFIX, (m, outcome, movement) => this.movementOutcome(m, outcome, movement));
+    this.releases.onWithdrawnAfterRefund((m, w) => this.withdrawnAfterApproval(m, w));
   }
 
   // ---- the payer ---------------------------------------------------------------------------
@@ -246,6 +247,26 @@ export class RefundsService implements OnModuleInit {
     // What is still held now belongs to the institution (delivered lessons, the rest of a partial refund).
     await this.releases.releaseAfterTermination(m, contract.id);
     return (await this.repo.find(m, r.id))!;
+  }
+
+  /**
+   * A lesson the refund counted as consumed was withdrawn afterwards (a dispute upheld): its money
+   * was not delivered, so it follows the refund to the payer's account as a movement of its own,
+   * linked to the refund by its source (`refund.<refund>.lesson.<lesson>`, once per lesson).
+   */
+  private async withdrawnAfterApproval(m: EntityManager, w: { contractId: string; lessonId: string; amount: Money }): Promise<void> {
+    const r = await this.repo.approvedOf(m, w.contractId);
+    if (!r || !w.amount.isPositive()) return;
+    await this.movements.instruct(m, {
+      kind: 'refund',
+      escrowAccountId: r.escrow_account_id,
+      institutionId: r.institution_id,
+      contractId: r.contract_id,
+      amount: w.amount,
+      payee: { bank: r.payee_bank, accountNumber: r.payee_account_number, accountName: r.payee_account_name },
+      sourceRef: `${SOURCE_PREFIX}${r.id}.lesson.${w.lessonId}`,
+      memo: `refund ${r.id}: lesson ${w.lessonId} withdrawn after the refund`,
+    });
   }
 
   /** The bank executed or failed the refund movement (in the callback's transaction). */
