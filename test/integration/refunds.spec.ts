@@ -270,6 +270,64 @@ describe('refunds', () => {
     expect(await t.db.query(`SELECT 1 FROM supervision_events WHERE type = 'REFUND_OVERDUE' AND institution_id = $1`, [x.s.inst.id])).toHaveLength(1);
   });
 
+  it('a failed release is sent again after its cause is fixed: a new movement linked to the failed one, once', async () => {
+    const x = await setup(10, '1000.00');
+    const other = await school(t, { district: '310115' });
+    clock().travelTo(new Date('2027-01-05T04:00:00Z'));
+    const [lesson] = await x.deliverMany(1);
+    expect((await x.confirm(lesson)).release).toBe('released');
+    const [release] = await t.db.query<{ id: string; source_ref: string }>(`SELECT id, source_ref FROM settlement_instructions WHERE contract_id = $1 AND kind = 'release'`, [x.c.id]);
+    await eventually(async () => delivered.find((d) => d.id === release.id));
+    expect((await x.report(release.id, '100.00', { status: 'failed', reasonCode: 'AC04' })).status).toBe(201);
+    const funds = async () => (await t.request('GET', `/ledger/institutions/${x.s.inst.id}/balance`, { key: x.s.r1 })).body;
+    expect(await funds()).toMatchObject({ unsettled: '100.00', settled: '0.00' });
+    // Not yet failed, not in scope, not a regulator's: refused.
+    const path = `/settlement-instructions/${release.id}/reinstruct`;
+    expect((await t.request('POST', path, { key: other.r1, body: { reason: '账户已更正' } })).status).toBe(404);
+    expect((await t.request('POST', path, { key: x.s.instKey, body: { reason: '账户已更正' } })).status).toBe(403);
+    expect((await t.request('POST', path, { key: x.s.r1, body: { reason: '账户已更正', payee: { accountNumber: '12345678' } } })).status).toBe(400);
+    // The cause is fixed (a new payout account), then the regulator sends it again.
+    await t.request('PATCH', `/institutions/${x.s.inst.id}`, { key: x.s.r1, body: { basicAccountBank: 'BOC-SH', basicAccountNumber: '6200000000009999' } });
+    const again = await t.request('POST', path, { key: x.s.r1, body: { reason: '账户已更正' } });
+    expect(again.status).toBe(201);
+    expect(again.body).toMatchObject({ reinstructsId: release.id, amount: '100.00', reason: '账户已更正', to: { bank: 'BOC-SH', accountNumber: '6200000000009999' } });
+    expect(again.body.id).not.toBe(release.id);
+    // Never the same instruction twice: asking again answers the same re-instruction.
+    expect((await t.request('POST', path, { body: { reason: '再次' } })).body.id).toBe(again.body.id);
+    expect(await t.db.query(`SELECT source_ref FROM settlement_instructions WHERE reinstructs_id = $1`, [release.id])).toEqual([{ source_ref: `${release.source_ref}.again` }]);
+    expect((await t.request('POST', `/settlement-instructions/${again.body.id}/reinstruct`, { key: x.s.r1, body: { reason: '再次' } })).body.error.code).toBe('INVALID_SETTLEMENT_TRANSITION');
+    // Delivered with the new account; the bank executes it: the money that waited in unsettled is paid out.
+    const seen = await eventually(async () => delivered.find((d) => d.id === again.body.id));
+    expect(seen.body).toMatchObject({ kind: 'release', to: { accountNumber: '6200000000009999' } });
+    expect((await x.report(again.body.id, '100.00', { status: 'executed', bankTransactionId: `RL-${seq}` })).status).toBe(201);
+    expect(await funds()).toMatchObject({ unsettled: '0.00', settled: '100.00' });
+    expect(await ledgerViolations(t.app.get<DataSource>(getDataSourceToken()))).toEqual([]);
+  });
+
+  it('a failed refund is sent again, to a corrected account: the refund follows its new movement and is paid', async () => {
+    const x = await setup(10, '1000.00');
+    clock().travelTo(new Date('2026-11-25T04:00:00Z'));
+    const asked = (await x.ask()).body;
+    const approved = (await t.request('POST', `/refunds/${asked.id}/approve`, { key: x.s.instKey })).body;
+    await eventually(async () => delivered.find((d) => d.id === approved.movementId));
+    await x.report(approved.movementId, '1000.00', { status: 'failed', reasonCode: 'AC01' });
+    expect((await t.request('GET', `/refunds/${asked.id}`)).body.state).toBe('failed');
+    // Even from a frozen account: refunds come first.
+    await t.request('POST', `/escrow-accounts/${x.s.escrow.id}/freeze`, { key: x.s.r1, body: { reason: '停办风险' } });
+    const again = await t.request('POST', `/settlement-instructions/${approved.movementId}/reinstruct`, {
+      key: x.s.r1,
+      body: { reason: '家长更正了账户', payee: { bank: 'ABC-SH', accountNumber: '6228480000000077', accountName: '家长' } },
+    });
+    expect(again.status).toBe(201);
+    expect(again.body).toMatchObject({ kind: 'refund', reinstructsId: approved.movementId, to: { bank: 'ABC-SH', accountNumber: '6228480000000077' } });
+    expect((await t.request('GET', `/refunds/${asked.id}`)).body).toMatchObject({ state: 'approved', movementId: again.body.id });
+    expect(await x.balance()).toMatchObject({ refunded: '1000.00', held: '0.00', consistent: true }); // nothing posted twice
+    await eventually(async () => delivered.find((d) => d.id === again.body.id));
+    expect((await x.report(again.body.id, '1000.00', { status: 'executed', bankTransactionId: `RF-${seq}` })).status).toBe(201);
+    expect((await t.request('GET', `/refunds/${asked.id}`)).body.state).toBe('paid');
+    expect(await x.state()).toBe('refunded');
+  });
+
   it('without a payer account on any credit there is no original channel: 422', async () => {
     const x = await setup(5, '500.00', '310117', { payerAccounts: false });
     clock().travelTo(new Date('2026-11-25T04:00:00Z'));

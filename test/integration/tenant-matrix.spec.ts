@@ -119,6 +119,7 @@ export const RULES: Record<string, Rule> = {
   'POST /refunds/{id}/contest': { reach: 'institution', call: (x) => ({ params: { id: x.refundId }, body: reason }) },
   'POST /refunds/{id}/decision': { reach: 'supervise', call: (x) => ({ params: { id: x.contestedRefundId }, body: { decision: 'partial', amount: '100.00', ...reason } }) },
   'POST /admin/refunds/deadlines-run': { reach: 'admin', call: () => ({ body: {} }) },
+  'POST /settlement-instructions/{id}/reinstruct': { reach: 'supervise', call: (x) => ({ params: { id: x.instructionId }, body: reason }) },
   'POST /bank/credits': bankNotice((x) => ({ bankTransactionId: `MX-${++n}`, escrowAccountNumber: x.escrowNumber, amount: '1.00', currency: 'CNY', valueDate: '2026-12-05' })),
   'POST /bank/statements': { reach: 'bank', call: (x) => ({ raw: { body: statementCsv(x.escrowNumber, `MX-${++n}`), contentType: 'text/csv' } }) },
   'GET /bank/statements/{id}': { reach: 'ledger', call: (x) => ({ params: { id: x.statementId } }) },

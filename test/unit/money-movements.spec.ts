@@ -36,6 +36,9 @@ const row = (over: Partial<MovementRow> = {}): MovementRow => ({
   failure_txn_id: null,
   bank_transaction_id: null,
   failure_code: null,
+  reinstructs_id: null,
+  reinstruct_reason: null,
+  reinstructed_by: null,
   attempts: 0,
   last_attempt_at: null,
   next_attempt_at: null,
@@ -104,6 +107,7 @@ describe('money movement kinds', () => {
       instructedTransactionType: 'adjustment',
       executedTransactionType: 'adjustment',
       failedTransactionType: 'adjustment',
+      paysWhileFrozen: false,
       statementText: 'ADJUSTMENT',
     };
     const r = row({ kind: 'adjustment' });

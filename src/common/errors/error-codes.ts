@@ -90,6 +90,9 @@ export const ERROR_STATUS = {
   REFUND_ALREADY_OPEN: 409,
   INVALID_REFUND_TRANSITION: 409,
   INVALID_REFUND_AMOUNT: 422,
+  // re-instructing a failed movement
+  ESCROW_ACCOUNT_FROZEN: 422,
+  REINSTRUCTION_NOT_POSSIBLE: 422,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

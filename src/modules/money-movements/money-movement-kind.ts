@@ -29,6 +29,8 @@ export interface MoneyMovementKind {
   instructedTransactionType: TransactionType;
   executedTransactionType: TransactionType;
   failedTransactionType: TransactionType;
+  /** Whether it may go out of a frozen escrow account (a freeze stops releases, never refunds: refunds come first). */
+  paysWhileFrozen: boolean;
   /** How the movement reads on the escrow account's statement (MT940 `:86:` / camt.053 `AddtlNtryInf`). */
   statementText: string;
 }

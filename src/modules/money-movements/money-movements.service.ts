@@ -17,6 +17,7 @@ import { MovementRow } from './money-movement.types';
 import { DeliveryAttempt, DeliveryAttemptRow, MoneyMovementsRepository } from './money-movements.repository';
 
 export type { DeliveryAttempt, DeliveryAttemptRow } from './money-movements.repository';
+import { MovementOutcomeListener, MovementOutcomes } from './movement-outcomes';
 import { transition } from './movement-state-machine';
 
 /** A bank account outside escrow (the payer's original account, for a refund). */
@@ -43,12 +44,7 @@ export interface InstructCommand {
   memo?: string;
 }
 
-/**
- * Told, in the callback's transaction, that the bank executed or failed a movement whose source
- * starts with the listener's prefix (e.g. `refund.`): the use case that caused a movement follows
- * its outcome without the callback path knowing any use case or kind.
- */
-export type MovementOutcomeListener = (m: EntityManager, outcome: 'executed' | 'failed', movement: MovementRow) => Promise<void>;
+export type { MovementOutcomeListener } from './movement-outcomes';
 
 export interface MovementContext {
   row: MovementRow;
@@ -65,8 +61,6 @@ const notFound = (id: string) => new DomainError('SETTLEMENT_INSTRUCTION_NOT_FOU
  */
 @Injectable()
 export class MoneyMovementsService {
-  private readonly listeners: { prefix: string; listener: MovementOutcomeListener }[] = [];
-
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: MoneyMovementsRepository,
@@ -75,11 +69,12 @@ export class MoneyMovementsService {
     private readonly institutions: InstitutionsService,
     private readonly outbox: OutboxService,
     private readonly events: SupervisionEventsService,
+    private readonly outcomes: MovementOutcomes,
   ) {}
 
   /** Registers a use case's listener for the outcomes of the movements it caused (by source prefix). */
   onOutcome(sourcePrefix: string, listener: MovementOutcomeListener): void {
-    this.listeners.push({ prefix: sourcePrefix, listener });
+    this.outcomes.on(sourcePrefix, listener);
   }
 
   async instruct(m: EntityManager, cmd: InstructCommand): Promise<{ movement: MovementRow; created: boolean }> {
@@ -138,7 +133,7 @@ export class MoneyMovementsService {
     const txn = await this.post(m, kind.postings.executed, kind.executedTransactionType, this.ownerOf(row), this.amountOf(row), `settlement.${row.id}`, `bank ${row.escrow_bank_code} executed ${bankTransactionId ?? ''}`.trim());
     await this.repo.executed(m, row.id, bankTransactionId, txn);
     const movement = (await this.repo.find(m, row.id))!;
-    await this.notify(m, 'executed', movement);
+    await this.outcomes.notify(m, 'executed', movement);
     return { movement, transactionId: txn, replayed: false };
   }
 
@@ -151,7 +146,7 @@ export class MoneyMovementsService {
     const txn = await this.post(m, kind.postings.failed, kind.failedTransactionType, this.ownerOf(row), this.amountOf(row), `settlement-failed.${row.id}`, `bank ${row.escrow_bank_code} failed: ${reasonCode}`);
     await this.repo.failed(m, row.id, reasonCode, txn);
     const movement = (await this.repo.find(m, row.id))!;
-    await this.notify(m, 'failed', movement);
+    await this.outcomes.notify(m, 'failed', movement);
     return { movement, replayed: false };
   }
 
@@ -250,9 +245,6 @@ export class MoneyMovementsService {
 
   // ---- internals -------------------------------------------------------------------------
 
-  private async notify(m: EntityManager, outcome: 'executed' | 'failed', movement: MovementRow): Promise<void> {
-    for (const l of this.listeners) if (movement.source_ref.startsWith(l.prefix)) await l.listener(m, outcome, movement);
-  }
 
   private async lock(m: EntityManager, id: string): Promise<MovementRow> {
     const row = await this.repo.find(m, id, true);

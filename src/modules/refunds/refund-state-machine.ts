@@ -6,13 +6,13 @@ import { DomainError } from '@common/errors/domain-error';
  * request is approved at most once whoever gets there first.
  *
  *   requested ──approve | deem──▶ approved ──executed──▶ paid
- *       └──contest──▶ contested ──decide (full, partial)──┘   └──failed──▶ failed
+ *       └──contest──▶ contested ──decide (full, partial)──┘   └──failed──▶ failed ──reinstructed──▶ approved
  *                          └──refuse──▶ refused ◀──lapse (nothing left when deemed)── requested
  */
 export const REFUND_STATES = ['requested', 'contested', 'approved', 'refused', 'paid', 'failed'] as const;
 export type RefundState = (typeof REFUND_STATES)[number];
 
-export type RefundEvent = 'approve' | 'deem' | 'contest' | 'decide' | 'refuse' | 'lapse' | 'executed' | 'failed';
+export type RefundEvent = 'approve' | 'deem' | 'contest' | 'decide' | 'refuse' | 'lapse' | 'executed' | 'failed' | 'reinstructed';
 
 export const REFUND_EVENTS: Record<RefundEvent, { from: readonly RefundState[]; to: RefundState }> = {
   /** The institution (or an admin) accepts. */
@@ -28,6 +28,8 @@ export const REFUND_EVENTS: Record<RefundEvent, { from: readonly RefundState[]; 
   /** The bank's callback on the refund movement. */
   executed: { from: ['approved'], to: 'paid' },
   failed: { from: ['approved'], to: 'failed' },
+  /** A failed refund sent again (a new movement linked to the failed one): approved again, waiting for the bank. */
+  reinstructed: { from: ['failed'], to: 'approved' },
 };
 
 /** A request still waiting for an answer or a decision (one per contract). */

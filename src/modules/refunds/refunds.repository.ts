@@ -111,7 +111,7 @@ export class RefundsRepository {
     const sets = cols.map((c, i) => `${c} = $${i + 4}`);
     const res = rowsOf(
       await m.query(
-        `UPDATE refunds SET state = $2, updated_at = now() ${to === 'approved' ? ', approved_at = now()' : ''} ${sets.length ? `, ${sets.join(', ')}` : ''}
+        `UPDATE refunds SET state = $2, updated_at = now() ${to === 'approved' ? ', approved_at = COALESCE(approved_at, now())' : ''} ${sets.length ? `, ${sets.join(', ')}` : ''}
           WHERE id = $1 AND state = ANY($3::text[]) RETURNING id`,
         [id, to, [...from], ...cols.map((c) => patch[c])],
       ),

@@ -269,11 +269,14 @@ export class RefundsService implements OnModuleInit {
     });
   }
 
-  /** The bank executed or failed the refund movement (in the callback's transaction). */
-  private async movementOutcome(m: EntityManager, outcome: 'executed' | 'failed', movement: MovementRow): Promise<void> {
-    const r = await this.repo.byMovement(m, movement.id);
+  /**
+   * The bank executed or failed the refund movement (in the callback's transaction), or a failed
+   * one was sent again (the refund follows its new movement).
+   */
+  private async movementOutcome(m: EntityManager, outcome: 'executed' | 'failed' | 'reinstructed', movement: MovementRow): Promise<void> {
+    const r = await this.repo.byMovement(m, outcome === 'reinstructed' ? movement.reinstructs_id! : movement.id);
     if (!r || !canApplyRefund(r.state, outcome)) return;
-    await this.repo.apply(m, r.id, outcome);
+    await this.repo.apply(m, r.id, outcome, outcome === 'reinstructed' ? { movement_id: movement.id } : {});
     // Paid: the contract's refund is done (terminated → refunded). Failed: the money stays payable to the payer (the callback raised the exception).
     if (outcome === 'executed') await this.contracts.markRefunded(m, r.contract_id);
   }

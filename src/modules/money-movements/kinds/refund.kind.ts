@@ -24,5 +24,6 @@ export const refundKind: MoneyMovementKind = {
   instructedTransactionType: 'refund',
   executedTransactionType: 'settlement',
   failedTransactionType: 'settlement',
+  paysWhileFrozen: true,
   statementText: 'REFUND',
 };
