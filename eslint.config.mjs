@@ -57,6 +57,7 @@ export const ARCHITECTURE = [
       'bank-credits': { owns: ['bank_credits'] },
       statements: { owns: ['bank_statement_files', 'bank_statement_file_chunks', 'bank_statements', 'bank_statement_entries'] },
       refunds: { owns: ['refunds'] },
+      suspense: { owns: ['suspense_resolutions'] },
     },
   },
   {

@@ -33,6 +33,7 @@ import { LessonsModule } from './modules/lessons/lessons.module';
 import { SettlementsModule } from './modules/settlements/settlements.module';
 import { StatementsModule } from './modules/statements/statements.module';
 import { RefundsModule } from './modules/refunds/refunds.module';
+import { SuspenseModule } from './modules/suspense/suspense.module';
 
 /** Domain modules, one per bounded context. */
 export const DOMAIN_MODULES: Type[] = [
@@ -58,6 +59,7 @@ export const DOMAIN_MODULES: Type[] = [
   SettlementsModule,
   StatementsModule,
   RefundsModule,
+  SuspenseModule,
 ];
 
 @Global()

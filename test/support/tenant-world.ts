@@ -52,6 +52,8 @@ export interface Tenant {
   /** A refund request waiting for the institution (of the spare contract), and a contested one (of a third contract). */
   refundId: string;
   contestedRefundId: string;
+  /** A bank credit that matched no contract (held in suspense), for its resolution. */
+  suspenseCreditId: string;
 }
 
 /** A one-day statement in the CSV layout for an escrow account (unique by `ref`). */
@@ -116,10 +118,12 @@ async function buildTenant(t: TestApp, name: TenantName, district: string, bankC
   const contested = await contract();
   const ask = async (c: { payerToken: string }) =>
     must(await t.request('POST', '/payer/refunds', { key: null, headers: { 'payer-token': c.payerToken }, body: { reason: '转学' } }), 'refund').id as string;
+  const unmatched = JSON.stringify({ bankTransactionId: `W${name}${++seq}`, escrowAccountNumber: escrow.accountNumber, amount: '10.00', currency: 'CNY', valueDate: '2026-11-22', payerAccount: { accountNumber: `62258800${name}${++seq}` } });
+  const suspenseCreditId = must(await t.request('POST', '/bank/credits', { key: bankKey, rawBody: unmatched, headers: sign(unmatched) }), 'unmatched credit').creditId as string;
   const refundId = await ask(spare);
   const contestedRefundId = await ask(contested);
   must(await t.request('POST', `/refunds/${contestedRefundId}/contest`, { key: instKey, body: { reason: '不同意' } }), 'contest');
-  return { r1, instKey, bankKey, secret, inst, licence, escrow, course, main, spare, refundId, contestedRefundId };
+  return { r1, instKey, bankKey, secret, inst, licence, escrow, course, main, spare, refundId, contestedRefundId, suspenseCreditId };
 }
 
 /** The clock stays on 2026-12-06 (China time) afterwards: contracts started, lessons recorded. */
@@ -168,6 +172,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
       statementId: statement.statements[0].id as string,
       refundId: x.refundId,
       contestedRefundId: x.contestedRefundId,
+      suspenseCreditId: x.suspenseCreditId,
     };
   };
   const A = await finish('A', a);
@@ -191,7 +196,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
   };
   const secretsOf = (n: TenantName) => {
     const x = n === 'A' ? A : B;
-    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.refundId, x.contestedRefundId];
+    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.refundId, x.contestedRefundId, x.suspenseCreditId];
   };
   const policyRules = must(await t.request('GET', '/policies/resolve?district=310117'), 'policy').rules;
   return { A, B, callers, spareKeyId, probeId, policyRules, secretsOf };

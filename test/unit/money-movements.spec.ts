@@ -131,7 +131,7 @@ describe('money movement kinds', () => {
   });
 
   it('delivery, callbacks and the bank simulator never branch on a kind', () => {
-    const names = ['release', 'refund', 'deduction', 'debit', 'adjustment'];
+    const names = ['release', 'refund', 'return', 'deduction', 'debit', 'adjustment'];
     const literal = new RegExp(`(['"\`])(${names.join('|')})\\1`);
     const branch = /\.kind\s*[!=]==|switch\s*\([^)]*kind/;
     const dir = join(ROOT, 'src', 'modules', 'settlements');

@@ -93,6 +93,11 @@ export const ERROR_STATUS = {
   // re-instructing a failed movement
   ESCROW_ACCOUNT_FROZEN: 422,
   REINSTRUCTION_NOT_POSSIBLE: 422,
+  // suspense
+  SUSPENSE_ITEM_NOT_FOUND: 404,
+  SUSPENSE_ALREADY_RESOLVED: 409,
+  CONTRACT_NOT_PAYABLE: 422,
+  SUSPENSE_EXCEEDS_DUE: 422,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

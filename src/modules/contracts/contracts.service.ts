@@ -216,8 +216,8 @@ export class ContractsService {
     return this.repo.applyEvent(m, contractId, 'all_lessons_released');
   }
 
-  /** The contract, locked, for a refund decision: lessons and releases of the contract wait for it (and it for them). */
-  lockForRefund(m: EntityManager, contractId: string): Promise<ContractRow | null> {
+  /** The contract, locked (a refund decision, a suspense item applied to it): lessons and releases of the contract wait for it (and it for them). */
+  lockForUpdate(m: EntityManager, contractId: string): Promise<ContractRow | null> {
     return this.repo.findForUpdate(m, contractId);
   }
 

@@ -9,7 +9,7 @@ export interface LegTemplate {
 /** Where the money goes (an outgoing movement) or comes from (an incoming one). */
 export type PayeeRule = 'institution_basic_account' | 'payer_original_account' | 'escrow_account';
 
-export type MoneyMovementKindName = 'release' | 'refund' | 'deduction' | 'debit' | 'adjustment';
+export type MoneyMovementKindName = 'release' | 'refund' | 'return' | 'deduction' | 'debit' | 'adjustment';
 
 /**
  * One kind of bank money movement, as data. Delivery, bank callbacks, the bank simulator and

@@ -62,7 +62,7 @@ export class RefundsService implements OnModuleInit {
   async request(payerToken: string, reason: string): Promise<{ refund: RefundRow; contract: ContractRow }> {
     const found = await this.contractForToken(payerToken);
     return this.ds.transaction(async (m) => {
-      const contract = (await this.contracts.lockForRefund(m, found.id))!;
+      const contract = (await this.contracts.lockForUpdate(m, found.id))!;
       const computation = this.refundable(contract);
       const payee = await this.credits.originalPayerAccount(m, contract.id);
       if (!payee) throw new DomainError('REFUND_PAYER_ACCOUNT_UNKNOWN', 'No payment into this contract named the account it came from; the refund has no original channel to go back to');
@@ -206,7 +206,7 @@ export class RefundsService implements OnModuleInit {
     event: RefundEvent,
     how: { approval: RefundRow['approval']; decidedBy: string; decision?: 'full' | 'partial'; reason?: string; partial?: Money | null },
   ): Promise<RefundRow> {
-    const contract = (await this.contracts.lockForRefund(m, r.contract_id))!;
+    const contract = (await this.contracts.lockForUpdate(m, r.contract_id))!;
     const computation = REFUNDABLE.includes(contract.state) ? computationOf(contract) : null;
     if (!computation || !computation.refund.isPositive()) {
       const why = computation ? 'nothing is left to refund' : `the contract is ${contract.state}`;
