@@ -7,6 +7,7 @@ import { LedgerService } from '@modules/ledger/ledger.service';
 import { RefundDeadlinesJob } from '@modules/refunds/jobs/refund-deadlines.job';
 import { bankReceiver, Received } from '../support/bank-receiver';
 import { school } from '../support/contract-fixtures';
+import { invariantViolations } from '../support/invariants';
 import { ledgerViolations } from '../support/ledger-fixtures';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
 
@@ -362,5 +363,10 @@ describe('refunds', () => {
       expect(await x.balance()).toMatchObject({ held: '0.00', released: c.amount_consumed, consistent: true });
     }
     expect(await ledgerViolations(t.app.get<DataSource>(getDataSourceToken()))).toEqual([]);
+  });
+
+  it('the money invariants hold after every refund scenario (paid in = released + refunded + held, one instruction per release, ...)', async () => {
+    // Deliveries may still be running: the checks read one consistent snapshot.
+    expect(await invariantViolations(t.db.url)).toEqual([]);
   });
 });

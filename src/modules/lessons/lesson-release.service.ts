@@ -127,7 +127,8 @@ export class LessonReleaseService {
     const ref = `remainder.${contractId}.${part}`;
     const txn = await this.post(m, terms, amount, ref, `remainder after refund (${terms.cadence.kind})`);
     await this.movements.instruct(m, { ...this.movementOf(terms, amount), ledgerTxnId: txn, sourceRef: ref });
-    if (!perLesson) await this.repo.markContractReleased(m, contractId, txn);
+    // After completion: its lessons are released by this transaction, as by a completion release (tranche lessons never are, one by one).
+    if (terms.cadence.kind === 'after_completion') await this.repo.markContractReleased(m, contractId, txn);
     await this.repo.recordContractRelease(m, { contractId, part, kind: 'completion', amount: amount.toString(), txnId: txn });
     return 'released';
   }
