@@ -119,9 +119,15 @@ export class RefundsRepository {
     return res.length === 1;
   }
 
-  /** Requests whose response window has passed (respond_by before `today`), locked so two runs never deem the same one. */
-  async dueForDeemedApproval(m: EntityManager, today: string, limit: number): Promise<RefundRow[]> {
-    return m.query(`SELECT ${COLUMNS} FROM refunds WHERE state = 'requested' AND respond_by < $1::date ORDER BY respond_by, id LIMIT $2 FOR UPDATE SKIP LOCKED`, [today, limit]);
+  /** Requests whose response window has passed (respond_by before `today`), oldest first (read only: each is claimed on its own). */
+  async dueForDeemedApproval(m: EntityManager, today: string, limit: number, after: string | null): Promise<{ id: string }[]> {
+    return m.query(`SELECT id FROM refunds WHERE state = 'requested' AND respond_by < $1::date AND ($3::uuid IS NULL OR id > $3::uuid) ORDER BY id LIMIT $2`, [today, limit, after]);
+  }
+
+  /** The request, locked, if it is still requested and nobody else holds it (SKIP LOCKED: two runs never wait on each other). */
+  async claimRequested(m: EntityManager, id: string): Promise<RefundRow | null> {
+    const rows: RefundRow[] = await m.query(`SELECT ${COLUMNS} FROM refunds WHERE id = $1 AND state = 'requested' FOR UPDATE SKIP LOCKED`, [id]);
+    return rows[0] ?? null;
   }
 
   /** Approved refunds not paid by their day, each claimed once (the overdue mark is set in the same statement). */

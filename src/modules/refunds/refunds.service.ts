@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { requireInstitutionAccess } from '@common/auth/access';
@@ -39,6 +39,8 @@ export type Decision = { decision: 'full'; reason: string } | { decision: 'parti
  */
 @Injectable()
 export class RefundsService implements OnModuleInit {
+  private readonly logger = new Logger(RefundsService.name);
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: RefundsRepository,
@@ -155,19 +157,30 @@ export class RefundsService implements OnModuleInit {
 
   // ---- jobs ------------------------------------------------------------------------------------
 
-  /** Silence is approval: requests past their response window, each approved exactly once (guarded by the state machine). */
-  async deemDue(today: string, limit: number): Promise<{ deemed: number; refused: number; seen: number }> {
-    return this.ds.transaction(async (m) => {
-      const due = await this.repo.dueForDeemedApproval(m, today, limit);
-      let deemed = 0;
-      let refused = 0;
-      for (const r of due) {
-        const after = await this.applyApproval(m, r, 'deem', { approval: 'deemed', decidedBy: 'system' });
-        if (after.state === 'approved') deemed += 1;
-        else refused += 1;
+  /**
+   * Silence is approval: requests past their response window, each approved exactly once (claimed
+   * with SKIP LOCKED, the change guarded by the state machine), each in its own transaction so one
+   * that cannot be approved does not hold back the others (it is logged and retried next run).
+   */
+  async deemDue(today: string, limit: number, after: string | null = null): Promise<{ deemed: number; lapsed: number; failed: number; last: string | null; seen: number }> {
+    const due = await this.repo.dueForDeemedApproval(this.ds.manager, today, limit, after);
+    let deemed = 0;
+    let lapsed = 0;
+    let failed = 0;
+    for (const { id } of due) {
+      try {
+        const state = await this.ds.transaction(async (m) => {
+          const r = await this.repo.claimRequested(m, id);
+          return r ? (await this.applyApproval(m, r, 'deem', { approval: 'deemed', decidedBy: 'system' })).state : null;
+        });
+        if (state === 'approved') deemed += 1;
+        else if (state === 'refused') lapsed += 1;
+      } catch (err) {
+        failed += 1;
+        this.logger.error(`Deemed approval of refund ${id} failed: ${(err as Error).message}`);
       }
-      return { deemed, refused, seen: due.length };
-    });
+    }
+    return { deemed, lapsed, failed, last: due.at(-1)?.id ?? null, seen: due.length };
   }
 
   /** Approved refunds not paid by their day: one supervision event each. */

@@ -8,9 +8,9 @@ const BATCH = 100;
 
 /**
  * Hourly. Silence is approval: every request whose response window (the contract's working days)
- * has passed is approved, exactly once: the rows are locked with SKIP LOCKED and the state change
- * is guarded by the refund state machine, so two runs, a retry or a worker dying mid-batch (its
- * transaction rolls back) approve each request once. Then every approved refund not paid by its
+ * has passed is approved, exactly once: each row is claimed with SKIP LOCKED in its own transaction
+ * and the state change is guarded by the refund state machine, so two runs, a retry or a worker
+ * dying mid-approval (its transaction rolls back) approve each request once. Then every approved refund not paid by its
  * day raises one REFUND_OVERDUE supervision event.
  */
 @Injectable()
@@ -27,10 +27,12 @@ export class RefundDeadlinesJob implements JobHandlerOf<JobName.RefundDeadlines>
     const today = payload.today ?? this.clock.today();
     let deemed = 0;
     let lapsed = 0;
+    let after: string | null = null;
     for (;;) {
-      const r = await this.refunds.deemDue(today, BATCH);
+      const r = await this.refunds.deemDue(today, BATCH, after);
       deemed += r.deemed;
-      lapsed += r.refused;
+      lapsed += r.lapsed;
+      after = r.last;
       if (r.seen < BATCH) break;
     }
     let overdue = 0;
