@@ -38,9 +38,10 @@ describe('refunds', () => {
   });
 
   /** A school of `district` whose credits carry the payer's account, and a contract signed on 22 November and paid in full. */
-  const setup = async (lessons: number, total: string, district = '310117', opts: { payerAccounts?: boolean } = {}) => {
+  const setup = async (lessons: number, total: string, district = '310117', opts: { payerAccounts?: boolean; before?: (s: Awaited<ReturnType<typeof school>>) => Promise<void> } = {}) => {
     clock().travelTo(new Date('2026-11-22T04:00:00Z'));
     const s = await school(t, { district, payerAccounts: opts.payerAccounts ?? true });
+    await opts.before?.(s);
     const c = await s.contract(lessons, total);
     const payer = { key: null, headers: { 'payer-token': c.payerToken } };
     const deliver = async (day: string) => {
@@ -327,6 +328,29 @@ describe('refunds', () => {
     expect((await x.report(again.body.id, '1000.00', { status: 'executed', bankTransactionId: `RF-${seq}` })).status).toBe(201);
     expect((await t.request('GET', `/refunds/${asked.id}`)).body.state).toBe('paid');
     expect(await x.state()).toBe('refunded');
+  });
+
+  it('a cadence that released ahead of delivery: the refund is never taken from elsewhere (422, REFUND_BLOCKED once)', async () => {
+    const frontLoaded = async (s: Awaited<ReturnType<typeof school>>) => {
+      const rules = (await t.request('GET', '/policies/resolve?district=310118', { key: s.r1 })).body.rules;
+      const cadence = { kind: 'tranches', tranches: [{ atFraction: '1/4', percent: 90 }, { atFraction: '1', percent: 10 }] };
+      expect((await t.request('POST', '/policies', { key: s.r1, body: { code: '310118', effectiveFrom: '2026-11-22', rules: { ...rules, releaseCadence: cadence } } })).status).toBe(201);
+    };
+    const x = await setup(8, '800.00', '310118', { before: frontLoaded });
+    clock().travelTo(new Date('2027-01-05T04:00:00Z'));
+    for (const id of await x.deliverMany(2)) await x.confirm(id);
+    expect(await x.balance()).toMatchObject({ released: '720.00', held: '80.00' });
+    const asked = (await x.ask()).body;
+    expect(asked.computation).toMatchObject({ lessonsConsumed: 2, refund: '600.00' });
+    for (let i = 0; i < 2; i++) {
+      const refused = await t.request('POST', `/refunds/${asked.id}/approve`, { key: x.s.instKey });
+      expect(refused.status).toBe(422);
+      expect(refused.body.error).toMatchObject({ code: 'REFUND_EXCEEDS_HELD', details: { refund: '600.00', held: '80.00', shortfall: '520.00' } });
+    }
+    expect(await t.db.query(`SELECT 1 FROM supervision_events WHERE type = 'REFUND_BLOCKED' AND institution_id = $1`, [x.s.inst.id])).toHaveLength(1);
+    expect(await x.state()).toBe('active');
+    expect((await t.request('GET', `/refunds/${asked.id}`)).body.state).toBe('requested');
+    expect(await x.balance()).toMatchObject({ refunded: '0.00', held: '80.00', consistent: true });
   });
 
   it('without a payer account on any credit there is no original channel: 422', async () => {

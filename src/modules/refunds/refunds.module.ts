@@ -3,6 +3,7 @@ import { BankCreditsModule } from '@modules/bank-credits/bank-credits.module';
 import { CalendarModule } from '@modules/calendar/calendar.module';
 import { ContractsModule } from '@modules/contracts/contracts.module';
 import { InstitutionsModule } from '@modules/institutions/institutions.module';
+import { LedgerModule } from '@modules/ledger/ledger.module';
 import { LessonsModule } from '@modules/lessons/lessons.module';
 import { MoneyMovementsModule } from '@modules/money-movements/money-movements.module';
 import { SupervisionEventsModule } from '@modules/supervision/supervision-events.module';
@@ -13,7 +14,7 @@ import { RefundsService } from './refunds.service';
 
 /** Refunds to payers (退费); owner of `refunds`. */
 @Module({
-  imports: [ContractsModule, InstitutionsModule, BankCreditsModule, CalendarModule, MoneyMovementsModule, LessonsModule, SupervisionEventsModule],
+  imports: [ContractsModule, InstitutionsModule, BankCreditsModule, CalendarModule, MoneyMovementsModule, LessonsModule, LedgerModule, SupervisionEventsModule],
   controllers: [RefundsController],
   providers: [RefundsRepository, RefundsService, RefundDeadlinesJob],
   exports: [RefundsService],

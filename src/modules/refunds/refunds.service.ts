@@ -11,6 +11,7 @@ import { CalendarService } from '@modules/calendar/calendar.service';
 import { ContractRow } from '@modules/contracts/contract.types';
 import { ContractsService } from '@modules/contracts/contracts.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
+import { LedgerService } from '@modules/ledger/ledger.service';
 import { LessonReleaseService } from '@modules/lessons/lesson-release.service';
 import { MovementRow } from '@modules/money-movements/money-movement.types';
 import { MoneyMovementsService } from '@modules/money-movements/money-movements.service';
@@ -51,6 +52,7 @@ export class RefundsService implements OnModuleInit {
     private readonly movements: MoneyMovementsService,
     private readonly releases: LessonReleaseService,
     private readonly events: SupervisionEventsService,
+    private readonly ledger: LedgerService,
     private readonly clock: Clock,
   ) {}
 
@@ -234,6 +236,11 @@ export class RefundsService implements OnModuleInit {
       throw new DomainError('INVALID_REFUND_AMOUNT', `A partial refund is less than the full refund of ${computation.refund}`, { amount: how.partial.toString(), full: computation.refund.toString() });
     }
     const amount = how.partial ?? computation.refund;
+    // A cadence that released ahead of delivery (front-loaded tranches) may hold less than the lessons not
+    // delivered: the refund is never taken from elsewhere; regulators are told, the request stays as it is.
+    const owner = { escrowAccountId: contract.escrow_account_id, institutionId: contract.institution_id, contractId: contract.id, currency: contract.currency };
+    const held = await this.ledger.balanceOf('contract_held', owner, m);
+    if (amount.gt(held)) await this.shortOfHeld(r, amount, held);
     await this.contracts.terminate(m, contract.id);
     const { movement } = await this.movements.instruct(m, {
       kind: 'refund',
@@ -292,6 +299,23 @@ export class RefundsService implements OnModuleInit {
     await this.repo.apply(m, r.id, outcome, outcome === 'reinstructed' ? { movement_id: movement.id } : {});
     // Paid: the contract's refund is done (terminated → refunded). Failed: the money stays payable to the payer (the callback raised the exception).
     if (outcome === 'executed') await this.contracts.markRefunded(m, r.contract_id);
+  }
+
+  /** Raised in its own transaction (the approval rolls back): one REFUND_BLOCKED event per refund, then 422. */
+  private async shortOfHeld(r: RefundRow, amount: Money, held: Money): Promise<never> {
+    const details = { refundId: r.id, contractId: r.contract_id, refund: amount.toString(), held: held.toString(), shortfall: amount.minus(held).toString() };
+    await this.ds.transaction((m) =>
+      this.events.raise(m, {
+        institutionId: r.institution_id,
+        districtCode: r.district_code,
+        type: 'REFUND_BLOCKED',
+        severity: 'critical',
+        message: `Refund ${r.id} of ${amount} ${r.currency} exceeds the ${held} still held for its contract (released ahead of delivery)`,
+        details,
+        dedupeKey: `refund-blocked:${r.id}`,
+      }),
+    );
+    throw new DomainError('REFUND_EXCEEDS_HELD', `The refund (${amount}) is more than is still held for the contract (${held}); regulators are told`, details);
   }
 
   private refundable(contract: ContractRow): RefundComputation {
