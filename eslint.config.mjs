@@ -58,6 +58,7 @@ export const ARCHITECTURE = [
       statements: { owns: ['bank_statement_files', 'bank_statement_file_chunks', 'bank_statements', 'bank_statement_entries'] },
       refunds: { owns: ['refunds'] },
       suspense: { owns: ['suspense_resolutions'] },
+      closures: { owns: ['closures', 'closure_contracts'] },
     },
   },
   {

@@ -34,6 +34,7 @@ import { SettlementsModule } from './modules/settlements/settlements.module';
 import { StatementsModule } from './modules/statements/statements.module';
 import { RefundsModule } from './modules/refunds/refunds.module';
 import { SuspenseModule } from './modules/suspense/suspense.module';
+import { ClosuresModule } from './modules/closures/closures.module';
 
 /** Domain modules, one per bounded context. */
 export const DOMAIN_MODULES: Type[] = [
@@ -60,6 +61,7 @@ export const DOMAIN_MODULES: Type[] = [
   StatementsModule,
   RefundsModule,
   SuspenseModule,
+  ClosuresModule,
 ];
 
 @Global()

@@ -54,6 +54,8 @@ export interface Tenant {
   contestedRefundId: string;
   /** A bank credit that matched no contract (held in suspense), for its resolution. */
   suspenseCreditId: string;
+  /** The tenant's closure, opened last (its escrow account is frozen and its contracts refunded from then on). */
+  closureId: string;
 }
 
 /** A one-day statement in the CSV layout for an escrow account (unique by `ref`). */
@@ -173,10 +175,15 @@ export async function buildWorld(t: TestApp): Promise<World> {
       refundId: x.refundId,
       contestedRefundId: x.contestedRefundId,
       suspenseCreditId: x.suspenseCreditId,
+      closureId: '',
     };
   };
   const A = await finish('A', a);
   const B = await finish('B', b);
+  // Last, so that everything above was built on an operating institution.
+  for (const [x, r] of [[A, a.r1], [B, b.r1]] as const) {
+    x.closureId = must(await t.request('POST', `/institutions/${x.institutionId}/closures`, { key: r, body: { kind: 'immediate', reason: '矩阵停办' } }), 'closure').id as string;
+  }
 
   const keys = t.app.get(ApiKeysService);
   const spareKeyId = (await keys.create({ name: 'spare key for the matrix', role: 'admin' })).key.id;
@@ -196,7 +203,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
   };
   const secretsOf = (n: TenantName) => {
     const x = n === 'A' ? A : B;
-    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.refundId, x.contestedRefundId, x.suspenseCreditId];
+    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.refundId, x.contestedRefundId, x.suspenseCreditId, x.closureId];
   };
   const policyRules = must(await t.request('GET', '/policies/resolve?district=310117'), 'policy').rules;
   return { A, B, callers, spareKeyId, probeId, policyRules, secretsOf };

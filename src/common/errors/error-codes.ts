@@ -94,6 +94,9 @@ export const ERROR_STATUS = {
   // re-instructing a failed movement
   ESCROW_ACCOUNT_FROZEN: 422,
   REINSTRUCTION_NOT_POSSIBLE: 422,
+  // closures
+  CLOSURE_NOT_FOUND: 404,
+  CLOSURE_ALREADY_OPEN: 409,
   // suspense
   SUSPENSE_ITEM_NOT_FOUND: 404,
   SUSPENSE_ALREADY_RESOLVED: 409,

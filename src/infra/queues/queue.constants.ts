@@ -19,6 +19,7 @@ export enum JobName {
   WeeklySettlement = 'lessons.weekly-settlement',
   CompletionReleases = 'lessons.completion-releases',
   RefundDeadlines = 'lessons.refund-deadlines',
+  ClosureRefunds = 'lessons.closure-refunds',
   SettlementInstructionCreated = 'settlement.instruction-created',
   DeliverSettlementInstruction = 'settlement.deliver',
 }
@@ -39,6 +40,8 @@ export interface JobPayloads {
   [JobName.CompletionReleases]: { today?: string };
   /** Deemed approval of refund requests past their response window, and overdue refunds, for `today` (China time). */
   [JobName.RefundDeadlines]: { today?: string };
+  /** Refunds every open contract of a closed institution, resumable (each contract once). */
+  [JobName.ClosureRefunds]: { closureId: string };
   [JobName.SettlementInstructionCreated]: { instructionId: string };
   /** One delivery attempt (1-based); scheduled by the previous attempt's outcome. */
   [JobName.DeliverSettlementInstruction]: { instructionId: string; attempt: number; round: string };
@@ -63,6 +66,7 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.WeeklySettlement]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
   [JobName.CompletionReleases]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
   [JobName.RefundDeadlines]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 30_000 },
+  [JobName.ClosureRefunds]: { queue: QueueName.Lessons, attempts: 20, backoffMs: 5_000 },
   [JobName.SettlementInstructionCreated]: { queue: QueueName.Settlement, attempts: 10, backoffMs: 5_000 },
   // Crash retries only (a worker died mid-attempt); the delivery schedule is the service's own.
   [JobName.DeliverSettlementInstruction]: { queue: QueueName.Settlement, attempts: 5, backoffMs: 2_000 },

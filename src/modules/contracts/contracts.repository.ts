@@ -137,6 +137,11 @@ export class ContractsRepository {
     return rows.map((r) => r.id);
   }
 
+  async idsInStates(m: EntityManager, institutionId: string, states: ContractState[]): Promise<string[]> {
+    const rows: { id: string }[] = await m.query(`SELECT id FROM contracts WHERE institution_id = $1 AND state = ANY($2::text[]) ORDER BY id`, [institutionId, states]);
+    return rows.map((r) => r.id);
+  }
+
   /** Active after-completion contracts whose lessons are all consumed: candidates for the completion release. */
   awaitingCompletion(m: EntityManager): Promise<CompletionTerms[]> {
     return m.query(

@@ -231,6 +231,11 @@ export class ContractsService {
     return this.repo.applyEvent(m, contractId, 'refunded');
   }
 
+  /** Contracts of an institution in these states (id order), e.g. those a closure must refund. */
+  idsInStates(institutionId: string, states: ContractRow['state'][], m: EntityManager = this.ds.manager): Promise<string[]> {
+    return this.repo.idsInStates(m, institutionId, states);
+  }
+
   /** Contracts of an institution in a state under a release cadence (e.g. active tranche contracts). */
   idsWithCadence(institutionId: string, state: ContractRow['state'], cadence: ReleaseTerms['cadence']['kind'], m: EntityManager = this.ds.manager): Promise<string[]> {
     return this.repo.idsWithCadence(m, institutionId, state, cadence);

@@ -25,7 +25,7 @@ export interface RefundRow {
   decision: 'full' | 'partial' | 'refuse' | null;
   decision_reason: string | null;
   decided_by: string | null;
-  approval: 'institution' | 'deemed' | 'regulator' | 'admin' | null;
+  approval: 'institution' | 'deemed' | 'regulator' | 'admin' | 'closure' | null;
   approved_at: Date | null;
   pay_by: string | null;
   payee_bank: string | null;
@@ -87,9 +87,9 @@ export class RefundsRepository {
     return rows[0] ?? null;
   }
 
-  /** The open request of a contract, if any. */
-  async openOf(m: EntityManager, contractId: string): Promise<RefundRow | null> {
-    const rows: RefundRow[] = await m.query(`SELECT ${COLUMNS} FROM refunds WHERE contract_id = $1 AND state IN ('requested', 'contested')`, [contractId]);
+  /** The open request of a contract, if any (locked when asked). */
+  async openOf(m: EntityManager, contractId: string, lock = false): Promise<RefundRow | null> {
+    const rows: RefundRow[] = await m.query(`SELECT ${COLUMNS} FROM refunds WHERE contract_id = $1 AND state IN ('requested', 'contested') ${lock ? 'FOR UPDATE' : ''}`, [contractId]);
     return rows[0] ?? null;
   }
 

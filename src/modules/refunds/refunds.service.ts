@@ -157,6 +157,37 @@ export class RefundsService implements OnModuleInit {
     });
   }
 
+  /**
+   * A closure refunds the contract without asking anyone: approved at once (approval `closure`).
+   * A payer's open request is approved instead of a new one. Locks the open request first, then the
+   * contract, the order every approval takes. Throws (nothing written) when it cannot be refunded.
+   */
+  async refundForClosure(m: EntityManager, contractId: string, reason: string): Promise<RefundRow> {
+    let r = await this.repo.openOf(m, contractId, true);
+    const contract = (await this.contracts.lockForUpdate(m, contractId))!;
+    if (!r) {
+      const computation = this.refundable(contract);
+      const payee = await this.credits.originalPayerAccount(m, contract.id);
+      if (!payee) throw new DomainError('REFUND_PAYER_ACCOUNT_UNKNOWN', 'No payment into this contract named the account it came from');
+      const inst = (await this.institutions.findById(m, contract.institution_id))!;
+      r = await this.repo.insert(m, {
+        contractId: contract.id,
+        institutionId: inst.id,
+        escrowAccountId: contract.escrow_account_id,
+        districtCode: inst.districtCode,
+        currency: contract.currency,
+        reason,
+        requestedBy: 'closure',
+        respondBy: this.clock.today(),
+        computation: stored(computation),
+        payee,
+      });
+      if (!r) throw new DomainError('REFUND_ALREADY_OPEN', 'A refund request was opened meanwhile');
+    }
+    const event = r.state === 'contested' ? 'decide' : 'approve';
+    return this.applyApproval(m, r, event, { approval: 'closure', decidedBy: 'closure', decision: event === 'decide' ? 'full' : undefined, reason });
+  }
+
   // ---- jobs ------------------------------------------------------------------------------------
 
   /**
