@@ -58,6 +58,10 @@ export const ARCHITECTURE = [
       lessons: { owns: ['lessons', 'lesson_sessions', 'contract_releases'] },
       'bank-credits': { owns: ['bank_credits'] },
       statements: { owns: ['bank_statement_files', 'bank_statement_file_chunks', 'bank_statements', 'bank_statement_entries'] },
+      refunds: { owns: ['refunds'] },
+      suspense: { owns: ['suspense_resolutions'] },
+      // The closure report joins each processed contract's reference and its refund's state (a read model).
+      closures: { owns: ['closures', 'closure_contracts'], reads: ['contracts', 'refunds'] },
     },
   },
   {

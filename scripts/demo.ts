@@ -74,7 +74,7 @@ async function main() {
     return text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text;
   };
   const N = Number(values.contracts);
-  const p = new Progress(20 + N * 2 + 5 * N + 20 + 20);
+  const p = new Progress(20 + N * 2 + 5 * N + 20 + 20 + 5);
 
   p.step('regulators of Songjiang (310117)');
   const r1 = (await call('POST', '/admin/api-keys', admin, { name: 'demo regulator A', role: 'regulator', districts: [DISTRICT] })).apiKey;
@@ -145,6 +145,33 @@ async function main() {
   await new Promise((r) => setTimeout(r, 500));
   p.step(`bank executed ${sim.stats.executed}, failed ${sim.stats.failed} (duplicates dropped: ${sim.stats.duplicates})`, 10);
 
+  // Refunds: after five lessons (the institution approves), and before the start (nobody answers: deemed approved).
+  const after = contracts[1];
+  const afterAsked = await call('POST', '/payer/refunds', '', { reason: '孩子转学' }, { 'payer-token': after.token });
+  await call('POST', `/refunds/${afterAsked.id}/approve`, schools[after.school].key);
+  const s0 = schools[0];
+  const total = '900.00';
+  const early = await call('POST', `/institutions/${s0.id}/contracts`, s0.key, { courseId: s0.course, payerName: '家长E', payerPhone: '13600000000', studentName: '学生E', lessons: 10, startDate: day(10), endDate: day(60), totalPrice: total });
+  const paidEarly = await fetch(`${sim.url}/simulate/credits`, { method: 'POST', body: JSON.stringify({ escrowAccountNumber: s0.escrow, amount: total, payerReference: early.reference, payerAccount: { bank: 'CMB-SH', accountNumber: '6225880000000099', accountName: '家长E' } }) });
+  if (paidEarly.status !== 201) throw new Error(`credit refused: ${await paidEarly.text()}`);
+  const earlyAsked = await call('POST', '/payer/refunds', '', { reason: '课程还没开始，不想上了' }, { 'payer-token': early.payerToken });
+  await call('POST', '/admin/refunds/deadlines-run', admin, { today: day(20) });
+  const settled = sim.stats.executed + sim.stats.failed;
+  while (sim.stats.executed + sim.stats.failed < settled + 2 && Date.now() < deadline + 30_000) {
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  await new Promise((r) => setTimeout(r, 500));
+  const refundLines = [];
+  for (const asked of [afterAsked, earlyAsked]) {
+    const r = await call('GET', `/refunds/${asked.id}`, r1);
+    const c = r.computation;
+    refundLines.push(
+      `refund ${c.phase === 'before_start' ? 'before the start' : `after ${c.lessonsConsumed} of ${c.lessons} lessons`}: paid in ${c.paidIn}, ` +
+        `consumed ${c.consumedAmount}, refund ${r.amount} (${r.approval === 'deemed' ? 'deemed approved' : `approved by the ${r.approval}`}, due by ${r.payBy}) → ${r.state}`,
+    );
+  }
+  p.step('2 refunds: one approved, one deemed approved; sent to the bank', 5);
+
   // The day's statements: the business day is the China-time day of the executions.
   const statementDay = chinaDay(new Date());
   const accounts: DemoAccount[] = schools.map((s) => ({ name: s.name, institutionId: s.id, escrowId: s.escrowId, accountNumber: s.escrow }));
@@ -176,6 +203,7 @@ async function main() {
   process.stdout.write(
     `\n${N} contracts, ${lessons.length} lessons (1 disputed, held back), ${sim.stats.executed} settlements executed by the bank, ${sim.stats.failed} failed (exceptions raised for the regulator).\n`,
   );
+  process.stdout.write(`${refundLines.join('\n')}\n`);
   const exact = await report(call, r1, DISTRICT, statementDay, planned, summary);
   await sim.close();
   if (!exact) process.exitCode = 1;

@@ -33,6 +33,9 @@ import { LessonsModule } from './modules/lessons/lessons.module';
 import { SettlementsModule } from './modules/settlements/settlements.module';
 import { StatementsModule } from './modules/statements/statements.module';
 import { ReconciliationModule } from './modules/reconciliation/reconciliation.module';
+import { RefundsModule } from './modules/refunds/refunds.module';
+import { SuspenseModule } from './modules/suspense/suspense.module';
+import { ClosuresModule } from './modules/closures/closures.module';
 
 /** Domain modules, one per bounded context. */
 export const DOMAIN_MODULES: Type[] = [
@@ -58,6 +61,9 @@ export const DOMAIN_MODULES: Type[] = [
   SettlementsModule,
   StatementsModule,
   ReconciliationModule,
+  RefundsModule,
+  SuspenseModule,
+  ClosuresModule,
 ];
 
 @Global()

@@ -36,7 +36,7 @@ describe('contract terms migration', () => {
     );
     const [v2] = await db.query<{ id: string }>(
       `INSERT INTO jurisdiction_policies (code, version, effective_from, rules)
-       SELECT code, 2, '2026-01-01', jsonb_set(jsonb_set(rules, '{deemedConfirmationWorkingDays}', '5'), '{releaseCadence,paymentDelayDays}', '3')
+       SELECT code, 2, '2026-01-01', jsonb_set(jsonb_set(jsonb_set(rules, '{deemedConfirmationWorkingDays}', '5'), '{releaseCadence,paymentDelayDays}', '3'), '{refundDeadlineAfterStartDays}', '20')
          FROM jurisdiction_policies WHERE code = '350200' AND version = 1 RETURNING id`,
     );
     const contract = async (ref: string, policyId: string) =>
@@ -69,6 +69,13 @@ describe('contract terms migration', () => {
       { id: weeklyV2, policy_code: '350200', policy_version: 2, deemed_confirmation_days: 5, release_cadence: { kind: 'weekly', paymentDelayDays: 3 } },
     ]);
     await expect(db.query(`UPDATE contracts SET deemed_confirmation_days = 20 WHERE id = $1`, [weeklyV1])).rejects.toThrow(/terms are fixed/);
+    // The refund terms (migration 1763900000000) come from the same version, and are fixed too.
+    expect(await db.query(`SELECT refund_response_working_days AS r, refund_days_before_start AS b, refund_days_after_start AS a FROM contracts ORDER BY reference`)).toEqual([
+      { r: 5, b: 5, a: 15 },
+      { r: 5, b: 5, a: 15 },
+      { r: 5, b: 5, a: 20 },
+    ]);
+    await expect(db.query(`UPDATE contracts SET refund_days_before_start = 1 WHERE id = $1`, [weeklyV1])).rejects.toThrow(/terms are fixed/);
     // Consuming lessons (the hot path) does not touch the terms and is not refused.
     await db.query(`UPDATE contracts SET lessons_consumed = lessons_consumed + 1, amount_consumed = amount_consumed + 100 WHERE id = $1`, [weeklyV1]);
     await expect(db.query(`INSERT INTO contracts (reference, institution_id, course_id, escrow_account_id, payer_name, payer_phone, student_name, lessons, start_date, end_date,

@@ -264,7 +264,7 @@ describe('contracts under policy, and money into escrow', () => {
 
     it('a contract keeps the terms it was signed under; the database refuses to change them', async () => {
       const before = (await sign({ lessons: 2, totalPrice: '200.00' })).body;
-      expect(before.terms).toEqual({ deemedConfirmationWorkingDays: 15, releaseCadence: { kind: 'per_lesson' } });
+      expect(before.terms).toEqual({ deemedConfirmationWorkingDays: 15, releaseCadence: { kind: 'per_lesson' }, refundResponseWorkingDays: 5, refundDaysBeforeStart: 5, refundDaysAfterStart: 15 });
       const rules = (await t.request('GET', '/policies/resolve?district=310117', { key: r1 })).body.rules;
       const published = await t.request('POST', '/policies', {
         key: r1,
@@ -277,6 +277,7 @@ describe('contracts under policy, and money into escrow', () => {
       await expect(t.db.query(`UPDATE contracts SET release_cadence = '{"kind":"weekly","paymentDelayDays":0}' WHERE id = $1`, [before.id])).rejects.toThrow(/terms are fixed/);
       await expect(t.db.query(`UPDATE contracts SET deemed_confirmation_days = 1 WHERE id = $1`, [before.id])).rejects.toThrow(/terms are fixed/);
       await expect(t.db.query(`UPDATE contracts SET policy_id = $2 WHERE id = $1`, [before.id, published.body.id])).rejects.toThrow(/terms are fixed/);
+      await expect(t.db.query(`UPDATE contracts SET refund_days_after_start = 30 WHERE id = $1`, [before.id])).rejects.toThrow(/terms are fixed/);
       // Writing the same terms again is no change: the rest of the row stays writable.
       await t.db.query(`UPDATE contracts SET release_cadence = release_cadence, payer_name = payer_name WHERE id = $1`, [before.id]);
     });

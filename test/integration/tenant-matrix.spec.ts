@@ -13,6 +13,7 @@ import { startTestApp, TestApp, TestResponse } from '../support/test-app';
 /**
  * Who may reach what an operation names, once the role check of `@Roles` has passed:
  * - `admin`: admins only; `public`: anyone (health, metrics); `payer`: the contract's payer token;
+ * - `token`: the payer token alone names the contract (nothing in the path): any payer reaches its own, nobody else anything;
  * - `list`: a listing filtered by scope (answers 2xx to everyone allowed; must not show another tenant's ids);
  * - `shared`: not tenant data (published policies: any role allowed reads any district's);
  * - `institution`: the institution itself (reading or acting for itself), its district's regulators;
@@ -20,7 +21,7 @@ import { startTestApp, TestApp, TestResponse } from '../support/test-app';
  * - `district`: a whole code: its regulators; `ledger`: a ledger account: district rule, or the bank keeping it;
  * - `bank`: a bank notice naming an escrow account or movement: the bank keeping it.
  */
-type Reach = 'admin' | 'public' | 'payer' | 'list' | 'shared' | 'institution' | 'supervise' | 'district' | 'ledger' | 'bank';
+type Reach = 'admin' | 'public' | 'payer' | 'token' | 'list' | 'shared' | 'institution' | 'supervise' | 'district' | 'ledger' | 'bank';
 type Outcome = 'allowed' | 401 | 403 | 404;
 interface Call { params?: Record<string, string>; query?: Record<string, string>; body?: unknown; /** a body that is not JSON (a bank statement file) */ raw?: { body: string; contentType: string } }
 interface Rule { reach: Reach; call?: (x: Tenant, w: World) => Call; /** an admin-only call on a made-up id may be 404 */ missingOk?: boolean }
@@ -110,6 +111,21 @@ export const RULES: Record<string, Rule> = {
   'POST /lessons/{id}/decision': { reach: 'supervise', call: (x) => ({ params: { id: x.disputedLessonId }, body: { decision: 'confirm', ...reason } }) },
   'POST /payer/lessons/{id}/confirm': { reach: 'payer', call: (x) => ({ params: { id: x.pendingLessonId } }) },
   'POST /payer/lessons/{id}/dispute': { reach: 'payer', call: (x) => ({ params: { id: x.pendingLessonId }, body: reason }) },
+  'POST /payer/refunds': { reach: 'token', call: () => ({ body: reason }) },
+  'GET /payer/refunds': { reach: 'token' },
+  'GET /refunds/{id}': { reach: 'institution', call: (x) => ({ params: { id: x.refundId } }) },
+  'GET /institutions/{id}/refunds': inst('institution'),
+  'POST /refunds/{id}/approve': { reach: 'institution', call: (x) => ({ params: { id: x.refundId } }) },
+  'POST /refunds/{id}/contest': { reach: 'institution', call: (x) => ({ params: { id: x.refundId }, body: reason }) },
+  'POST /refunds/{id}/decision': { reach: 'supervise', call: (x) => ({ params: { id: x.contestedRefundId }, body: { decision: 'partial', amount: '100.00', ...reason } }) },
+  'POST /admin/refunds/deadlines-run': { reach: 'admin', call: () => ({ body: {} }) },
+  'GET /institutions/{id}/suspense': inst('institution'),
+  'POST /institutions/{id}/closures': inst('supervise', () => ({ kind: 'immediate', ...reason })),
+  'GET /closures/{id}': { reach: 'institution', call: (x) => ({ params: { id: x.closureId } }) },
+  'GET /closures/{id}/report': { reach: 'institution', call: (x) => ({ params: { id: x.closureId } }) },
+  'POST /suspense/{creditId}/resolve': { reach: 'supervise', call: (x) => ({ params: { creditId: x.suspenseCreditId }, body: { action: 'return', ...reason } }) },
+  'POST /admin/suspense/aging-run': { reach: 'admin', call: () => ({ body: {} }) },
+  'POST /settlement-instructions/{id}/reinstruct': { reach: 'supervise', call: (x) => ({ params: { id: x.instructionId }, body: reason }) },
   'POST /bank/credits': bankNotice((x) => ({ bankTransactionId: `MX-${++n}`, escrowAccountNumber: x.escrowNumber, amount: '1.00', currency: 'CNY', valueDate: '2026-12-05' })),
   'POST /bank/statements': { reach: 'bank', call: (x) => ({ raw: { body: statementCsv(x.escrowNumber, `MX-${++n}`), contentType: 'text/csv' } }) },
   'GET /bank/statements/{id}': { reach: 'ledger', call: (x) => ({ params: { id: x.statementId } }) },
@@ -157,6 +173,7 @@ export function plan(doc: OpenApi, rules: Record<string, Rule>) {
 function expected(op: Operation, rule: Rule, caller: Caller, target: TenantName | null): Outcome {
   if (rule.reach === 'public') return 'allowed';
   if (rule.reach === 'payer') return caller.role !== 'payer' ? 401 : target === caller.tenant ? 'allowed' : 404;
+  if (rule.reach === 'token') return caller.role !== 'payer' ? 401 : 'allowed';
   if (caller.role === 'anonymous' || caller.role === 'payer') return 401;
   if (!op.roles?.includes(caller.role)) return 403;
   if (caller.role === 'admin' || ['admin', 'list', 'shared'].includes(rule.reach)) return 'allowed';
@@ -223,7 +240,7 @@ describe('tenant matrix: every operation × every role', () => {
         if (leaked.length) failures.push(`${where}: ${res.status} shows tenant ${other}'s ${leaked.join(', ')}`);
       }
     };
-    const tenantOps = ops.filter((o) => RULES[o.id].call && !['admin', 'public'].includes(RULES[o.id].reach));
+    const tenantOps = ops.filter((o) => RULES[o.id].call && !['admin', 'public', 'token'].includes(RULES[o.id].reach));
     // First every call on the other tenant (before anything of the callers' own changed state)...
     for (const op of tenantOps) for (const c of callers) if (c.role !== 'admin') await check(op, c, c.tenant === 'A' ? 'B' : 'A');
     // An own path naming the other tenant's resources in the body (its course, its contract as an attendee) is refused too.

@@ -6,7 +6,7 @@ import { TestApp } from './test-app';
 let txn = 0;
 
 /** An eligible institution with a course, its institution key, and a registered bank that can fund contracts. */
-export async function school(t: TestApp, opts: { validFrom?: string; bankCode?: string; district?: string; payoutAccount?: boolean } = {}) {
+export async function school(t: TestApp, opts: { validFrom?: string; bankCode?: string; district?: string; payoutAccount?: boolean; payerAccounts?: boolean } = {}) {
   const district = opts.district ?? '310117';
   const r1 = await t.createKey({ role: 'regulator', districts: [district] });
   const r2 = await t.createKey({ role: 'regulator', districts: [district] });
@@ -37,7 +37,10 @@ export async function school(t: TestApp, opts: { validFrom?: string; bankCode?: 
   };
 
   const fund = async (reference: string, amount: string) => {
-    const payload = JSON.stringify({ bankTransactionId: `T${Date.now()}-${++txn}`, escrowAccountNumber: escrow.accountNumber, amount, currency: 'CNY', valueDate: '2026-11-22', payerReference: reference });
+    const n = ++txn;
+    // With payerAccounts, each credit names the account it came from (where a refund goes back to).
+    const payerAccount = opts.payerAccounts ? { payerAccount: { bank: 'CMB-SH', accountNumber: `6225880${String(n).padStart(9, '0')}`, accountName: '家长' } } : {};
+    const payload = JSON.stringify({ bankTransactionId: `T${Date.now()}-${n}`, escrowAccountNumber: escrow.accountNumber, amount, currency: 'CNY', valueDate: '2026-11-22', payerReference: reference, ...payerAccount });
     const at = new Date();
     const id = `msg-${txn}`;
     const res = await t.request('POST', '/bank/credits', {
@@ -48,5 +51,5 @@ export async function school(t: TestApp, opts: { validFrom?: string; bankCode?: 
     if (res.status !== 201) throw new Error(`credit refused: ${JSON.stringify(res.body)}`);
   };
 
-  return { r1, r2, inst, escrow, instKey, course, contract };
+  return { r1, r2, inst, escrow, instKey, course, contract, fund, bankKey, secret: secret! };
 }

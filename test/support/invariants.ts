@@ -76,11 +76,12 @@ const CHECKS: Check[] = [
               OR coalesce(f.released, 0) > c.total_price`,
   },
   {
-    name: "per contract: paid in = the bank credits applied to it",
+    name: "per contract: paid in = the bank credits applied to it, and the suspense items applied to it",
     scope: 'domain',
-    sql: `SELECT c.id, c.amount_paid, s.applied FROM contracts c
+    sql: `SELECT c.id, c.amount_paid, s.applied, r.applied AS from_suspense FROM contracts c
             LEFT JOIN (SELECT contract_id, sum(applied) AS applied FROM bank_credits WHERE contract_id IS NOT NULL GROUP BY 1) s ON s.contract_id = c.id
-           WHERE c.amount_paid <> coalesce(s.applied, 0)`,
+            LEFT JOIN (SELECT contract_id, sum(amount) AS applied FROM suspense_resolutions WHERE action = 'apply' GROUP BY 1) r ON r.contract_id = c.id
+           WHERE c.amount_paid <> coalesce(s.applied, 0) + coalesce(r.applied, 0)`,
   },
 
   // ---- bank credits: each counted once ---------------------------------------------------
@@ -136,11 +137,11 @@ const CHECKS: Check[] = [
            WHERE t.type = 'release' GROUP BY t.id, t.external_ref HAVING count(r.txn) <> 1`,
   },
   {
-    name: "a released lesson's transaction is its own (lesson.<id>), or its contract's completion release",
+    name: "a released lesson's transaction is its own (lesson.<id>), or its contract's completion release (or remainder after a refund)",
     scope: 'domain',
     sql: `SELECT l.id, l.release_mode, t.external_ref FROM lessons l JOIN ledger_transactions t ON t.id = l.release_txn_id
            WHERE (l.release_mode IN ('per_lesson', 'weekly') AND t.external_ref <> 'lesson.' || l.id)
-              OR (l.release_mode = 'after_completion' AND t.external_ref <> 'completion.' || l.contract_id)
+              OR (l.release_mode = 'after_completion' AND t.external_ref <> 'completion.' || l.contract_id AND t.external_ref NOT LIKE 'remainder.' || l.contract_id || '.%')
               OR l.release_mode = 'tranches'`,
   },
 
@@ -158,7 +159,7 @@ const CHECKS: Check[] = [
     name: 'every lesson instruction names a released per-lesson lesson',
     scope: 'domain',
     sql: `SELECT s.id, s.source_ref FROM settlement_instructions s LEFT JOIN lessons l ON 'lesson.' || l.id = s.source_ref
-           WHERE s.source_ref LIKE 'lesson.%' AND (l.id IS NULL OR l.released_at IS NULL OR l.release_mode <> 'per_lesson')`,
+           WHERE s.source_ref LIKE 'lesson.%' AND s.reinstructs_id IS NULL AND (l.id IS NULL OR l.released_at IS NULL OR l.release_mode <> 'per_lesson')`,
   },
   {
     name: "each weekly instruction nets at least one lesson, for their sum; a netted lesson is released and weekly",
@@ -166,7 +167,7 @@ const CHECKS: Check[] = [
     sql: `SELECT s.id, s.amount, count(l.id) AS lessons, sum(l.amount) AS netted,
                  bool_and(l.release_mode = 'weekly' AND l.released_at IS NOT NULL) AS all_weekly_released
             FROM settlement_instructions s LEFT JOIN lessons l ON l.settlement_instruction_id = s.id
-           WHERE s.source_ref LIKE 'weekly.%' GROUP BY s.id, s.amount
+           WHERE s.source_ref LIKE 'weekly.%' AND s.reinstructs_id IS NULL GROUP BY s.id, s.amount
           HAVING count(l.id) = 0 OR s.amount <> sum(l.amount) OR NOT bool_and(l.release_mode = 'weekly' AND l.released_at IS NOT NULL)`,
   },
   {
@@ -176,6 +177,7 @@ const CHECKS: Check[] = [
             FROM contract_releases r
             LEFT JOIN settlement_instructions s
               ON s.source_ref = CASE r.kind WHEN 'tranche' THEN 'tranche.' || r.contract_id || '.' || r.part ELSE 'completion.' || r.contract_id END
+              OR (r.kind = 'completion' AND s.source_ref = 'remainder.' || r.contract_id || '.' || r.part)
            WHERE r.amount > 0 GROUP BY r.contract_id, r.part, r.kind, r.amount
           HAVING count(s.id) <> 1 OR min(s.amount) <> r.amount OR NOT bool_and(s.ledger_txn_id = r.ledger_txn_id)`,
   },
@@ -183,18 +185,19 @@ const CHECKS: Check[] = [
     name: 'every tranche or completion instruction names a recorded contract release',
     scope: 'domain',
     sql: `SELECT s.id, s.source_ref FROM settlement_instructions s
-           WHERE (s.source_ref LIKE 'tranche.%' OR s.source_ref LIKE 'completion.%')
-             AND NOT EXISTS (SELECT 1 FROM contract_releases r WHERE r.amount > 0 AND s.source_ref =
-                   CASE r.kind WHEN 'tranche' THEN 'tranche.' || r.contract_id || '.' || r.part ELSE 'completion.' || r.contract_id END)`,
+           WHERE (s.source_ref LIKE 'tranche.%' OR s.source_ref LIKE 'completion.%' OR s.source_ref LIKE 'remainder.%') AND s.reinstructs_id IS NULL
+             AND NOT EXISTS (SELECT 1 FROM contract_releases r WHERE r.amount > 0 AND (s.source_ref =
+                   CASE r.kind WHEN 'tranche' THEN 'tranche.' || r.contract_id || '.' || r.part ELSE 'completion.' || r.contract_id END
+                   OR (r.kind = 'completion' AND s.source_ref = 'remainder.' || r.contract_id || '.' || r.part)))`,
   },
   {
-    name: 'per institution: released (ledger) = release instructions + weekly lessons not yet netted',
+    name: 'per institution: released (ledger) = release instructions (a failed one sent again counted once) + weekly lessons not yet netted',
     scope: 'domain',
     sql: `WITH rel AS (
             SELECT a.institution_id, a.currency, -sum(p.amount) AS total FROM ledger_postings p
               JOIN ledger_transactions t ON t.id = p.transaction_id AND t.type = 'release'
               JOIN ledger_accounts a ON a.id = p.account_id AND a.type = 'institution_unsettled' GROUP BY 1, 2),
-          ins AS (SELECT institution_id, currency, sum(amount) AS total FROM settlement_instructions WHERE kind = 'release' GROUP BY 1, 2),
+          ins AS (SELECT institution_id, currency, sum(amount) AS total FROM settlement_instructions WHERE kind = 'release' AND NOT EXISTS (SELECT 1 FROM settlement_instructions r WHERE r.reinstructs_id = settlement_instructions.id) GROUP BY 1, 2),
           waiting AS (
             SELECT l.institution_id, c.currency, sum(l.amount) AS total FROM lessons l JOIN contracts c ON c.id = l.contract_id
              WHERE l.release_mode = 'weekly' AND l.released_at IS NOT NULL AND l.settlement_instruction_id IS NULL GROUP BY 1, 2),
@@ -225,7 +228,7 @@ const CHECKS: Check[] = [
              WHERE a.type IN ('institution_unsettled', 'institution_settled') GROUP BY 1, 2),
           ins AS (
             SELECT institution_id, currency, sum(amount) FILTER (WHERE state <> 'executed') AS open, sum(amount) FILTER (WHERE state = 'executed') AS executed
-              FROM settlement_instructions WHERE kind = 'release' GROUP BY 1, 2),
+              FROM settlement_instructions WHERE kind = 'release' AND NOT EXISTS (SELECT 1 FROM settlement_instructions r WHERE r.reinstructs_id = settlement_instructions.id) GROUP BY 1, 2),
           waiting AS (
             SELECT l.institution_id, c.currency, sum(l.amount) AS total FROM lessons l JOIN contracts c ON c.id = l.contract_id
              WHERE l.release_mode = 'weekly' AND l.released_at IS NOT NULL AND l.settlement_instruction_id IS NULL GROUP BY 1, 2),

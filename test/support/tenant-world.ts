@@ -52,6 +52,13 @@ export interface Tenant {
   /** An open reconciliation exception of that statement, and an adjustment proposed (by an admin) for another one. */
   exceptionId: string;
   adjustmentId: string;
+  /** A refund request waiting for the institution (of the spare contract), and a contested one (of a third contract). */
+  refundId: string;
+  contestedRefundId: string;
+  /** A bank credit that matched no contract (held in suspense), for its resolution. */
+  suspenseCreditId: string;
+  /** The tenant's closure, opened last (its escrow account is frozen and its contracts refunded from then on). */
+  closureId: string;
 }
 
 /** A one-day statement in the CSV layout for an escrow account (unique by `ref`): one credit of `amount` on `day` (the 5th by default). */
@@ -107,13 +114,22 @@ async function buildTenant(t: TestApp, name: TenantName, district: string, bankC
   const contract = async () => {
     const body = { courseId: course.id, payerName: '家长', payerPhone: '13600000000', studentName: '学生', lessons: 10, totalPrice: '1000.00', startDate: '2026-12-01', endDate: '2027-02-28' };
     const c = must(await t.request('POST', `/institutions/${inst.id}/contracts`, { key: instKey, body }), 'contract');
-    const payload = JSON.stringify({ bankTransactionId: `W${name}${++seq}`, escrowAccountNumber: escrow.accountNumber, amount: '1000.00', currency: 'CNY', valueDate: '2026-11-22', payerReference: c.reference });
+    const payerAccount = { bank: 'CMB-SH', accountNumber: `62258800${name}${++seq}`, accountName: '家长' };
+    const payload = JSON.stringify({ bankTransactionId: `W${name}${++seq}`, escrowAccountNumber: escrow.accountNumber, amount: '1000.00', currency: 'CNY', valueDate: '2026-11-22', payerReference: c.reference, payerAccount });
     must(await t.request('POST', '/bank/credits', { key: bankKey, rawBody: payload, headers: sign(payload) }), 'credit');
     return c as { id: string; reference: string; payerToken: string };
   };
   const main = await contract();
   const spare = await contract();
-  return { r1, instKey, bankKey, secret, inst, licence, escrow, course, main, spare };
+  const contested = await contract();
+  const ask = async (c: { payerToken: string }) =>
+    must(await t.request('POST', '/payer/refunds', { key: null, headers: { 'payer-token': c.payerToken }, body: { reason: '转学' } }), 'refund').id as string;
+  const unmatched = JSON.stringify({ bankTransactionId: `W${name}${++seq}`, escrowAccountNumber: escrow.accountNumber, amount: '10.00', currency: 'CNY', valueDate: '2026-11-22', payerAccount: { accountNumber: `62258800${name}${++seq}` } });
+  const suspenseCreditId = must(await t.request('POST', '/bank/credits', { key: bankKey, rawBody: unmatched, headers: sign(unmatched) }), 'unmatched credit').creditId as string;
+  const refundId = await ask(spare);
+  const contestedRefundId = await ask(contested);
+  must(await t.request('POST', `/refunds/${contestedRefundId}/contest`, { key: instKey, body: { reason: '不同意' } }), 'contest');
+  return { r1, instKey, bankKey, secret, inst, licence, escrow, course, main, spare, refundId, contestedRefundId, suspenseCreditId };
 }
 
 /** The clock stays on 2026-12-06 (China time) afterwards: contracts started, lessons recorded. */
@@ -165,10 +181,18 @@ export async function buildWorld(t: TestApp): Promise<World> {
       statementId,
       exceptionId,
       adjustmentId,
+      refundId: x.refundId,
+      contestedRefundId: x.contestedRefundId,
+      suspenseCreditId: x.suspenseCreditId,
+      closureId: '',
     };
   };
   const A = await finish('A', a);
   const B = await finish('B', b);
+  // Last, so that everything above was built on an operating institution.
+  for (const [x, r] of [[A, a.r1], [B, b.r1]] as const) {
+    x.closureId = must(await t.request('POST', `/institutions/${x.institutionId}/closures`, { key: r, body: { kind: 'immediate', reason: '矩阵停办' } }), 'closure').id as string;
+  }
 
   const keys = t.app.get(ApiKeysService);
   const spareKeyId = (await keys.create({ name: 'spare key for the matrix', role: 'admin' })).key.id;
@@ -188,7 +212,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
   };
   const secretsOf = (n: TenantName) => {
     const x = n === 'A' ? A : B;
-    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.exceptionId, x.adjustmentId];
+    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.exceptionId, x.adjustmentId, x.refundId, x.contestedRefundId, x.suspenseCreditId, x.closureId];
   };
   const policyRules = must(await t.request('GET', '/policies/resolve?district=310117'), 'policy').rules;
   return { A, B, callers, spareKeyId, probeId, policyRules, secretsOf };

@@ -36,6 +36,9 @@ const row = (over: Partial<MovementRow> = {}): MovementRow => ({
   failure_txn_id: null,
   bank_transaction_id: null,
   failure_code: null,
+  reinstructs_id: null,
+  reinstruct_reason: null,
+  reinstructed_by: null,
   attempts: 0,
   last_attempt_at: null,
   next_attempt_at: null,
@@ -105,6 +108,7 @@ describe('money movement kinds', () => {
       instructedTransactionType: 'adjustment',
       executedTransactionType: 'adjustment',
       failedTransactionType: 'adjustment',
+      paysWhileFrozen: false,
       statementText: 'ADJUSTMENT',
     };
     const r = row({ kind: 'adjustment' });
@@ -128,7 +132,7 @@ describe('money movement kinds', () => {
   });
 
   it('delivery, callbacks and the bank simulator never branch on a kind', () => {
-    const names = ['release', 'refund', 'deduction', 'debit', 'adjustment'];
+    const names = ['release', 'refund', 'return', 'deduction', 'debit', 'adjustment'];
     const literal = new RegExp(`(['"\`])(${names.join('|')})\\1`);
     const branch = /\.kind\s*[!=]==|switch\s*\([^)]*kind/;
     const tree = (...parts: string[]) => {

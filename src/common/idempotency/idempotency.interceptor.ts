@@ -2,6 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { HTTP_CODE_METADATA } from '@nestjs/common/constants';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
 import { from, Observable } from 'rxjs';
 import { catchError, mergeMap } from 'rxjs/operators';
 import { AppConfig } from '@config/app-config';
@@ -39,21 +40,21 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (context.getType() !== 'http') return next.handle();
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     const header = request.headers['idempotency-key'];
-    if (!MUTATING.has(request.method) || header === undefined || !request.principal) return next.handle();
+    const options = this.reflector.get<IdempotentOptions | undefined>(IDEMPOTENT_METADATA, context.getHandler());
+    const principalId = request.principal?.id ?? payerPrincipal(request, options);
+    if (!MUTATING.has(request.method) || header === undefined || !principalId) return next.handle();
 
     const key = Array.isArray(header) ? header[0] : header;
     if (!KEY_FORMAT.test(key)) {
       throw new DomainError('INVALID_IDEMPOTENCY_KEY', 'Idempotency-Key must be 1-255 printable ASCII characters');
     }
-    const options = this.reflector.get<IdempotentOptions | undefined>(IDEMPOTENT_METADATA, context.getHandler()) ?? {};
     const status =
       this.reflector.get<number | undefined>(HTTP_CODE_METADATA, context.getHandler()) ?? (request.method === 'POST' ? 201 : 200);
-    const principalId = request.principal.id;
     const hash = requestHash(request.method, request.url, request.body);
 
     return from(this.begin(principalId, key, request.method, request.url, hash)).pipe(
       mergeMap(() => next.handle()),
-      mergeMap((body) => from(this.repo.complete(principalId, key, status, redact(body, options.redact)).then(() => body))),
+      mergeMap((body) => from(this.repo.complete(principalId, key, status, redact(body, options?.redact)).then(() => body))),
       catchError((err: unknown) => {
         if (err instanceof IdempotentReplay || isClaimError(err)) throw err;
         const mapped = mapError(err, String(request.id));
@@ -85,6 +86,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (existing.stale && (await this.repo.takeOverStale(principalId, key, lock, owner))) return;
     throw claimError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is in progress');
   }
+}
+
+/**
+ * A payer acts with the contract's token instead of an API key: on an `@Idempotent()` payer route
+ * the key is scoped to the token (by its hash; the token itself is never stored).
+ */
+function payerPrincipal(request: FastifyRequest, options: IdempotentOptions | undefined): string | null {
+  const token = request.headers['payer-token'];
+  if (!options || typeof token !== 'string' || token.length === 0) return null;
+  return `payer:${createHash('sha256').update(token).digest('hex')}`;
 }
 
 class IdempotencyClaimError extends DomainError {}

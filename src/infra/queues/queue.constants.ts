@@ -14,10 +14,13 @@ export enum JobName {
   OutboxCleanup = 'maintenance.outbox-cleanup',
   QueueProbe = 'diagnostics.queue-probe',
   DailySupervision = 'supervision.daily',
+  SuspenseAging = 'supervision.suspense-aging',
   DeemedConfirmation = 'lessons.deemed-confirmation',
   ReleasePendingLessons = 'lessons.release-pending',
   WeeklySettlement = 'lessons.weekly-settlement',
   CompletionReleases = 'lessons.completion-releases',
+  RefundDeadlines = 'lessons.refund-deadlines',
+  ClosureRefunds = 'lessons.closure-refunds',
   SettlementInstructionCreated = 'settlement.instruction-created',
   DeliverSettlementInstruction = 'settlement.deliver',
   ReconcileStatement = 'reconciliation.statement',
@@ -31,11 +34,17 @@ export interface JobPayloads {
   [JobName.QueueProbe]: { probeId: string; holdMs: number };
   /** `today` (YYYY-MM-DD, China time) defaults to the day the job runs. */
   [JobName.DailySupervision]: { today?: string };
+  /** Unresolved suspense items older than their policy's days, for `today` (China time). */
+  [JobName.SuspenseAging]: { today?: string };
   [JobName.DeemedConfirmation]: { today?: string };
   [JobName.ReleasePendingLessons]: { institutionId: string };
   /** Nets releases made before `today`'s week (China time) into one instruction per institution and week. */
   [JobName.WeeklySettlement]: { today?: string };
   [JobName.CompletionReleases]: { today?: string };
+  /** Deemed approval of refund requests past their response window, and overdue refunds, for `today` (China time). */
+  [JobName.RefundDeadlines]: { today?: string };
+  /** Refunds every open contract of a closed institution, resumable (each contract once). */
+  [JobName.ClosureRefunds]: { closureId: string };
   [JobName.SettlementInstructionCreated]: { instructionId: string };
   /** One delivery attempt (1-based); scheduled by the previous attempt's outcome. */
   [JobName.DeliverSettlementInstruction]: { instructionId: string; attempt: number; round: string };
@@ -58,10 +67,13 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.OutboxCleanup]: { queue: QueueName.Maintenance, attempts: 5, backoffMs: 60_000 },
   [JobName.QueueProbe]: { queue: QueueName.Diagnostics, attempts: 5, backoffMs: 1_000 },
   [JobName.DailySupervision]: { queue: QueueName.Supervision, attempts: 8, backoffMs: 60_000 },
+  [JobName.SuspenseAging]: { queue: QueueName.Supervision, attempts: 8, backoffMs: 60_000 },
   [JobName.DeemedConfirmation]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 30_000 },
   [JobName.ReleasePendingLessons]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 5_000 },
   [JobName.WeeklySettlement]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
   [JobName.CompletionReleases]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
+  [JobName.RefundDeadlines]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 30_000 },
+  [JobName.ClosureRefunds]: { queue: QueueName.Lessons, attempts: 20, backoffMs: 5_000 },
   [JobName.SettlementInstructionCreated]: { queue: QueueName.Settlement, attempts: 10, backoffMs: 5_000 },
   // Crash retries only (a worker died mid-attempt); the delivery schedule is the service's own.
   [JobName.DeliverSettlementInstruction]: { queue: QueueName.Settlement, attempts: 5, backoffMs: 2_000 },
@@ -74,10 +86,12 @@ export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
   { id: 'idempotency-cleanup-daily', job: JobName.IdempotencyCleanup, pattern: '17 3 * * *' },
   { id: 'outbox-cleanup-daily', job: JobName.OutboxCleanup, pattern: '27 3 * * *' },
   { id: 'supervision-daily', job: JobName.DailySupervision, pattern: '5 0 * * *' },
+  { id: 'suspense-aging-daily', job: JobName.SuspenseAging, pattern: '35 0 * * *' },
   { id: 'lessons-deemed-confirmation', job: JobName.DeemedConfirmation, pattern: '15 * * * *' },
   { id: 'lessons-weekly-settlement', job: JobName.WeeklySettlement, pattern: '0 1 * * 1' },
   { id: 'lessons-completion-releases', job: JobName.CompletionReleases, pattern: '20 0 * * *' },
   { id: 'reconciliation-statement-check', job: JobName.StatementCheck, pattern: '40 * * * *' },
+  { id: 'refunds-deadlines', job: JobName.RefundDeadlines, pattern: '25 * * * *' },
 ];
 
 /** Finished jobs are kept this long so a re-added job id (outbox relay retry) is dropped. */

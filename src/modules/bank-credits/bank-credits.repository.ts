@@ -15,6 +15,25 @@ export interface NewBankCredit {
   payerAccountName: string | null;
 }
 
+/** A credit with a part in suspense, as the suspense resolution reads it. */
+export interface SuspenseCreditRow {
+  id: string;
+  bank_code: string;
+  bank_transaction_id: string;
+  escrow_account_id: string;
+  amount: string;
+  to_suspense: string;
+  currency: string;
+  value_date: string;
+  payer_reference: string | null;
+  payer_bank: string | null;
+  payer_account_number: string | null;
+  payer_account_name: string | null;
+  contract_id: string | null;
+  outcome: string;
+  received_at: Date;
+}
+
 export interface CreditResult {
   contractId: string | null;
   applied: string;
@@ -64,6 +83,29 @@ export class BankCreditsRepository {
       [c.bankCode, c.bankTransactionId, c.escrowAccountId, c.amount, c.currency, c.valueDate, c.payerReference, c.payerBank, c.payerAccountNumber, c.payerAccountName],
     );
     return rows[0]?.id ?? null;
+  }
+
+  /** The account of the contract's earliest credit that named one (a refund goes back to the original channel). */
+  async originalPayerAccount(m: EntityManager, contractId: string): Promise<{ bank: string | null; accountNumber: string; accountName: string | null } | null> {
+    const rows: { bank: string | null; account_number: string; account_name: string | null }[] = await m.query(
+      `SELECT payer_bank AS bank, payer_account_number AS account_number, payer_account_name AS account_name FROM bank_credits
+        WHERE contract_id = $1 AND payer_account_number IS NOT NULL AND applied > 0 ORDER BY received_at, id LIMIT 1`,
+      [contractId],
+    );
+    return rows[0] ? { bank: rows[0].bank, accountNumber: rows[0].account_number, accountName: rows[0].account_name } : null;
+  }
+
+  /** Credits with a part held in suspense, of these escrow accounts (oldest first), or one of them (locked). */
+  suspenseCredits(m: EntityManager, filter: { escrowAccountIds?: string[]; creditId?: string; lock?: boolean; receivedBefore?: Date; limit?: number }): Promise<SuspenseCreditRow[]> {
+    return m.query(
+      `SELECT id, bank_code, bank_transaction_id, escrow_account_id, amount::text, to_suspense::text, currency, to_char(value_date, 'YYYY-MM-DD') AS value_date,
+              payer_reference, payer_bank, payer_account_number, payer_account_name, contract_id, outcome, received_at
+         FROM bank_credits
+        WHERE to_suspense > 0 AND ($1::uuid[] IS NULL OR escrow_account_id = ANY($1::uuid[])) AND ($2::uuid IS NULL OR id = $2::uuid)
+          AND ($3::timestamptz IS NULL OR received_at < $3::timestamptz)
+        ORDER BY received_at, id LIMIT $4 ${filter.lock ? 'FOR UPDATE' : ''}`,
+      [filter.escrowAccountIds ?? null, filter.creditId ?? null, filter.receivedBefore ?? null, filter.limit ?? 500],
+    );
   }
 
   /** The answer given the first time a bank transaction was notified. */

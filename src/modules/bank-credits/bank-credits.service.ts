@@ -13,13 +13,22 @@ import { EscrowAccountsService } from '@modules/escrow-accounts/escrow-accounts.
 import { InstitutionsService } from '@modules/institutions/institutions.service';
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
-import { BankCreditsRepository } from './bank-credits.repository';
+import { BankCreditsRepository, SuspenseCreditRow } from './bank-credits.repository';
+
+export type { SuspenseCreditRow } from './bank-credits.repository';
 
 /** The account the money came from, as the bank reports it (a refund goes back to it). */
 export interface PayerAccount {
   bank?: string;
   accountNumber: string;
   accountName?: string;
+}
+
+/** Where a refund of a contract goes. */
+export interface PayerAccountOfContract {
+  bank: string | null;
+  accountNumber: string;
+  accountName: string | null;
 }
 
 export interface CreditNotice {
@@ -173,5 +182,15 @@ export class BankCreditsService {
       currency: amount.currency,
       exception,
     };
+  }
+
+  /** The payer's original channel for a contract: the account of its earliest credit that carried one (null when none did). */
+  originalPayerAccount(m: EntityManager, contractId: string): Promise<PayerAccountOfContract | null> {
+    return this.repo.originalPayerAccount(m, contractId);
+  }
+
+  /** Credits with a part in suspense (read for their resolution; the suspense module owns resolutions). */
+  suspenseCredits(m: EntityManager, filter: { escrowAccountIds?: string[]; creditId?: string; lock?: boolean; receivedBefore?: Date; limit?: number }): Promise<SuspenseCreditRow[]> {
+    return this.repo.suspenseCredits(m, filter);
   }
 }

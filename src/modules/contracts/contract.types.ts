@@ -24,6 +24,10 @@ export interface ContractRow {
   /** Terms of the policy version, fixed at signing (a later version never changes them). */
   deemed_confirmation_days: number;
   release_cadence: ReleaseCadence;
+  /** Refund terms of the policy version, fixed at signing: working days to answer, days to pay before / after the start. */
+  refund_response_working_days: number;
+  refund_days_before_start: number;
+  refund_days_after_start: number;
   model_contract_version: string;
   state: ContractState;
   lessons_consumed: number;

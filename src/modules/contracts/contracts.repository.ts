@@ -8,7 +8,7 @@ import { CompletionTerms, ContractForConsumption, ContractRow, ReleaseTerms } fr
 const SELECT = `SELECT c.id, c.reference, c.institution_id, c.course_id, c.escrow_account_id, c.payer_name, c.payer_phone, c.student_name,
   c.lessons, to_char(c.start_date, 'YYYY-MM-DD') AS start_date, to_char(c.end_date, 'YYYY-MM-DD') AS end_date,
   c.total_price::text AS total_price, c.amount_paid::text AS amount_paid, c.currency, c.policy_id, c.policy_version, c.policy_code,
-  c.deemed_confirmation_days, c.release_cadence,
+  c.deemed_confirmation_days, c.release_cadence, c.refund_response_working_days, c.refund_days_before_start, c.refund_days_after_start,
   c.model_contract_version, c.state, c.lessons_consumed, c.amount_consumed::text AS amount_consumed, c.payer_token_revoked_at, c.created_at, c.activated_at, c.completed_at
   FROM contracts c`;
 
@@ -19,6 +19,9 @@ export interface SignedTerms {
   policyVersion: number;
   deemedConfirmationDays: number;
   releaseCadence: ReleaseCadence;
+  refundResponseWorkingDays: number;
+  refundDaysBeforeStart: number;
+  refundDaysAfterStart: number;
 }
 
 export interface NewContract {
@@ -47,12 +50,13 @@ export class ContractsRepository {
     const [{ id }]: { id: string }[] = await m.query(
       `INSERT INTO contracts (reference, institution_id, course_id, escrow_account_id, payer_name, payer_phone, payer_id_hash, student_name,
          lessons, start_date, end_date, total_price, currency, policy_id, policy_code, policy_version, deemed_confirmation_days, release_cadence,
-         model_contract_version, state, payer_token_hash, created_by)
-       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,'awaiting_payment',$20,$21) RETURNING id`,
+         model_contract_version, state, payer_token_hash, created_by, refund_response_working_days, refund_days_before_start, refund_days_after_start)
+       VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,'awaiting_payment',$20,$21,$22,$23,$24) RETURNING id`,
       [
         c.reference, c.institutionId, c.courseId, c.escrowAccountId, c.payerName, c.payerPhone, c.payerIdHash, c.studentName, c.lessons, c.startDate, c.endDate, c.totalPrice, c.currency,
         c.terms.policyId, c.terms.policyCode, c.terms.policyVersion, c.terms.deemedConfirmationDays, JSON.stringify(c.terms.releaseCadence),
         c.modelContractVersion, c.payerTokenHash, c.createdBy,
+        c.terms.refundResponseWorkingDays, c.terms.refundDaysBeforeStart, c.terms.refundDaysAfterStart,
       ],
     );
     return (await this.findById(m, id))!;
@@ -66,6 +70,12 @@ export class ContractsRepository {
   /** The contract a bank credit names, locked for the update of what has been paid. */
   async findByReferenceForUpdate(m: EntityManager, escrowAccountId: string, reference: string): Promise<ContractRow | null> {
     const rows: { id: string }[] = await m.query(`SELECT id FROM contracts WHERE escrow_account_id = $1 AND reference = $2 FOR UPDATE`, [escrowAccountId, reference]);
+    return rows[0] ? this.findById(m, rows[0].id) : null;
+  }
+
+  /** The contract locked for a refund decision (the same row lock every lesson and release of the contract takes). */
+  async findForUpdate(m: EntityManager, id: string): Promise<ContractRow | null> {
+    const rows: { id: string }[] = await m.query(`SELECT id FROM contracts WHERE id = $1 FOR UPDATE`, [id]);
     return rows[0] ? this.findById(m, rows[0].id) : null;
   }
 
@@ -124,6 +134,11 @@ export class ContractsRepository {
       `SELECT id FROM contracts WHERE institution_id = $1 AND state = $2 AND release_cadence->>'kind' = $3 ORDER BY id`,
       [institutionId, state, cadence],
     );
+    return rows.map((r) => r.id);
+  }
+
+  async idsInStates(m: EntityManager, institutionId: string, states: ContractState[]): Promise<string[]> {
+    const rows: { id: string }[] = await m.query(`SELECT id FROM contracts WHERE institution_id = $1 AND state = ANY($2::text[]) ORDER BY id`, [institutionId, states]);
     return rows.map((r) => r.id);
   }
 

@@ -106,6 +106,9 @@ export class ContractsService {
           policyVersion: policy.version,
           deemedConfirmationDays: policy.rules.deemedConfirmationWorkingDays,
           releaseCadence: policy.rules.releaseCadence,
+          refundResponseWorkingDays: policy.rules.refundResponseWorkingDays ?? 5,
+          refundDaysBeforeStart: policy.rules.refundDeadlineBeforeStartDays ?? 5,
+          refundDaysAfterStart: policy.rules.refundDeadlineAfterStartDays ?? 15,
         },
         modelContractVersion: cmd.modelContractVersion ?? DEFAULT_MODEL_CONTRACT,
         payerTokenHash: hashToken(token),
@@ -211,6 +214,26 @@ export class ContractsService {
   /** All its lessons are released: active → completed (once; false when it was not active). */
   markCompleted(m: EntityManager, contractId: string): Promise<boolean> {
     return this.repo.applyEvent(m, contractId, 'all_lessons_released');
+  }
+
+  /** The contract, locked (a refund decision, a suspense item applied to it): lessons and releases of the contract wait for it (and it for them). */
+  lockForUpdate(m: EntityManager, contractId: string): Promise<ContractRow | null> {
+    return this.repo.findForUpdate(m, contractId);
+  }
+
+  /** A refund was approved: the contract stops consuming lessons (awaiting payment or active → terminated). False when it was neither. */
+  terminate(m: EntityManager, contractId: string): Promise<boolean> {
+    return this.repo.applyEvent(m, contractId, 'terminate');
+  }
+
+  /** The bank paid the refund: terminated → refunded (once). */
+  markRefunded(m: EntityManager, contractId: string): Promise<boolean> {
+    return this.repo.applyEvent(m, contractId, 'refunded');
+  }
+
+  /** Contracts of an institution in these states (id order), e.g. those a closure must refund. */
+  idsInStates(institutionId: string, states: ContractRow['state'][], m: EntityManager = this.ds.manager): Promise<string[]> {
+    return this.repo.idsInStates(m, institutionId, states);
   }
 
   /** Contracts of an institution in a state under a release cadence (e.g. active tranche contracts). */

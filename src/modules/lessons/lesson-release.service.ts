@@ -10,6 +10,9 @@ import { MoneyMovementsService } from '@modules/money-movements/money-movements.
 import { LessonsRepository } from './lessons.repository';
 import { tranchePlan } from './tranches';
 
+/** Told, in the withdrawal's transaction, that a lesson of a contract a refund ended was withdrawn (its money is the payer's). */
+export type WithdrawnAfterRefundListener = (m: EntityManager, w: { contractId: string; lessonId: string; amount: Money }) => Promise<void>;
+
 export type ReleaseResult = 'released' | 'already_released' | 'not_confirmed' | 'blocked_frozen' | 'waiting_for_cadence' | 'nothing_to_release';
 
 /**
@@ -23,6 +26,8 @@ export type ReleaseResult = 'released' | 'already_released' | 'not_confirmed' | 
  */
 @Injectable()
 export class LessonReleaseService {
+  private readonly withdrawnListeners: WithdrawnAfterRefundListener[] = [];
+
   constructor(
     private readonly repo: LessonsRepository,
     private readonly contracts: ContractsService,
@@ -35,6 +40,11 @@ export class LessonReleaseService {
     const lesson = await this.repo.findForUpdate(m, lessonId);
     if (!lesson || lesson.state !== 'confirmed') return 'not_confirmed';
     if (lesson.released_at) return 'already_released';
+    if (lesson.release_mode === 'after_completion' || lesson.release_mode === 'tranches') {
+      // A refund ended the contract: its tranche plan or completion can no longer fall due (see releaseAfterTermination).
+      const state = (await this.contracts.releaseTerms(m, lesson.contract_id, true))?.state;
+      if (state === 'terminated' || state === 'refunded') return this.releaseAfterTermination(m, lesson.contract_id);
+    }
     if (lesson.release_mode === 'after_completion') return 'waiting_for_cadence';
     if (lesson.release_mode === 'tranches') return this.releaseDueTranches(m, lesson.contract_id);
     // Locked: releases of one contract are serialised, so the last one sees every other and completes it.
@@ -92,6 +102,51 @@ export class LessonReleaseService {
     await this.repo.recordContractRelease(m, { contractId, part: 1, kind: 'completion', amount: amount.toString(), txnId: txn });
     await this.contracts.markCompleted(m, contractId);
     return txn ? 'released' : 'nothing_to_release';
+  }
+
+  /**
+   * After a refund ended the contract (terminated, or refunded once the bank paid): what is still
+   * held belongs to the lessons delivered before it, plus, after a partial refund decision, the
+   * part the regulator left to the institution. Per lesson and weekly: each lesson is still
+   * released when confirmed, and anything held beyond the unreleased lessons' amounts goes now.
+   * Tranches and after completion: their plan can no longer fall due, so once every consumed
+   * lesson is confirmed the whole remainder goes in one release. The contract row is locked, so
+   * a refund and a release never both count the same money; the ledger refuses to overdraw.
+   */
+  async releaseAfterTermination(m: EntityManager, contractId: string): Promise<ReleaseResult> {
+    const terms = (await this.contracts.releaseTerms(m, contractId, true))!;
+    if (terms.state !== 'terminated' && terms.state !== 'refunded') return 'nothing_to_release';
+    if (!(await this.escrowActive(m, terms))) return 'blocked_frozen';
+    const held = await this.ledger.balanceOf('contract_held', this.owner(terms), m);
+    const pending = await this.repo.unreleasedConsumed(m, contractId);
+    const perLesson = terms.cadence.kind === 'per_lesson' || terms.cadence.kind === 'weekly';
+    if (!perLesson && pending.unconfirmed > 0) return 'waiting_for_cadence';
+    const amount = perLesson ? held.minus(Money.fromDb(pending.amount, terms.currency)) : held;
+    if (!amount.isPositive()) return 'nothing_to_release';
+    const part = (await this.repo.releasedParts(m, contractId)).reduce((max, r) => Math.max(max, r.part), 0) + 1;
+    const ref = `remainder.${contractId}.${part}`;
+    const txn = await this.post(m, terms, amount, ref, `remainder after refund (${terms.cadence.kind})`);
+    await this.movements.instruct(m, { ...this.movementOf(terms, amount), ledgerTxnId: txn, sourceRef: ref });
+    // After completion: its lessons are released by this transaction, as by a completion release (tranche lessons never are, one by one).
+    if (terms.cadence.kind === 'after_completion') await this.repo.markContractReleased(m, contractId, txn);
+    await this.repo.recordContractRelease(m, { contractId, part, kind: 'completion', amount: amount.toString(), txnId: txn });
+    return 'released';
+  }
+
+  /** The refunds module follows lessons withdrawn after a refund ended their contract. */
+  onWithdrawnAfterRefund(listener: WithdrawnAfterRefundListener): void {
+    this.withdrawnListeners.push(listener);
+  }
+
+  /**
+   * A lesson was withdrawn (its consumption reversed). On a contract a refund already ended, the
+   * refund was computed with that lesson consumed: its money is undelivered and goes to the payer,
+   * never to the institution, so the listeners (refunds) send it after the refund.
+   */
+  async withdrawn(m: EntityManager, contractId: string, lessonId: string, amount: Money): Promise<void> {
+    const state = (await this.contracts.releaseTerms(m, contractId, true))?.state;
+    if (state !== 'terminated' && state !== 'refunded') return;
+    for (const l of this.withdrawnListeners) await l(m, { contractId, lessonId, amount });
   }
 
   /** A netted release movement for lessons already posted (weekly settlement). */

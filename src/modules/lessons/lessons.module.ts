@@ -26,5 +26,6 @@ import { LessonsService } from './lessons.service';
     WeeklySettlementJob,
     CompletionReleasesJob,
   ],
+  exports: [LessonReleaseService],
 })
 export class LessonsModule {}

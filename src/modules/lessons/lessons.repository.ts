@@ -175,6 +175,16 @@ export class LessonsRepository {
     return rowsOf<LessonRow>(res);
   }
 
+  /** A contract's consumed lessons not released yet: how many are still unconfirmed, and what they all amount to. */
+  async unreleasedConsumed(m: EntityManager, contractId: string): Promise<{ unconfirmed: number; amount: string }> {
+    const [row]: { unconfirmed: number; amount: string }[] = await m.query(
+      `SELECT count(*) FILTER (WHERE state <> 'confirmed')::int AS unconfirmed, COALESCE(sum(amount), 0)::text AS amount
+         FROM lessons WHERE contract_id = $1 AND released_at IS NULL AND state IN ('delivered', 'confirmed', 'disputed')`,
+      [contractId],
+    );
+    return row;
+  }
+
   unreleased(m: EntityManager, institutionId: string, limit: number): Promise<{ id: string }[]> {
     return m.query(
       `SELECT id FROM lessons WHERE institution_id = $1 AND state = 'confirmed' AND released_at IS NULL AND release_mode IN ('per_lesson', 'weekly') AND amount > 0

@@ -145,6 +145,7 @@ export class LessonsService {
       if (lesson.state !== 'disputed' && lesson.state !== 'delivered') throw invalidLessonTransition(lesson.state, 'withdrawn');
       await this.repo.setState(m, lesson.id, { state: 'withdrawn', resolution: `withdrawn by the institution: ${reason}` });
       await this.contracts.returnLesson(m, lesson.contract_id, Money.fromDb(lesson.amount));
+      await this.releases.withdrawn(m, lesson.contract_id, lesson.id, Money.fromDb(lesson.amount));
       return (await this.repo.find(m, lesson.id))!;
     });
   }
@@ -157,6 +158,7 @@ export class LessonsService {
       if (decision === 'withdraw') {
         await this.repo.setState(m, lesson.id, { state: 'withdrawn', resolution: `regulator: ${reason}` });
         await this.contracts.returnLesson(m, lesson.contract_id, Money.fromDb(lesson.amount));
+        await this.releases.withdrawn(m, lesson.contract_id, lesson.id, Money.fromDb(lesson.amount));
         return { lesson: (await this.repo.find(m, lesson.id))!, release: null };
       }
       await this.repo.setState(m, lesson.id, { state: 'confirmed', confirmation: 'regulator', resolution: `regulator: ${reason}` });

@@ -9,7 +9,7 @@ export interface LegTemplate {
 /** Where the money goes (an outgoing movement) or comes from (an incoming one). */
 export type PayeeRule = 'institution_basic_account' | 'payer_original_account' | 'escrow_account';
 
-export type MoneyMovementKindName = 'release' | 'refund' | 'deduction' | 'debit' | 'adjustment';
+export type MoneyMovementKindName = 'release' | 'refund' | 'return' | 'deduction' | 'debit' | 'adjustment';
 
 /**
  * One kind of bank money movement, as data. Delivery, bank callbacks, the bank simulator and
@@ -34,6 +34,8 @@ export interface MoneyMovementKind {
   instructedTransactionType: TransactionType;
   executedTransactionType: TransactionType;
   failedTransactionType: TransactionType;
+  /** Whether it may go out of a frozen escrow account (a freeze stops releases, never refunds: refunds come first). */
+  paysWhileFrozen: boolean;
   /** How the movement reads on the escrow account's statement (MT940 `:86:` / camt.053 `AddtlNtryInf`). */
   statementText: string;
 }

@@ -31,6 +31,10 @@ export interface MovementRow {
   next_attempt_at: Date | null;
   dead_lettered_at: Date | null;
   executed_at: Date | null;
+  /** A re-instruction: the failed movement it sends again, why, and who asked. */
+  reinstructs_id: string | null;
+  reinstruct_reason: string | null;
+  reinstructed_by: string | null;
   created_at: Date;
   updated_at: Date;
 }

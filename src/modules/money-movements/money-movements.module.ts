@@ -5,11 +5,13 @@ import { InstitutionsModule } from '@modules/institutions/institutions.module';
 import { LedgerModule } from '@modules/ledger/ledger.module';
 import { MoneyMovementsRepository } from './money-movements.repository';
 import { MoneyMovementsService } from './money-movements.service';
+import { MovementOutcomes } from './movement-outcomes';
+import { MovementReinstructionService } from './movement-reinstruction.service';
 
 /** Owner of `settlement_instructions` (the money movements) and `movement_sequences`. */
 @Module({
   imports: [LedgerModule, EscrowAccountsModule, InstitutionsModule, SupervisionEventsModule],
-  providers: [MoneyMovementsRepository, MoneyMovementsService],
-  exports: [MoneyMovementsService],
+  providers: [MoneyMovementsRepository, MoneyMovementsService, MovementOutcomes, MovementReinstructionService],
+  exports: [MoneyMovementsService, MovementReinstructionService],
 })
 export class MoneyMovementsModule {}

@@ -40,12 +40,13 @@ export interface NewMovement {
   payeeAccountName: string | null;
   ledgerTxnId: string | null;
   notBefore: string | null;
+  reinstructs?: { id: string; reason: string; by: string } | null;
 }
 
 const COLUMNS = `id, kind, state, amount::text, currency, end_to_end_ref, source_ref, escrow_account_id, institution_id, contract_id, district_code,
   escrow_bank_code, escrow_account_number, escrow_account_name, payee_bank, payee_account_number, payee_account_name, sequence::text,
   to_char(not_before, 'YYYY-MM-DD') AS not_before, ledger_txn_id::text, settlement_txn_id::text, failure_txn_id::text, bank_transaction_id,
-  failure_code, attempts, last_attempt_at, next_attempt_at, dead_lettered_at, executed_at, created_at, updated_at`;
+  failure_code, attempts, last_attempt_at, next_attempt_at, dead_lettered_at, executed_at, reinstructs_id, reinstruct_reason, reinstructed_by, created_at, updated_at`;
 
 const event = (e: MovementEvent) => ({ from: [...MOVEMENT_EVENTS[e].from], to: MOVEMENT_EVENTS[e].to });
 
@@ -74,11 +75,13 @@ export class MoneyMovementsRepository {
   async insert(m: EntityManager, n: NewMovement): Promise<{ row: MovementRow; created: boolean }> {
     const inserted: MovementRow[] = await m.query(
       `INSERT INTO settlement_instructions (kind, amount, currency, end_to_end_ref, source_ref, escrow_account_id, institution_id, contract_id, district_code,
-         escrow_bank_code, escrow_account_number, escrow_account_name, payee_bank, payee_account_number, payee_account_name, ledger_txn_id, not_before)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+         escrow_bank_code, escrow_account_number, escrow_account_name, payee_bank, payee_account_number, payee_account_name, ledger_txn_id, not_before,
+         reinstructs_id, reinstruct_reason, reinstructed_by)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
        ON CONFLICT (source_ref) DO NOTHING RETURNING ${COLUMNS}`,
       [n.kind, n.amount, n.currency, n.endToEndRef, n.sourceRef, n.escrowAccountId, n.institutionId, n.contractId, n.districtCode, n.escrowBankCode,
-        n.escrowAccountNumber, n.escrowAccountName, n.payeeBank, n.payeeAccountNumber, n.payeeAccountName, n.ledgerTxnId, n.notBefore],
+        n.escrowAccountNumber, n.escrowAccountName, n.payeeBank, n.payeeAccountNumber, n.payeeAccountName, n.ledgerTxnId, n.notBefore,
+        n.reinstructs?.id ?? null, n.reinstructs?.reason ?? null, n.reinstructs?.by ?? null],
     );
     if (inserted[0]) return { row: inserted[0], created: true };
     const rows: MovementRow[] = await m.query(`SELECT ${COLUMNS} FROM settlement_instructions WHERE source_ref = $1`, [n.sourceRef]);
@@ -203,6 +206,12 @@ export class MoneyMovementsRepository {
   async waitingForBank(m: EntityManager, bankCode: string): Promise<string[]> {
     const rows: { id: string }[] = await m.query(`SELECT id FROM settlement_instructions WHERE escrow_bank_code = $1 AND state = 'queued' ORDER BY created_at`, [bankCode]);
     return rows.map((r) => r.id);
+  }
+
+  /** The re-instruction of a failed movement, if there is one. */
+  async reinstructionOf(m: EntityManager, id: string): Promise<MovementRow | null> {
+    const rows: MovementRow[] = await m.query(`SELECT ${COLUMNS} FROM settlement_instructions WHERE reinstructs_id = $1`, [id]);
+    return rows[0] ?? null;
   }
 
   list(m: EntityManager, filter: { deadLettered: boolean; limit: number }): Promise<MovementRow[]> {

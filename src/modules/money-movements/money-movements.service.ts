@@ -18,6 +18,7 @@ import { MovementRow } from './money-movement.types';
 import { DeliveryAttempt, DeliveryAttemptRow, ExecutedMovementRow, MoneyMovementsRepository } from './money-movements.repository';
 
 export type { DeliveryAttempt, DeliveryAttemptRow } from './money-movements.repository';
+import { MovementOutcomeListener, MovementOutcomes } from './movement-outcomes';
 import { transition } from './movement-state-machine';
 
 /** A bank account outside escrow (the payer's original account, for a refund). */
@@ -43,6 +44,8 @@ export interface InstructCommand {
   sourceRef: string;
   memo?: string;
 }
+
+export type { MovementOutcomeListener } from './movement-outcomes';
 
 export interface MovementContext {
   row: MovementRow;
@@ -80,7 +83,13 @@ export class MoneyMovementsService {
     private readonly institutions: InstitutionsService,
     private readonly outbox: OutboxService,
     private readonly events: SupervisionEventsService,
+    private readonly outcomes: MovementOutcomes,
   ) {}
+
+  /** Registers a use case's listener for the outcomes of the movements it caused (by source prefix). */
+  onOutcome(sourcePrefix: string, listener: MovementOutcomeListener): void {
+    this.outcomes.on(sourcePrefix, listener);
+  }
 
   async instruct(m: EntityManager, cmd: InstructCommand): Promise<{ movement: MovementRow; created: boolean }> {
     const kind = kindOf(cmd.kind);
@@ -137,7 +146,9 @@ export class MoneyMovementsService {
     const kind = kindOf(row.kind);
     const txn = await this.post(m, kind.postings.executed, kind.executedTransactionType, this.ownerOf(row), this.amountOf(row), `settlement.${row.id}`, `bank ${row.escrow_bank_code} executed ${bankTransactionId ?? ''}`.trim());
     await this.repo.executed(m, row.id, bankTransactionId, txn);
-    return { movement: (await this.repo.find(m, row.id))!, transactionId: txn, replayed: false };
+    const movement = (await this.repo.find(m, row.id))!;
+    await this.outcomes.notify(m, 'executed', movement);
+    return { movement, transactionId: txn, replayed: false };
   }
 
   /** The bank could not execute it: the kind's failed legs (none for releases and refunds: nothing left escrow). */
@@ -148,7 +159,9 @@ export class MoneyMovementsService {
     const kind = kindOf(row.kind);
     const txn = await this.post(m, kind.postings.failed, kind.failedTransactionType, this.ownerOf(row), this.amountOf(row), `settlement-failed.${row.id}`, `bank ${row.escrow_bank_code} failed: ${reasonCode}`);
     await this.repo.failed(m, row.id, reasonCode, txn);
-    return { movement: (await this.repo.find(m, row.id))!, replayed: false };
+    const movement = (await this.repo.find(m, row.id))!;
+    await this.outcomes.notify(m, 'failed', movement);
+    return { movement, replayed: false };
   }
 
   // ---- reads ---------------------------------------------------------------------------
@@ -260,6 +273,7 @@ export class MoneyMovementsService {
   }
 
   // ---- internals -------------------------------------------------------------------------
+
 
   private async lock(m: EntityManager, id: string): Promise<MovementRow> {
     const row = await this.repo.find(m, id, true);

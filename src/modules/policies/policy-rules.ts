@@ -27,6 +27,8 @@ export interface PolicyRules {
   refundResponseWorkingDays: number;
   refundDeadlineBeforeStartDays: number;
   refundDeadlineAfterStartDays: number;
+  /** Days a suspense item may wait for its resolution before regulators are alerted (default 15 when a version predates it). */
+  suspenseResolutionDays?: number;
   releaseCadence: ReleaseCadence;
   riskReserveMonths: number;
   alerts: {

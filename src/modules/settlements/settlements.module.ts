@@ -8,11 +8,12 @@ import { SettlementDeliveryService } from './settlement-delivery.service';
 import { SettlementResultsService } from './settlement-results.service';
 import { SettlementResultsController, SettlementsController } from './settlements.controller';
 import { SettlementsRepository } from './settlements.repository';
+import { ReinstructionController } from './reinstruction.controller';
 
 /** Delivery of money movements to banks and their callbacks; owner of `settlement_delivery_attempts` and `bank_webhook_receipts`. */
 @Module({
   imports: [SupervisionEventsModule, MoneyMovementsModule, BanksModule],
-  controllers: [SettlementsController, SettlementResultsController],
+  controllers: [SettlementsController, SettlementResultsController, ReinstructionController],
   providers: [SettlementsRepository, SettlementResultsService, SettlementDeliveryService, SettlementAdminService, SettlementInstructionCreatedJob, DeliverSettlementInstructionJob],
 })
 export class SettlementsModule {}

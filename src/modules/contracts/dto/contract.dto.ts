@@ -39,10 +39,13 @@ export class ContractDto {
   @ApiProperty({ description: 'Each lesson is an exact share of the total; the last takes the remainder', example: { count: 48, regular: '231.48', last: '231.55' } })
   lessonAmounts: { count: number; regular: string; last: string };
   @ApiProperty({ example: { id: '…', code: '310000', version: 1 } }) policy: { id: string; code: string; version: number };
-  @ApiProperty({ description: 'The terms of that policy version, fixed at signing', example: { deemedConfirmationWorkingDays: 15, releaseCadence: { kind: 'per_lesson' } } })
-  terms: { deemedConfirmationWorkingDays: number; releaseCadence: ReleaseCadence };
+  @ApiProperty({
+    description: 'The terms of that policy version, fixed at signing',
+    example: { deemedConfirmationWorkingDays: 15, releaseCadence: { kind: 'per_lesson' }, refundResponseWorkingDays: 5, refundDaysBeforeStart: 5, refundDaysAfterStart: 15 },
+  })
+  terms: { deemedConfirmationWorkingDays: number; releaseCadence: ReleaseCadence; refundResponseWorkingDays: number; refundDaysBeforeStart: number; refundDaysAfterStart: number };
   @ApiProperty() modelContractVersion: string;
-  @ApiProperty({ enum: CONTRACT_STATES, description: 'awaiting_payment → active (paid in full) → completed (every lesson released) → closed' }) state: string;
+  @ApiProperty({ enum: CONTRACT_STATES, description: 'awaiting_payment → active (paid in full) → completed (every lesson released) → closed; a refund: → terminated (approved) → refunded (paid by the bank)' }) state: string;
   @ApiProperty() payerTokenActive: boolean;
   @ApiProperty() createdAt: string;
 
@@ -64,7 +67,13 @@ export class ContractDto {
       currency: c.currency,
       lessonAmounts: ContractsService.lessonAmounts(c),
       policy: { id: c.policy_id, code: c.policy_code, version: c.policy_version },
-      terms: { deemedConfirmationWorkingDays: c.deemed_confirmation_days, releaseCadence: c.release_cadence },
+      terms: {
+        deemedConfirmationWorkingDays: c.deemed_confirmation_days,
+        releaseCadence: c.release_cadence,
+        refundResponseWorkingDays: c.refund_response_working_days,
+        refundDaysBeforeStart: c.refund_days_before_start,
+        refundDaysAfterStart: c.refund_days_after_start,
+      },
       modelContractVersion: c.model_contract_version,
       state: c.state,
       payerTokenActive: c.payer_token_revoked_at === null,

@@ -69,6 +69,12 @@ export class ReleasePendingLessonsJob implements JobHandlerOf<JobName.ReleasePen
     for (const id of tranche) {
       if ((await this.ds.transaction((m) => this.releases.releaseDueTranches(m, id))) === 'released') released += 1;
     }
+    // Contracts a refund ended: the remainder that belongs to the institution (each its own transaction).
+    for (const cadence of ['tranches', 'after_completion', 'per_lesson', 'weekly'] as const) {
+      for (const id of await this.contracts.idsWithCadence(institutionId, 'terminated', cadence)) {
+        if ((await this.ds.transaction((m) => this.releases.releaseAfterTermination(m, id))) === 'released') released += 1;
+      }
+    }
     for (;;) {
       const ids = await this.repo.unreleased(this.ds.manager, institutionId, BATCH);
       let moved = 0;

@@ -2,9 +2,10 @@ import { DomainError } from '@common/errors/domain-error';
 import { MoneyMovementKind, MoneyMovementKindName } from '../money-movement-kind';
 import { refundKind } from './refund.kind';
 import { releaseKind } from './release.kind';
+import { returnKind } from './return.kind';
 
 /** The registry: the only place that lists the kinds. */
-export const MONEY_MOVEMENT_KINDS: readonly MoneyMovementKind[] = [releaseKind, refundKind];
+export const MONEY_MOVEMENT_KINDS: readonly MoneyMovementKind[] = [releaseKind, refundKind, returnKind];
 
 const BY_NAME = new Map<string, MoneyMovementKind>(MONEY_MOVEMENT_KINDS.map((k) => [k.kind, k]));
 

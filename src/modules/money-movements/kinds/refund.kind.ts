@@ -25,5 +25,6 @@ export const refundKind: MoneyMovementKind = {
   instructedTransactionType: 'refund',
   executedTransactionType: 'settlement',
   failedTransactionType: 'settlement',
+  paysWhileFrozen: true,
   statementText: 'REFUND',
 };

@@ -24,5 +24,6 @@ export const releaseKind: MoneyMovementKind = {
   instructedTransactionType: 'release',
   executedTransactionType: 'settlement',
   failedTransactionType: 'settlement',
+  paysWhileFrozen: false,
   statementText: 'RELEASE',
 };
