@@ -90,8 +90,11 @@ export class ReconciliationRepository {
     const out = new Set<string>();
     for (const part of chunks(records)) {
       const rows: { k: string }[] = await m.query(
+        // One index probe per record (the partial unique index on active matches): a plain join let the planner
+        // scan or hash the whole table once it held ~850k rows with stale statistics (7.7 s instead of 21 ms).
         `SELECT x.source || ':' || x.record_id AS k FROM unnest($1::text[], $2::uuid[]) AS r(source, id)
-           JOIN reconciliation_matches x ON x.source = r.source AND x.record_id = r.id AND x.reversed_at IS NULL`,
+           CROSS JOIN LATERAL (SELECT y.source, y.record_id FROM reconciliation_matches y
+                                WHERE y.source = r.source AND y.record_id = r.id AND y.reversed_at IS NULL OFFSET 0) x`,
         [part.map((r) => r.source), part.map((r) => r.id)],
       );
       for (const r of rows) out.add(r.k);
