@@ -176,7 +176,8 @@ describe('reconciliation API', () => {
     const id = byRef['FEE-10'];
     const res = await resolve(id, { action: 'timing_difference', reason: '手续费次日入账' }, s.r1, { 'idempotency-key': 'fee-10-timing' });
     expect(res.status).toBe(201);
-    expect(res.body.exception.state).toBe('resolved');
+    // Accepted, not resolved: the fee still explains the balance until the ledger records it.
+    expect(res.body.exception.state).toBe('accepted');
     expect(res.body.resolution).toMatchObject({ action: 'timing_difference', reason: '手续费次日入账', actorRole: 'regulator', reversesId: null });
     const again = await resolve(id, { action: 'timing_difference', reason: '手续费次日入账' }, s.r1, { 'idempotency-key': 'fee-10-timing' });
     expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([201, 'true']);

@@ -1,5 +1,6 @@
 import { DomainError } from '@common/errors/domain-error';
-import { adjustmentAmount, checkApplyCredit, checkApproval, checkManualPair, ExceptionFacts, manualPair, requireState, reversalEffect } from '@modules/reconciliation/resolution-rules';
+import { canTransition } from '@modules/reconciliation/exception-state-machine';
+import { adjustmentAmount, checkApplyCredit, checkApproval, checkManualPair, checkReversalTarget, ExceptionFacts, manualPair, requireState, reversalEffect } from '@modules/reconciliation/resolution-rules';
 
 /** The pure rules of resolving reconciliation exceptions by hand (issue 13). */
 
@@ -30,6 +31,20 @@ describe('resolution rules', () => {
     expect(codeOf(() => requireState('timing_difference', exception({ state: 'resolved' })))).toBe('INVALID_EXCEPTION_TRANSITION');
     expect(codeOf(() => requireState('reversal', exception()))).toBe('INVALID_EXCEPTION_TRANSITION');
     expect(codeOf(() => requireState('reversal', exception({ state: 'resolved' })))).toBeNull();
+  });
+
+  it('clears an accepted timing difference by a match, an adjustment or a credit, never accepts it twice, and reverses only the acceptance', () => {
+    const accepted = exception({ state: 'accepted' });
+    for (const action of ['manual_match', 'adjustment', 'apply_credit', 'reversal'] as const) expect(codeOf(() => requireState(action, accepted))).toBeNull();
+    expect(codeOf(() => requireState('timing_difference', accepted))).toBe('INVALID_EXCEPTION_TRANSITION');
+    expect(codeOf(() => checkReversalTarget(accepted, { action: 'timing_difference' }))).toBeNull();
+    expect(codeOf(() => checkReversalTarget(accepted, { action: 'manual_match' }))).toBe('RESOLUTION_NOT_APPLICABLE');
+    // Cleared since: what cleared it is reversed, not the acceptance it superseded.
+    expect(codeOf(() => checkReversalTarget(exception({ state: 'resolved' }), { action: 'timing_difference' }))).toBe('RESOLUTION_NOT_APPLICABLE');
+    expect(codeOf(() => checkReversalTarget(exception({ state: 'resolved' }), { action: 'auto_match' }))).toBeNull();
+    // The state machine: open → accepted → resolved, accepted → open; nothing becomes accepted but an open exception.
+    expect([canTransition('open', 'accepted'), canTransition('accepted', 'resolved'), canTransition('accepted', 'open')]).toEqual([true, true, true]);
+    expect([canTransition('resolved', 'accepted'), canTransition('accepted', 'accepted')]).toEqual([false, false]);
   });
 
   it('pairs a bank line with a named record, and a record with a named line', () => {

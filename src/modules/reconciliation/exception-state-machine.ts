@@ -5,13 +5,23 @@ import { DomainError } from '@common/errors/domain-error';
  * for a guarded UPDATE, through the `from` list), so the allowed moves are written once:
  *
  *   open ──(a resolution, or the system matching it)──▶ resolved ──(a reversal, or the cause recurring)──▶ open
+ *   open ──(timing_difference)──▶ accepted ──(the system matching it later, or a resolution that clears it)──▶ resolved
+ *   accepted ──(reversal of the timing resolution)──▶ open
+ *
+ * `accepted` is a timing difference a person acknowledged but that has not cleared: the money
+ * difference still exists, so its effect keeps explaining the balance and later runs still try to
+ * match it (it is not `resolved`); it no longer makes its day `broken`.
  */
-export const EXCEPTION_STATES = ['open', 'resolved'] as const;
+export const EXCEPTION_STATES = ['open', 'accepted', 'resolved'] as const;
 export type ExceptionState = (typeof EXCEPTION_STATES)[number];
 
+/** Not cleared yet: their effects explain the balance, and runs try to match their lines and records. */
+export const OUTSTANDING_STATES: readonly ExceptionState[] = ['open', 'accepted'];
+
 export const EXCEPTION_TRANSITIONS: Record<ExceptionState, { from: readonly ExceptionState[] }> = {
-  resolved: { from: ['open'] },
-  open: { from: ['resolved'] },
+  accepted: { from: ['open'] },
+  resolved: { from: ['open', 'accepted'] },
+  open: { from: ['resolved', 'accepted'] },
 };
 
 export function canTransition(state: string, to: ExceptionState): boolean {

@@ -56,8 +56,8 @@ export async function settleReversedMatch(ctx: ReversalContext, m: EntityManager
   const line = await ctx.statementLine(m, statementId, lineNo);
   if (line && !line.superseded && !(await ctx.records.activelyMatched(m, { statementId, line: lineNo }))) {
     const about = await ctx.records.exceptionsByKey(m, [`missing-in-ledger:${statementId}:${lineNo}`, `duplicate:${statementId}:${lineNo}`, `amount:${statementId}:${lineNo}`]);
-    for (const x of about.filter((e) => e.type === 'AMOUNT_MISMATCH' && e.state === 'open')) {
-      await ctx.repo.setState(m, [x.id], ['open'], 'resolved');
+    for (const x of about.filter((e) => e.type === 'AMOUNT_MISMATCH' && (e.state === 'open' || e.state === 'accepted'))) {
+      await ctx.repo.setState(m, [x.id], ['open', 'accepted'], 'resolved');
       await ctx.repo.insertSystemResolutions(m, [{ exceptionId: x.id, action: 'superseded', reason: `match ${groupId} reversed: the line and the record no longer stand for each other`, matchGroupId: groupId }]);
       touched.push(x);
     }

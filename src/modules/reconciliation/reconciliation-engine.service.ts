@@ -116,7 +116,7 @@ export class ReconciliationEngineService {
         const out = await new StatementReconciler(this.deps, m, c.st, c.prev, account, distance, this.config.RECONCILIATION_WINDOW_DAYS).run();
         run = out.run;
         // The run is its day's latest; when it counted the day's open exceptions, the projection needs no reads.
-        if (out.openOfDay !== undefined) await this.writeAccountDay(m, account, run.business_date, run, out.openOfDay);
+        if (out.openOfDay !== undefined) await this.writeAccountDay(m, account, run.business_date, run, { open: out.openOfDay, accepted: out.acceptedOfDay ?? 0 });
         // A superseded statement's day stands with its correction; a deferred page's, with the day's last page.
         else if (run.status !== 'superseded' && !out.deferred) await this.refreshAccountDay(m, account.id, run.business_date);
         for (const day of out.touchedDays) await this.refreshAccountDay(m, account.id, day);
@@ -138,20 +138,21 @@ export class ReconciliationEngineService {
 
   /**
    * The account-day projection, recomputed: `broken` while an exception of the day is open, else
-   * `reconciled_in_transit` when its run left records in transit, else `reconciled`; `missing` without a
-   * run. A broken day raises one supervision event.
+   * `reconciled_in_transit` when its run left records in transit or it stands on accepted timing
+   * differences, else `reconciled`; `missing` without a run. A broken day raises one supervision event.
+   * `open_exceptions` counts open ones only.
    */
   async refreshAccountDay(m: EntityManager, escrowAccountId: string, businessDate: string): Promise<void> {
     const account = await this.repo.accountInfo(m, escrowAccountId);
     if (!account) return;
     const run = await this.repo.dayRun(m, escrowAccountId, businessDate);
-    const open = await this.repo.countOpen(m, escrowAccountId, businessDate);
-    await this.writeAccountDay(m, account, businessDate, run, open);
+    await this.writeAccountDay(m, account, businessDate, run, await this.repo.countOpen(m, escrowAccountId, businessDate));
   }
 
-  private async writeAccountDay(m: EntityManager, account: AccountInfo, businessDate: string, run: RunRow | null, open: number): Promise<void> {
+  private async writeAccountDay(m: EntityManager, account: AccountInfo, businessDate: string, run: RunRow | null, counts: { open: number; accepted: number }): Promise<void> {
     const escrowAccountId = account.id;
-    const status = !run ? 'missing' : open > 0 ? 'broken' : run.in_transit_items > 0 ? 'reconciled_in_transit' : 'reconciled';
+    const open = counts.open;
+    const status = !run ? 'missing' : open > 0 ? 'broken' : run.in_transit_items > 0 || counts.accepted > 0 ? 'reconciled_in_transit' : 'reconciled';
     await this.repo.upsertAccountDay(m, {
       escrow_account_id: escrowAccountId,
       business_date: businessDate,
@@ -271,7 +272,7 @@ export class ReconciliationEngineService {
     return this.repo.findException(m, id, lock);
   }
 
-  /** open → resolved, resolved → open, through the state machine (409 otherwise). */
+  /** open → accepted/resolved, accepted → resolved/open, resolved → open, through the state machine (409 otherwise). */
   async transitionException(m: EntityManager, id: string, to: ExceptionState): Promise<void> {
     const x = await this.repo.findException(m, id, true);
     if (!x) throw new DomainError('RECONCILIATION_EXCEPTION_NOT_FOUND', `Reconciliation exception ${id} not found`);

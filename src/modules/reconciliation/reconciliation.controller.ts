@@ -54,6 +54,7 @@ export class ReconciliationController {
     summary: 'Resolve an exception with a reason: match by hand, accept a timing difference, propose an adjustment, apply an unnotified credit, or reverse an earlier resolution',
     description:
       'manual_match pairs the exception’s bank line with a platform record (source, recordId), or its record with a bank line (statementId, line); amounts must be equal. ' +
+      'timing_difference accepts the difference as timing: the exception becomes accepted (its effect still explains the balance, a later run that matches it resolves it); once only. ' +
       'adjustment proposes a ledger adjustment of the exception’s effect; the exception stays open until another person approves it. ' +
       'apply_credit (MISSING_IN_LEDGER, credit line) records the line through the bank-credits path and matches it. ' +
       'reversal (resolutionId) undoes a resolution in force and reopens the exception; nothing is edited or deleted.',

@@ -17,6 +17,11 @@ export const EXCEPTION = `id, dedupe_key, run_id, escrow_account_id, institution
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Rows per multi-row INSERT (unnest arrays): big enough to be few round trips, small enough for one message. */
 const BULK = 5000;
+/**
+ * The accepted timing differences a day (`$2`) stands on: its own, and earlier ones whose money is
+ * still outstanding (their effect explains its balance, as records in transit do).
+ */
+const ACCEPTED_OF_DAY = `state = 'accepted' AND (business_date = $2 OR effect <> 0)`;
 
 function chunks<T>(rows: T[]): T[][] {
   const out: T[][] = [];
@@ -195,30 +200,35 @@ export class ReconciliationRepository {
     return rows[0] ?? null;
   }
 
-  /** Open exceptions of an account of some types (business day from `fromDate` on, when given). */
+  /** Outstanding (open or accepted) exceptions of an account of some types (business day from `fromDate` on, when given): a run may still clear them. */
   openExceptions(m: EntityManager, escrowAccountId: string, types: ExceptionType[], fromDate: string | null = null): Promise<ExceptionRow[]> {
     return m.query(
       `SELECT ${EXCEPTION} FROM reconciliation_exceptions
-        WHERE escrow_account_id = $1 AND state = 'open' AND type = ANY($2::text[]) AND ($3::date IS NULL OR business_date >= $3)
+        WHERE escrow_account_id = $1 AND state IN ('open', 'accepted') AND type = ANY($2::text[]) AND ($3::date IS NULL OR business_date >= $3)
         ORDER BY business_date, statement_id, line`,
       [escrowAccountId, types, fromDate],
     );
   }
 
-  /** Open exceptions raised about a statement (its lines, its balance, its sequence). */
+  /** Outstanding (open or accepted) exceptions raised about a statement (its lines, its balance, its sequence). */
   async openOfStatement(m: EntityManager, statementId: string): Promise<string[]> {
-    const rows: { id: string }[] = await m.query(`SELECT id FROM reconciliation_exceptions WHERE statement_id = $1 AND state = 'open'`, [statementId]);
+    const rows: { id: string }[] = await m.query(`SELECT id FROM reconciliation_exceptions WHERE statement_id = $1 AND state IN ('open', 'accepted')`, [statementId]);
     return rows.map((r) => r.id);
   }
 
-  /** Σ effect of the account's open exceptions up to the day (bank − ledger), and how many of them are of the day itself. */
-  async openFigures(m: EntityManager, escrowAccountId: string, businessDate: string): Promise<{ effects: string; openOfDay: number }> {
-    const rows: { effects: string; open_of_day: number }[] = await m.query(
-      `SELECT coalesce(sum(effect), 0)::text AS effects, (count(*) FILTER (WHERE business_date = $2))::int AS open_of_day
-         FROM reconciliation_exceptions WHERE escrow_account_id = $1 AND state = 'open' AND business_date <= $2`,
+  /**
+   * Σ effect of the account's outstanding exceptions up to the day (bank − ledger): open ones and
+   * accepted timing differences (the money difference stays until it clears); how many open ones are
+   * of the day itself, and how many accepted ones the day stands on (ACCEPTED_OF_DAY).
+   */
+  async openFigures(m: EntityManager, escrowAccountId: string, businessDate: string): Promise<{ effects: string; openOfDay: number; accepted: number }> {
+    const rows: { effects: string; open_of_day: number; accepted: number }[] = await m.query(
+      `SELECT coalesce(sum(effect), 0)::text AS effects, (count(*) FILTER (WHERE state = 'open' AND business_date = $2))::int AS open_of_day,
+              (count(*) FILTER (WHERE ${ACCEPTED_OF_DAY}))::int AS accepted
+         FROM reconciliation_exceptions WHERE escrow_account_id = $1 AND state IN ('open', 'accepted') AND business_date <= $2`,
       [escrowAccountId, businessDate],
     );
-    return { effects: rows[0].effects, openOfDay: rows[0].open_of_day };
+    return { effects: rows[0].effects, openOfDay: rows[0].open_of_day, accepted: rows[0].accepted };
   }
 
   /** The distinct business days of these exceptions. */
@@ -227,12 +237,14 @@ export class ReconciliationRepository {
     return rows.map((r) => r.d);
   }
 
-  async countOpen(m: EntityManager, escrowAccountId: string, businessDate: string): Promise<number> {
-    const rows: { n: number }[] = await m.query(
-      `SELECT count(*)::int AS n FROM reconciliation_exceptions WHERE escrow_account_id = $1 AND business_date = $2 AND state = 'open'`,
+  /** The day's open exceptions, and the accepted timing differences it stands on (as `openFigures` counts them). */
+  async countOpen(m: EntityManager, escrowAccountId: string, businessDate: string): Promise<{ open: number; accepted: number }> {
+    const rows: { open: number; accepted: number }[] = await m.query(
+      `SELECT (count(*) FILTER (WHERE state = 'open' AND business_date = $2))::int AS open, (count(*) FILTER (WHERE ${ACCEPTED_OF_DAY}))::int AS accepted
+         FROM reconciliation_exceptions WHERE escrow_account_id = $1 AND state IN ('open', 'accepted') AND business_date <= $2`,
       [escrowAccountId, businessDate],
     );
-    return rows[0].n;
+    return rows[0];
   }
 
   /**

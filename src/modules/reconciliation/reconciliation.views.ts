@@ -65,9 +65,9 @@ export function toDistrictSummary(districtCode: string, date: string, rows: Acco
   return { districtCode, date, totals, accounts };
 }
 
-/** An open exception ages until today; a resolved one stopped ageing when it was last resolved. */
+/** An open or accepted (not yet cleared) exception ages until today; a resolved one stopped ageing when it was last resolved. */
 export function toException(r: ExceptionViewRow, today: string): ExceptionDto {
-  const until = r.state === 'open' ? today : chinaDate(new Date(r.updated_at));
+  const until = r.state === 'resolved' ? chinaDate(new Date(r.updated_at)) : today;
   return {
     id: r.id,
     type: r.type,

@@ -40,11 +40,36 @@ const notApplicable = (message: string, details: Record<string, unknown>) => new
 const missingField = (fields: string[], action: string) =>
   new DomainError('VALIDATION_FAILED', `${action} needs ${fields.join(' and ')}`, { violations: fields.map((f) => `${f} is required for ${action} of this exception`) });
 
-/** Every action but a reversal acts on an open exception; a reversal, on a resolved one (it reopens it). */
+/**
+ * Which states an action acts on. A timing difference is accepted once, on an open exception; an
+ * accepted one is still cleared by a match by hand, an adjustment or an applied credit (or by a later
+ * run); a reversal undoes a resolution of a resolved exception, or the acceptance of an accepted one.
+ */
+const STATES_OF: Record<ResolutionAction, readonly string[]> = {
+  timing_difference: ['open'],
+  manual_match: ['open', 'accepted'],
+  adjustment: ['open', 'accepted'],
+  apply_credit: ['open', 'accepted'],
+  reversal: ['resolved', 'accepted'],
+};
+
 export function requireState(action: ResolutionAction, x: ExceptionFacts): void {
-  const needed = action === 'reversal' ? 'resolved' : 'open';
-  if (x.state !== needed) {
-    throw new DomainError('INVALID_EXCEPTION_TRANSITION', `A ${x.state} exception cannot take a ${action} resolution (it must be ${needed})`, { state: x.state, action });
+  const needed = STATES_OF[action];
+  if (!needed.includes(x.state)) {
+    throw new DomainError('INVALID_EXCEPTION_TRANSITION', `A ${x.state} exception cannot take a ${action} resolution (it must be ${needed.join(' or ')})`, { state: x.state, action });
+  }
+}
+
+/**
+ * Which resolution a reversal may undo: on an accepted exception, only the acceptance (it reopens);
+ * on a resolved one, what resolved it, never an acceptance that a later resolution superseded (undo that one).
+ */
+export function checkReversalTarget(x: ExceptionFacts, target: { action: string }): void {
+  if (x.state === 'accepted' && target.action !== 'timing_difference') {
+    throw notApplicable('An accepted exception reverses only its timing_difference resolution', { state: x.state, action: target.action });
+  }
+  if (x.state === 'resolved' && target.action === 'timing_difference') {
+    throw notApplicable('This timing difference was cleared since: reverse the resolution that cleared it', { state: x.state, action: target.action });
   }
 }
 

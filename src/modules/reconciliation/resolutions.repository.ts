@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { rowsOf } from '@infra/database/sql';
+import type { ExceptionState } from './exception-state-machine';
 
 /**
  * SQL of the people's side of reconciliation: resolutions and adjustments (written here, both
@@ -12,7 +13,7 @@ import { rowsOf } from '@infra/database/sql';
 export interface ExceptionViewRow {
   id: string;
   type: string;
-  state: 'open' | 'resolved';
+  state: ExceptionState;
   escrow_account_id: string;
   institution_id: string;
   district_code: string;
@@ -113,11 +114,11 @@ export class ResolutionsRepository {
     return rows[0] ?? null;
   }
 
-  /** Open exceptions about the same bank line or platform record (a match by hand settles them too), locked. */
+  /** Open or accepted exceptions about the same bank line or platform record (a match by hand settles them too), locked. */
   openSiblings(m: EntityManager, exceptionId: string, line: { statementId: string; line: number } | null, record: { source: string; recordId: string } | null): Promise<ExceptionViewRow[]> {
     return m.query(
       `SELECT ${EXCEPTION_COLUMNS} FROM reconciliation_exceptions x
-        WHERE x.state = 'open' AND x.id <> $1
+        WHERE x.state IN ('open', 'accepted') AND x.id <> $1
           AND ((x.type = 'MISSING_IN_LEDGER' AND x.statement_id = $2::uuid AND x.line = $3::int)
             OR (x.type = 'MISSING_AT_BANK' AND x.source = $4 AND x.record_id = $5::uuid))
         ORDER BY x.id FOR UPDATE`,

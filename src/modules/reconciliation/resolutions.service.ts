@@ -13,7 +13,7 @@ import { ResolutionOutcomeDto } from './dto/reconciliation.dto';
 import { ReconciliationEngineService } from './reconciliation-engine.service';
 import { exceptionNotFound, ReconciliationService } from './reconciliation.service';
 import { toAdjustment, toResolution } from './reconciliation.views';
-import { adjustmentAmount, checkApplyCredit, checkApproval, checkManualPair, ExceptionFacts, manualPair, requireState, reversalEffect } from './resolution-rules';
+import { adjustmentAmount, checkApplyCredit, checkApproval, checkManualPair, checkReversalTarget, ExceptionFacts, manualPair, requireState, reversalEffect } from './resolution-rules';
 import { AdjustmentRow, ExceptionViewRow, NewResolution, ResolutionRow, ResolutionsRepository } from './resolutions.repository';
 
 /** The account-days a use case touched: each is recomputed once, at the end. */
@@ -68,8 +68,9 @@ export class ResolutionsService {
           resolution = await this.manualMatch(m, x, body, base, touch);
           break;
         case 'timing_difference':
+          // Accepted, not resolved: the difference still exists until a line or record clears it (a later run matches it).
           resolution = await this.repo.insertResolution(m, { ...base, action: 'timing_difference' });
-          await this.engine.transitionException(m, x.id, 'resolved');
+          await this.engine.transitionException(m, x.id, 'accepted');
           break;
         case 'adjustment':
           adjustment = await this.propose(m, who, x, body.reason);
@@ -179,6 +180,7 @@ export class ResolutionsService {
     const target = await this.repo.resolution(m, resolutionId);
     if (!target || target.exception_id !== x.id) throw new DomainError('RESOLUTION_NOT_FOUND', `Resolution ${resolutionId} of exception ${x.id} not found`, { resolutionId });
     if (target.reversed_by_id) throw new DomainError('RESOLUTION_ALREADY_REVERSED', 'This resolution is already reversed', { resolutionId, reversedById: target.reversed_by_id });
+    checkReversalTarget(facts(x), target);
     const effect = reversalEffect(target.action);
     const groupId = target.match_group_id ?? (effect === 'none' ? null : await this.repo.groupOfResolution(m, target.id));
     const others = groupId ? (await this.repo.activeResolutionsOfGroup(m, groupId)).filter((r) => r.id !== target.id) : [];

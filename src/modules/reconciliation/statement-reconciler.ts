@@ -6,6 +6,7 @@ import { toBankLine } from './bank-lines';
 import { uuid7 } from './uuid7';
 import { dayPages } from './day-pages';
 import { exceptionOf, ExceptionFacts, gapException } from './exception-builders';
+import { EXCEPTION_TRANSITIONS } from './exception-state-machine';
 import { addDays, BankLine, Candidate, fromMinor, LineOutcome, Matcher, residual, signedMinor, toMinor, WorkdayDistance } from './matching';
 import type { EngineDeps } from './reconciliation-engine.service';
 import { AccountInfo, ExceptionRow, NewException, NewMatch, NewRun, RunRow, SystemResolution } from './reconciliation.repository';
@@ -48,8 +49,8 @@ export class StatementReconciler {
     this.facts = { runId: this.runId, account, statementId: st.id, businessDate: st.statement_date, currency: st.currency };
   }
 
-  /** The run, the other business days whose exceptions it changed, and the open exceptions of its own day (when it counted them). */
-  async run(): Promise<{ run: RunRow; touchedDays: string[]; openOfDay?: number; deferred?: boolean }> {
+  /** The run, the other business days whose exceptions it changed, the open exceptions of its own day and the accepted ones it stands on (when it counted them). */
+  async run(): Promise<{ run: RunRow; touchedDays: string[]; openOfDay?: number; acceptedOfDay?: number; deferred?: boolean }> {
     const st = this.st;
     const D = st.statement_date;
     if (st.superseded_by_id) return { run: await this.insertRun('superseded', null), touchedDays: [] };
@@ -140,9 +141,10 @@ export class StatementReconciler {
       this.newExceptions += rows.length;
       figures.openOfDay += rows.length;
     }
-    const status = figures.openOfDay > 0 ? 'broken' : inTransitItems > 0 ? 'reconciled_in_transit' : 'reconciled';
+    // Accepted timing differences explain the balance like records in transit: the day is not broken, but not clear either.
+    const status = figures.openOfDay > 0 ? 'broken' : inTransitItems > 0 || figures.accepted > 0 ? 'reconciled_in_transit' : 'reconciled';
     const run = await this.insertRun(status, { closing: day.closing.closing_balance, ledger, inTransit, inTransitItems, difference: closing - ledger, residual: r, matchedLines: this.matchedLines });
-    return { run, touchedDays: touched, openOfDay: figures.openOfDay };
+    return { run, touchedDays: touched, openOfDay: figures.openOfDay, acceptedOfDay: figures.accepted };
   }
 
   private prevDay: StatementRow | null = null;
@@ -264,7 +266,8 @@ export class StatementReconciler {
   private async write(): Promise<string[]> {
     const { repo } = this.deps;
     await this.flush();
-    const resolved = new Set(await repo.setState(this.m, [...new Set(this.resolutions.map((r) => r.exceptionId))], ['open'], 'resolved'));
+    // Open and accepted ones alike (an accepted timing difference clears when its line or record is matched).
+    const resolved = new Set(await repo.setState(this.m, [...new Set(this.resolutions.map((r) => r.exceptionId))], EXCEPTION_TRANSITIONS.resolved.from, 'resolved'));
     const seen = new Set<string>();
     const rows = this.resolutions.filter((r) => resolved.has(r.exceptionId) && !seen.has(r.exceptionId) && seen.add(r.exceptionId));
     await repo.insertSystemResolutions(this.m, rows);

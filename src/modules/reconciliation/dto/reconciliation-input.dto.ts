@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsDefined, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min, ValidateIf } from 'class-validator';
 import { IsCalendarDate } from '@common/http/date-input';
 import { PageQueryDto } from '@common/http/pagination';
+import { EXCEPTION_STATES, ExceptionState } from '../exception-state-machine';
 
 export const EXCEPTION_TYPES = [
   'MISSING_IN_LEDGER',
@@ -34,7 +35,10 @@ export class ExceptionsQueryDto extends PageQueryDto {
   @Matches(/^\d{6}$/, { message: 'districtCode must be a 6-digit administrative code' })
   districtCode?: string;
 
-  @ApiPropertyOptional({ enum: ['open', 'resolved'] }) @IsOptional() @IsIn(['open', 'resolved']) state?: 'open' | 'resolved';
+  @ApiPropertyOptional({ enum: EXCEPTION_STATES, description: 'accepted: a timing difference acknowledged, not yet cleared' })
+  @IsOptional()
+  @IsIn(EXCEPTION_STATES)
+  state?: ExceptionState;
 
   @ApiPropertyOptional({ enum: EXCEPTION_TYPES }) @IsOptional() @IsIn(EXCEPTION_TYPES) type?: ExceptionType;
 

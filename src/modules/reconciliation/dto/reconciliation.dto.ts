@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { EXCEPTION_TYPES, RECORD_SOURCES } from './reconciliation-input.dto';
+import { EXCEPTION_STATES } from '../exception-state-machine';
 
 export const DAY_STATUSES = ['reconciled', 'reconciled_in_transit', 'broken', 'missing'] as const;
 export type DayStatus = (typeof DAY_STATUSES)[number];
@@ -50,7 +51,7 @@ export class DistrictSummaryDto {
 export class ExceptionDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ enum: EXCEPTION_TYPES }) type: string;
-  @ApiProperty({ enum: ['open', 'resolved'] }) state: string;
+  @ApiProperty({ enum: EXCEPTION_STATES, description: 'accepted: a timing difference acknowledged, not yet cleared (it still explains the balance)' }) state: string;
   @ApiProperty({ format: 'uuid' }) escrowAccountId: string;
   @ApiProperty({ format: 'uuid' }) institutionId: string;
   @ApiProperty({ example: '310117' }) districtCode: string;
