@@ -1,4 +1,3 @@
-import { Webhook } from 'standardwebhooks';
 import { chinaDate, Clock } from '@common/clock';
 import { addDaysTo } from '@common/dates';
 import { BanksService } from '@modules/banks/banks.service';
@@ -6,6 +5,7 @@ import { CalendarService } from '@modules/calendar/calendar.service';
 import { school } from '../support/contract-fixtures';
 import { camtDocument, camtStatement } from '../support/statement-fixtures';
 import { eventually, startTestApp, TestApp, TestResponse } from '../support/test-app';
+import { signedBy } from '../support/bank-signing';
 
 /**
  * The reconciliation API (issue 13): the district summary, exception lists, every resolution a
@@ -33,11 +33,7 @@ describe('reconciliation API', () => {
   const byRef: Record<string, string> = {};
   let seq = 0;
 
-  const signed = (body: string) => {
-    const id = `recon-${++seq}`;
-    const at = new Date();
-    return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(bank.secret).sign(id, at, body) };
-  };
+  const signed = (body: string) => signedBy(bank.secret, body, `recon-${++seq}`);
   const credit = async (bankTransactionId: string, amount: string, payerReference?: string, valueDate = D) => {
     const payload = JSON.stringify({ bankTransactionId, escrowAccountNumber: s.escrow.accountNumber, amount, currency: 'CNY', valueDate, payerReference });
     const res = await t.request('POST', '/bank/credits', { key: bank.key, rawBody: payload, headers: signed(payload) });

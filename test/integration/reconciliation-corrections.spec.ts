@@ -1,9 +1,9 @@
-import { Webhook } from 'standardwebhooks';
 import { chinaDate } from '@common/clock';
 import { BanksService } from '@modules/banks/banks.service';
 import { ReconciliationEngineService } from '@modules/reconciliation/reconciliation-engine.service';
 import { school } from '../support/contract-fixtures';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
+import { signedBy } from '../support/bank-signing';
 
 /**
  * Reconciliation after the first version (issue 13 follow-up): a statement of several pages is one
@@ -67,13 +67,7 @@ describe('reconciliation corrections', () => {
   afterAll(() => t.close());
 
   const signed = (path: string, body: string, contentType: string) => {
-    const id = `corr-${++seq}-${Date.now()}`;
-    const at = new Date();
-    return t.request('POST', path, {
-      key: bank.key,
-      rawBody: body,
-      headers: { 'content-type': contentType, 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(bank.secret).sign(id, at, body) },
-    });
+    return t.request('POST', path, { key: bank.key, rawBody: body, headers: { 'content-type': contentType, ...signedBy(bank.secret, body) } });
   };
 
   /** A fresh institution and escrow account (bank cash starts at zero), with its regulators' keys. */

@@ -1,5 +1,4 @@
 import { getDataSourceToken } from '@nestjs/typeorm';
-import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { chinaDate, Clock } from '@common/clock';
 import { Money } from '@common/money/money';
@@ -10,6 +9,7 @@ import { ReconciliationEngineService } from '@modules/reconciliation/reconciliat
 import { school } from '../support/contract-fixtures';
 import { spawnService } from '../support/spawn-service';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
+import { signedBy } from '../support/bank-signing';
 
 /**
  * Reconciliation of statements against the ledger (issue 13, RECON-SPEC): each exception type made on
@@ -68,13 +68,7 @@ describe('reconciliation engine', () => {
   afterAll(() => t.close());
 
   const signed = (path: string, body: string, contentType = 'application/json') => {
-    const id = `recon-${++seq}`;
-    const at = new Date();
-    return t.request('POST', path, {
-      key: bank.key,
-      rawBody: body,
-      headers: { 'content-type': contentType, 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(bank.secret).sign(id, at, body) },
-    });
+    return t.request('POST', path, { key: bank.key, rawBody: body, headers: { 'content-type': contentType, ...signedBy(bank.secret, body, `recon-${++seq}`) } });
   };
 
   /** A fresh institution and escrow account (its ledger bank cash starts at zero). */
@@ -414,8 +408,7 @@ describe('reconciliation when a worker is killed mid-run', () => {
       const secret = (await t.app.get(BanksService).deliveryTarget('ICBC-SH'))!.secrets[0];
       const key = await t.createKey({ role: 'bank', bankCode: 'ICBC-SH' });
       const post = (path: string, body: string, id: string) => {
-        const at = new Date();
-        return t.request('POST', path, { key, rawBody: body, headers: { 'content-type': path.endsWith('statements') ? 'application/xml' : 'application/json', 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(id, at, body) } });
+        return t.request('POST', path, { key, rawBody: body, headers: { 'content-type': path.endsWith('statements') ? 'application/xml' : 'application/json', ...signedBy(secret, body, id) } });
       };
       expect((await post('/bank/credits', JSON.stringify({ bankTransactionId: 'KILL-1', escrowAccountNumber: s.escrow.accountNumber, amount: '8.00', currency: 'CNY', valueDate: TODAY, payerReference: 'X' }), 'k1')).status).toBe(201);
       const up = await post('/bank/statements', camt({ id: 'KILL', account: s.escrow.accountNumber, day: TODAY, opening: '0.00', closing: '8.00', entries: [{ amount: '8.00', dir: 'CRDT', ref: 'KILL-1' }] }), 'k2');

@@ -1,10 +1,10 @@
-import { Webhook } from 'standardwebhooks';
 import { chinaDate } from '@common/clock';
 import { addDaysTo } from '@common/dates';
 import { BanksService } from '@modules/banks/banks.service';
 import { CalendarService } from '@modules/calendar/calendar.service';
 import { school } from '../support/contract-fixtures';
 import { eventually, startTestApp, TestApp } from '../support/test-app';
+import { signedBy } from '../support/bank-signing';
 
 /**
  * A timing difference accepted by a person (issue 13 follow-up): the exception becomes `accepted`,
@@ -60,13 +60,7 @@ describe('reconciliation timing differences', () => {
   afterAll(() => t.close());
 
   const signed = (path: string, body: string, contentType: string) => {
-    const id = `timing-${++seq}-${Date.now()}`;
-    const at = new Date();
-    return t.request('POST', path, {
-      key: bank.key,
-      rawBody: body,
-      headers: { 'content-type': contentType, 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(bank.secret).sign(id, at, body) },
-    });
+    return t.request('POST', path, { key: bank.key, rawBody: body, headers: { 'content-type': contentType, ...signedBy(bank.secret, body) } });
   };
 
   /** A fresh institution and escrow account (bank cash starts at zero). */

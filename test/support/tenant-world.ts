@@ -1,8 +1,8 @@
-import { Webhook } from 'standardwebhooks';
 import { Clock } from '@common/clock';
 import { ApiKeysService } from '@modules/api-keys/api-keys.service';
 import { ensureBank, institutionBody } from './register-fixtures';
 import { eventually, TestApp, TestResponse } from './test-app';
+import { signedBy } from './bank-signing';
 
 /**
  * Two tenants with every kind of resource, and a caller for every role, for the tenant matrix
@@ -106,11 +106,7 @@ async function buildTenant(t: TestApp, name: TenantName, district: string, bankC
   const courseBody = { name: '数学', category: 'subject', kind: 'lesson_pack', lessonMinutes: 60, classSizeBand: 'large', listPricePerLesson: '100.00' };
   const course = must(await t.request('POST', `/institutions/${inst.id}/courses`, { key: instKey, body: courseBody }), 'course');
 
-  const sign = (payload: string) => {
-    const id = `world-${name}-${++seq}`;
-    const at = new Date();
-    return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(id, at, payload) };
-  };
+  const sign = (payload: string) => signedBy(secret, payload, `world-${name}-${++seq}`);
   const contract = async () => {
     const body = { courseId: course.id, payerName: '家长', payerPhone: '13600000000', studentName: '学生', lessons: 10, totalPrice: '1000.00', startDate: '2026-12-01', endDate: '2027-02-28' };
     const c = must(await t.request('POST', `/institutions/${inst.id}/contracts`, { key: instKey, body }), 'contract');
@@ -237,9 +233,4 @@ async function reconciled(t: TestApp, statementId: string): Promise<{ exceptionI
   return { exceptionId: other.id, adjustmentId: proposal.adjustment.id as string };
 }
 
-/** Headers of a Standard Webhooks signature over `payload` with a bank's secret. */
-export function signedBy(secret: string, payload: string): Record<string, string> {
-  const id = `matrix-${++seq}`;
-  const at = new Date();
-  return { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(secret).sign(id, at, payload) };
-}
+export { signedBy } from './bank-signing';
