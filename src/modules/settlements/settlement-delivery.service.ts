@@ -1,6 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Webhook } from 'standardwebhooks';
 import { DataSource } from 'typeorm';
 import { Clock } from '@common/clock';
 import { DomainError } from '@common/errors/domain-error';
@@ -8,6 +7,7 @@ import { AppConfig } from '@config/app-config';
 import { JobName, jobId } from '@infra/queues/queue.constants';
 import { QueueService } from '@infra/queues/queue.service';
 import { BanksService } from '@modules/banks/banks.service';
+import { signWebhook } from '@modules/banks/webhook-signature';
 import { isDeliverable } from '@modules/money-movements/movement-state-machine';
 import { MoneyMovementsService, MovementContext } from '@modules/money-movements/money-movements.service';
 import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
@@ -82,8 +82,9 @@ export class SettlementDeliveryService {
     const sequence = await this.movements.assignSequence(row);
     const body = JSON.stringify(movementPayload(ctx, sequence));
     // The signature timestamp is a transport fact: real time, never the business clock.
-    const at = new Date();
-    const signature = bank.secrets.map((s) => new Webhook(s).sign(row.id, at, body)).join(' ');
+    const timestamp = Math.floor(Date.now() / 1000);
+    // node:crypto, like the check of the banks' own calls (the library hashes in JavaScript, ~17 ms per MB).
+    const signature = bank.secrets.map((s) => signWebhook(s, row.id, timestamp, body)).join(' ');
     const started = Date.now();
     let status: number | null = null;
     let error: string | null = null;
@@ -95,7 +96,7 @@ export class SettlementDeliveryService {
         headers: {
           'content-type': 'application/json',
           'webhook-id': row.id,
-          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+          'webhook-timestamp': String(timestamp),
           'webhook-signature': signature,
         },
         body,
