@@ -20,6 +20,7 @@ import { DeliveryAttempt, DeliveryAttemptRow, ExecutedMovementRow, MoneyMovement
 export type { DeliveryAttempt, DeliveryAttemptRow } from './money-movements.repository';
 import { MovementOutcomeListener, MovementOutcomes } from './movement-outcomes';
 import { transition } from './movement-state-machine';
+import { movementNotFound } from './money-movements.errors';
 
 /** A bank account outside escrow (the payer's original account, for a refund). */
 export interface PayeeAccount {
@@ -65,7 +66,6 @@ const toExpectedLine = (r: ExecutedMovementRow): ExpectedLine => ({
   postedAt: r.executed_at,
 });
 
-const notFound = (id: string) => new DomainError('SETTLEMENT_INSTRUCTION_NOT_FOUND', `Settlement instruction ${id} not found`);
 
 /**
  * Money movements through the custody bank, every kind alike: instructing posts the kind's
@@ -174,7 +174,7 @@ export class MoneyMovementsService {
 
   async get(id: string, m: EntityManager = this.ds.manager): Promise<MovementRow> {
     const row = await this.repo.find(m, id);
-    if (!row) throw notFound(id);
+    if (!row) throw movementNotFound(id);
     return row;
   }
 
@@ -277,7 +277,7 @@ export class MoneyMovementsService {
 
   private async lock(m: EntityManager, id: string): Promise<MovementRow> {
     const row = await this.repo.find(m, id, true);
-    if (!row) throw notFound(id);
+    if (!row) throw movementNotFound(id);
     return row;
   }
 

@@ -15,6 +15,7 @@ import { MovementRow } from './money-movement.types';
 import { MoneyMovementsRepository } from './money-movements.repository';
 import type { PayeeAccount } from './money-movements.service';
 import { MovementOutcomes } from './movement-outcomes';
+import { movementNotFound } from './money-movements.errors';
 
 export interface ReinstructCommand {
   reason: string;
@@ -22,7 +23,6 @@ export interface ReinstructCommand {
   payee?: PayeeAccount | null;
 }
 
-const notFound = (id: string) => new DomainError('SETTLEMENT_INSTRUCTION_NOT_FOUND', `Settlement instruction ${id} not found`);
 
 /** Failed movements sent again (issue 14, "Failed settlements"), for every kind alike. */
 @Injectable()
@@ -50,7 +50,7 @@ export class MovementReinstructionService {
   async reinstruct(who: Principal, id: string, cmd: ReinstructCommand): Promise<{ movement: MovementRow; created: boolean }> {
     return this.ds.transaction(async (m) => {
       const failed = await this.repo.find(m, id, true);
-      requireInstitutionAccess(who, failed ? { id: failed.institution_id, districtCode: failed.district_code } : null, 'supervise', () => notFound(id));
+      requireInstitutionAccess(who, failed ? { id: failed.institution_id, districtCode: failed.district_code } : null, 'supervise', () => movementNotFound(id));
       const done = await this.repo.reinstructionOf(m, failed!.id);
       if (done) return { movement: done, created: false };
       const row = failed!;
