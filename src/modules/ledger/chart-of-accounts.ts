@@ -18,7 +18,8 @@ export type AccountKind =
   | 'bank_cash'
   | 'suspense'
   | 'risk_reserve'
-  | 'bank_adjustment';
+  | 'bank_adjustment'
+  | 'transfer_payable';
 
 /** Whose account it is: one account per (kind, owner, currency). */
 export type AccountOwnerKind = 'contract' | 'institution' | 'escrow';
@@ -108,6 +109,13 @@ export const CHART_OF_ACCOUNTS: Record<AccountKind, AccountKindRule> = {
     stripes: 1,
     owner: 'escrow',
     description: 'Differences found in reconciliation, corrected by regulators; may go either way',
+  },
+  transfer_payable: {
+    normalSide: 'credit',
+    allowNegative: false,
+    stripes: 4,
+    owner: 'escrow',
+    description: "A student's money on its way to another institution's escrow account (a closure's transfer), not yet executed by the bank",
   },
 };
 
