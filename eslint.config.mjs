@@ -61,7 +61,7 @@ export const ARCHITECTURE = [
       refunds: { owns: ['refunds'] },
       suspense: { owns: ['suspense_resolutions'] },
       // The closure report joins each processed contract's reference and its refund's state (a read model).
-      closures: { owns: ['closures', 'closure_contracts'], reads: ['contracts', 'refunds'] },
+      closures: { owns: ['closures', 'closure_contracts', 'closure_plans', 'closure_transfers'], reads: ['contracts', 'refunds', 'reconciliation_account_days', 'reconciliation_exceptions'] },
     },
   },
   {

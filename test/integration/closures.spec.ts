@@ -1,7 +1,7 @@
 import { Webhook } from 'standardwebhooks';
 import { Clock } from '@common/clock';
 import { ClosureRefundsJob } from '@modules/closures/jobs/closure-refunds.job';
-import { ClosuresService } from '@modules/closures/closures.service';
+import { ClosureRefundsService } from '@modules/closures/closure-refunds.service';
 import { school } from '../support/contract-fixtures';
 import { invariantViolations } from '../support/invariants';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -58,7 +58,8 @@ describe('immediate closure with bulk refunds', () => {
     const body = { kind: 'immediate', reason: '举办者失联' };
     expect((await t.request('POST', path, { key: other.r1, body })).status).toBe(404);
     expect((await t.request('POST', path, { key: s.instKey, body })).status).toBe(403);
-    expect((await t.request('POST', path, { key: s.r1, body: { kind: 'planned', reason: '计划停办' } })).status).toBe(400);
+    expect((await t.request('POST', path, { key: s.r1, body: { kind: 'someday', reason: '计划停办' } })).status).toBe(400);
+    expect((await t.request('POST', path, { key: s.r1, body: { ...body, closureDate: '2027-01-31' } })).status).toBe(400);
     const opened = await t.request('POST', path, { key: s.r1, body });
     expect(opened.status).toBe(201);
     expect(opened.body).toMatchObject({ institutionId: s.inst.id, kind: 'immediate', state: 'refunding' });
@@ -73,7 +74,7 @@ describe('immediate closure with bulk refunds', () => {
     expect(JSON.stringify(refused.body.error.details)).toContain('INSTITUTION_CLOSING');
 
     // A worker stops after two contracts; then two runs at once finish the rest, each contract once.
-    const closures = t.app.get(ClosuresService);
+    const closures = t.app.get(ClosureRefundsService);
     expect(await closures.processRefunds(opened.body.id, 2)).toEqual({ processed: 2, remaining: 4 });
     const progress = async (key = s.r1) => (await t.request('GET', `/closures/${opened.body.id}`, { key })).body;
     expect((await progress()).progress).toMatchObject({ processed: 2, stillOpen: 4 });
@@ -107,7 +108,7 @@ describe('immediate closure with bulk refunds', () => {
     expect(byRef[unpaid.reference]).toMatchObject({ outcome: 'nothing', amount: '0.00' });
     const csv = await t.request('GET', `/closures/${opened.body.id}/report?format=csv`, { key: s.r1 });
     expect(csv.headers.get('content-type')).toContain('text/csv');
-    expect(csv.text.split('\n')[0]).toBe('contract_id,reference,outcome,amount,refund_id,refund_state,note');
+    expect(csv.text.split('\n')[0]).toBe('contract_id,reference,outcome,amount,owed,refund_id,refund_state,transfer_id,receiving_institution_id,new_contract_id,note');
     expect(csv.text.trim().split('\n')).toHaveLength(7);
 
     // Every contract has ended: no lesson is consumed afterwards.

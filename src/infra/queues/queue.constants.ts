@@ -21,6 +21,7 @@ export enum JobName {
   CompletionReleases = 'lessons.completion-releases',
   RefundDeadlines = 'lessons.refund-deadlines',
   ClosureRefunds = 'lessons.closure-refunds',
+  PlannedClosures = 'lessons.planned-closures',
   SettlementInstructionCreated = 'settlement.instruction-created',
   DeliverSettlementInstruction = 'settlement.deliver',
   ReconcileStatement = 'reconciliation.statement',
@@ -45,6 +46,8 @@ export interface JobPayloads {
   [JobName.RefundDeadlines]: { today?: string };
   /** Refunds every open contract of a closed institution, resumable (each contract once). */
   [JobName.ClosureRefunds]: { closureId: string };
+  /** Starts the planned closures whose date is `today` (China time) or earlier, each once. */
+  [JobName.PlannedClosures]: { today?: string };
   [JobName.SettlementInstructionCreated]: { instructionId: string };
   /** One delivery attempt (1-based); scheduled by the previous attempt's outcome. */
   [JobName.DeliverSettlementInstruction]: { instructionId: string; attempt: number; round: string };
@@ -74,6 +77,7 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.CompletionReleases]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
   [JobName.RefundDeadlines]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 30_000 },
   [JobName.ClosureRefunds]: { queue: QueueName.Lessons, attempts: 20, backoffMs: 5_000 },
+  [JobName.PlannedClosures]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
   [JobName.SettlementInstructionCreated]: { queue: QueueName.Settlement, attempts: 10, backoffMs: 5_000 },
   // Crash retries only (a worker died mid-attempt); the delivery schedule is the service's own.
   [JobName.DeliverSettlementInstruction]: { queue: QueueName.Settlement, attempts: 5, backoffMs: 2_000 },
@@ -92,6 +96,7 @@ export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
   { id: 'lessons-completion-releases', job: JobName.CompletionReleases, pattern: '20 0 * * *' },
   { id: 'reconciliation-statement-check', job: JobName.StatementCheck, pattern: '40 * * * *' },
   { id: 'refunds-deadlines', job: JobName.RefundDeadlines, pattern: '25 * * * *' },
+  { id: 'closures-planned', job: JobName.PlannedClosures, pattern: '10 * * * *' },
 ];
 
 /** Finished jobs are kept this long so a re-added job id (outbox relay retry) is dropped. */

@@ -1,9 +1,10 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { requireInstitutionAccess } from '@common/auth/access';
 import { Principal } from '@common/auth/principal';
-import { Clock } from '@common/clock';
+import { chinaDate, Clock } from '@common/clock';
+import { addMonths } from '@common/dates';
 import { DomainError } from '@common/errors/domain-error';
 import { Money } from '@common/money/money';
 import { OutboxService } from '@infra/outbox/outbox.service';
@@ -11,34 +12,49 @@ import { JobName, jobId } from '@infra/queues/queue.constants';
 import { ContractsService } from '@modules/contracts/contracts.service';
 import { EscrowAccountsService } from '@modules/escrow-accounts/escrow-accounts.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
-import { computationOf, RefundsService } from '@modules/refunds/refunds.service';
+import { LedgerService } from '@modules/ledger/ledger.service';
+import { kindOf } from '@modules/money-movements/kinds';
+import { MoneyMovementsService } from '@modules/money-movements/money-movements.service';
+import { PoliciesService } from '@modules/policies/policies.service';
+import { OPEN_STATES } from './closure-refunds.service';
 import { ClosureContractRow, ClosureRow, ClosuresRepository } from './closures.repository';
 
 const closureNotFound = (id: string) => new DomainError('CLOSURE_NOT_FOUND', `Closure ${id} not found`);
-/** Contracts a closure refunds: those that may still consume lessons or be paid into. */
-const OPEN_STATES = ['awaiting_payment', 'active'] as const;
+const DEFAULT_NOTICE_MONTHS = 1;
+/** The planned-closure job acts for the system (its audit trail names it). */
+const SYSTEM: Principal = { id: 'system:planned-closures', name: 'planned closures job', role: 'admin', districts: [], institutionId: null, bankCode: null };
 
 export interface ClosureProgress {
   closure: ClosureRow;
   open: number;
   processed: number;
   refunded: number;
+  transferred: number;
   owed: number;
   nothing: number;
   refundedAmount: Money;
+  transferredAmount: Money;
   owedAmount: Money;
 }
 
+/** What completion needs, with the figures (all zero, the account reconciled after the last movement). */
+export interface CompletionCheck {
+  ready: boolean;
+  problems: string[];
+  figures: Record<string, string | number | null>;
+}
+
 /**
- * Immediate closures (absconded, revoked), first part: the regulator opens one; the institution
- * becomes `closing` (no new contract), its escrow account is frozen (no release), and a queued job
- * refunds every open contract, one transaction per contract, each recorded once in
- * `closure_contracts` together with its refund, so a worker killed in the middle leaves every
- * contract refunded exactly once and the job resumes where it stopped. A contract that cannot be
- * refunded (no payer account, less held than owed) is terminated and recorded as owed.
+ * Closures (停办). A regulator of the district (or an admin) opens one: immediate (absconded,
+ * revoked: it starts now) or planned (announced now with the policy's notice, `closureNoticeMonths`,
+ * default 1; no new contract from now on; it starts on its date, by a daily queued job, exactly
+ * once). Starting: the institution is closing, its escrow account frozen (no release; refunds and
+ * transfers still go out) and the bulk refunds queued (ClosureRefundsService). Completion: when
+ * every contract is processed, the escrow ledger of the institution is zero and its escrow account
+ * reconciled after the last movement; then the institution is closed.
  */
 @Injectable()
-export class ClosuresService {
+export class ClosuresService implements OnModuleInit {
   private readonly logger = new Logger(ClosuresService.name);
 
   constructor(
@@ -47,25 +63,68 @@ export class ClosuresService {
     private readonly institutions: InstitutionsService,
     private readonly escrowAccounts: EscrowAccountsService,
     private readonly contracts: ContractsService,
-    private readonly refunds: RefundsService,
+    private readonly policies: PoliciesService,
+    private readonly ledger: LedgerService,
+    private readonly movements: MoneyMovementsService,
     private readonly outbox: OutboxService,
     private readonly clock: Clock,
   ) {}
 
-  async open(who: Principal, institutionId: string, reason: string): Promise<ClosureRow> {
+  /** Refunds rank before the institution: a failed release to a closing institution is not sent again while its payers are (or may be) owed. */
+  onModuleInit(): void {
+    this.movements.guardReinstruction(async (m, failed) => {
+      if (kindOf(failed.kind).payee !== 'institution_basic_account') return;
+      const open = await this.repo.payersFirst(m, failed.institution_id);
+      if (open) throw new DomainError('CLOSURE_PAYERS_FIRST', 'The institution is closing: its payers are refunded before anything is paid to it', { closureId: open.closureId, owed: open.owed });
+    });
+  }
+
+  async open(who: Principal, institutionId: string, cmd: { kind: 'immediate' | 'planned'; reason: string; closureDate?: string }): Promise<ClosureRow> {
     const inst = await this.institutions.getSupervised(who, institutionId);
     const existing = await this.repo.ofInstitution(this.ds.manager, inst.id);
     if (existing) throw new DomainError('CLOSURE_ALREADY_OPEN', 'This institution already has a closure', { closureId: existing.id });
-    // First stop new contracts and releases, then refund: refunds rank before any release.
-    await this.institutions.markClosing(who, inst.id, `closure: ${reason}`, this.clock.today());
-    const escrow = await this.escrowAccounts.current(this.ds.manager, inst.id);
-    if (escrow?.state === 'active') await this.escrowAccounts.change(who, escrow.id, 'freeze', `closure: ${reason}`);
+    const today = this.clock.today();
+    let closureDate = today;
+    if (cmd.kind === 'planned') {
+      const months = (await this.policies.resolve(inst.districtCode, today)).rules.closureNoticeMonths ?? DEFAULT_NOTICE_MONTHS;
+      const earliest = addMonths(today, months);
+      closureDate = cmd.closureDate ?? earliest;
+      if (closureDate < earliest) throw new DomainError('CLOSURE_NOTICE_TOO_SHORT', `A planned closure needs ${months} month(s) of notice: the earliest date is ${earliest}`, { earliest, noticeMonths: months, closureDate });
+      if (closureDate > addMonths(today, 24)) throw new DomainError('VALIDATION_FAILED', 'A planned closure is at most 24 months ahead', { fields: ['closureDate'] });
+    } else if (cmd.closureDate !== undefined) {
+      throw new DomainError('VALIDATION_FAILED', 'An immediate closure starts today: closureDate is given only for a planned one', { fields: ['closureDate'] });
+    }
+    // First stop new contracts (both kinds), then, for an immediate closure, releases; refunds rank before any release.
+    await this.institutions.markClosing(who, inst.id, `closure: ${cmd.reason}`, closureDate);
+    if (cmd.kind === 'immediate') await this.freeze(who, inst.id, cmd.reason);
     return this.ds.transaction(async (m) => {
-      const closure = await this.repo.insert(m, { institutionId: inst.id, districtCode: inst.districtCode, reason, openedBy: who.id });
+      const closure = await this.repo.insert(m, { institutionId: inst.id, districtCode: inst.districtCode, kind: cmd.kind, reason: cmd.reason, openedBy: who.id, closureDate });
       if (!closure) throw new DomainError('CLOSURE_ALREADY_OPEN', 'This institution already has a closure');
-      await this.outbox.enqueue(m, JobName.ClosureRefunds, { closureId: closure.id }, jobId('closure-refunds', closure.id));
+      if (cmd.kind === 'immediate') await this.outbox.enqueue(m, JobName.ClosureRefunds, { closureId: closure.id }, jobId('closure-refunds', closure.id));
       return closure;
     });
+  }
+
+  /**
+   * Daily: planned closures whose date has come start (frozen, bulk refunds queued), each exactly
+   * once: the state change announced → refunding and the job's outbox row commit together under
+   * the closure's row lock (SKIP LOCKED, so two runs never take the same one).
+   */
+  async startDue(today = this.clock.today(), limit = 100): Promise<{ started: string[] }> {
+    const due = await this.repo.claimDue(this.ds.manager, today, limit);
+    const started: string[] = [];
+    for (const c of due) {
+      await this.freeze(SYSTEM, c.institution_id, c.reason);
+      const ok = await this.ds.transaction(async (m) => {
+        const locked = await this.repo.find(m, c.id, true);
+        if (locked?.state !== 'announced' || !(await this.repo.start(m, c.id))) return false;
+        await this.outbox.enqueue(m, JobName.ClosureRefunds, { closureId: c.id }, jobId('closure-refunds', c.id));
+        return true;
+      });
+      if (ok) started.push(c.id);
+    }
+    if (started.length) this.logger.log(`Planned closures started: ${started.join(', ')}`);
+    return { started };
   }
 
   async get(who: Principal, id: string): Promise<ClosureRow> {
@@ -81,7 +140,18 @@ export class ClosuresService {
     const open = (await this.contracts.idsInStates(closure.institution_id, [...OPEN_STATES])).length;
     const sum = (outcome: string) => Money.sum(rows.filter((r) => r.outcome === outcome).map((r) => Money.fromDb(r.amount)));
     const count = (outcome: string) => rows.filter((r) => r.outcome === outcome).length;
-    return { closure, open, processed: rows.length, refunded: count('refunded'), owed: count('owed'), nothing: count('nothing'), refundedAmount: sum('refunded'), owedAmount: sum('owed') };
+    return {
+      closure,
+      open,
+      processed: rows.length,
+      refunded: count('refunded'),
+      transferred: count('transferred'),
+      owed: rows.filter((r) => Money.fromDb(r.owed).isPositive()).length,
+      nothing: count('nothing'),
+      refundedAmount: sum('refunded'),
+      transferredAmount: sum('transferred'),
+      owedAmount: Money.sum(rows.map((r) => Money.fromDb(r.owed))),
+    };
   }
 
   async report(who: Principal, id: string): Promise<{ closure: ClosureRow; rows: ClosureContractRow[] }> {
@@ -90,50 +160,62 @@ export class ClosuresService {
   }
 
   /**
-   * Refunds the open contracts not yet processed, each in its own transaction (at most `limit`,
-   * for tests that stop a run in the middle). Returns how many it processed now.
+   * Completes the closure: 422 CLOSURE_NOT_COMPLETE with the figures until every contract is
+   * processed, the institution's escrow ledger is zero (held, unsettled, refund and transfer
+   * payable, suspense, bank cash), no movement waits for the bank, and the escrow account's
+   * latest account-day is reconciled, on or after the day of the last execution, with no exception
+   * left. Then the closure is completed, the escrow account closed and the institution closed.
    */
-  async processRefunds(closureId: string, limit = Number.POSITIVE_INFINITY): Promise<{ processed: number; remaining: number }> {
-    const closure = await this.repo.find(this.ds.manager, closureId);
-    if (!closure || closure.state !== 'refunding') return { processed: 0, remaining: 0 };
-    const done = await this.repo.processed(this.ds.manager, closureId);
-    const todo = (await this.contracts.idsInStates(closure.institution_id, [...OPEN_STATES])).filter((id) => !done.has(id));
-    let processed = 0;
-    for (const contractId of todo) {
-      if (processed >= limit) break;
-      if (await this.processOne(closure, contractId)) processed += 1;
-    }
-    const remaining = todo.length - processed;
-    if (remaining === 0) await this.repo.markRefundsDone(this.ds.manager, closureId);
-    return { processed, remaining };
+  async complete(who: Principal, id: string): Promise<ClosureRow> {
+    const closure = await this.repo.find(this.ds.manager, id);
+    const inst = closure ? await this.institutions.findById(this.ds.manager, closure.institution_id) : null;
+    requireInstitutionAccess(who, inst, 'supervise', () => closureNotFound(id));
+    if (closure!.state === 'completed') return closure!;
+    const check = await this.completionCheck(closure!);
+    if (!check.ready) throw new DomainError('CLOSURE_NOT_COMPLETE', `The closure cannot complete yet: ${check.problems.join('; ')}`, { problems: check.problems, figures: check.figures });
+    const escrow = await this.escrowAccounts.current(this.ds.manager, closure!.institution_id);
+    if (escrow && escrow.state !== 'closed') await this.escrowAccounts.change(who, escrow.id, 'close', `closure ${id} completed`);
+    return this.ds.transaction(async (m) => {
+      const locked = (await this.repo.find(m, id, true))!;
+      if (locked.state === 'completed') return locked;
+      if (!(await this.repo.markCompleted(m, id))) throw new DomainError('CLOSURE_NOT_COMPLETE', `The closure is ${locked.state}`, { state: locked.state });
+      await this.institutions.markClosed(m, locked.institution_id, who.id, `closure ${id} completed`);
+      return (await this.repo.find(m, id))!;
+    });
   }
 
-  private async processOne(closure: ClosureRow, contractId: string): Promise<boolean> {
-    const reason = `closure of the institution: ${closure.reason}`;
-    try {
-      return await this.ds.transaction(async (m) => {
-        const refund = await this.refunds.refundForClosure(m, contractId, reason);
-        const recorded = await this.repo.record(m, { closureId: closure.id, contractId, outcome: 'refunded', amount: refund.amount!, refundId: refund.id, note: null });
-        // Recorded by another run meanwhile: roll this one back (its refund too), nothing twice.
-        if (!recorded) throw new AlreadyProcessed();
-        return true;
-      });
-    } catch (err) {
-      if (err instanceof AlreadyProcessed) return false;
-      if (!(err instanceof DomainError)) throw err;
-      // Not refundable now: the contract ends all the same (the institution is closed) and the payer is owed.
-      return this.ds.transaction(async (m) => {
-        const contract = await this.contracts.lockForUpdate(m, contractId);
-        if (!contract || !(OPEN_STATES as readonly string[]).includes(contract.state)) return false;
-        const owed = computationOf(contract).refund;
-        const outcome = err.code === 'NOTHING_TO_REFUND' ? 'nothing' : 'owed';
-        const recorded = await this.repo.record(m, { closureId: closure.id, contractId, outcome, amount: owed.toString(), refundId: null, note: `${err.code}: ${err.message}`.slice(0, 500) });
-        if (recorded) await this.contracts.terminate(m, contractId);
-        else this.logger.warn(`Closure ${closure.id}: contract ${contractId} was processed by another run`);
-        return recorded;
-      });
+  async completionCheck(closure: ClosureRow): Promise<CompletionCheck> {
+    const m = this.ds.manager;
+    const problems: string[] = [];
+    if (closure.state !== 'refunds_done') problems.push(`the closure is ${closure.state}, its contracts are not all processed`);
+    const escrow = await this.escrowAccounts.current(m, closure.institution_id);
+    const currency = escrow?.currency ?? 'CNY';
+    const figures: CompletionCheck['figures'] = { state: closure.state, currency };
+    const funds = await this.ledger.institutionFunds(closure.institution_id, currency, m);
+    const balances: [string, Money][] = [['held', funds.held], ['unsettled', funds.unsettled]];
+    if (escrow) {
+      const owner = { escrowAccountId: escrow.id, institutionId: closure.institution_id, currency };
+      for (const kind of ['refund_payable', 'transfer_payable', 'suspense', 'bank_cash'] as const) balances.push([kind, await this.ledger.balanceOf(kind, owner, m)]);
     }
+    for (const [name, value] of balances) {
+      figures[name] = value.toString();
+      if (!value.isZero()) problems.push(`${name} is ${value} ${currency}, not zero`);
+    }
+    if (escrow) {
+      const moving = await this.movements.settledness(m, escrow.id);
+      const recon = await this.repo.reconciliation(m, escrow.id);
+      const lastExecutedDay = moving.lastExecutedAt ? chinaDate(new Date(moving.lastExecutedAt)) : null;
+      Object.assign(figures, { movementsWaiting: moving.open, lastExecutedDay, lastReconciledDay: recon.lastDay?.business_date ?? null, lastDayStatus: recon.lastDay?.status ?? null, unresolvedExceptions: recon.unresolved });
+      if (moving.open > 0) problems.push(`${moving.open} movement(s) still wait for the bank`);
+      if (!recon.lastDay || recon.lastDay.status !== 'reconciled') problems.push('the escrow account’s latest day is not reconciled');
+      else if (lastExecutedDay && recon.lastDay.business_date < lastExecutedDay) problems.push(`the escrow account is reconciled up to ${recon.lastDay.business_date}, before the last movement (${lastExecutedDay})`);
+      if (recon.unresolved > 0) problems.push(`${recon.unresolved} reconciliation exception(s) are not resolved`);
+    }
+    return { ready: problems.length === 0, problems, figures };
+  }
+
+  private async freeze(who: Principal, institutionId: string, reason: string): Promise<void> {
+    const escrow = await this.escrowAccounts.current(this.ds.manager, institutionId);
+    if (escrow?.state === 'active') await this.escrowAccounts.change(who, escrow.id, 'freeze', `closure: ${reason}`);
   }
 }
-
-class AlreadyProcessed extends Error {}

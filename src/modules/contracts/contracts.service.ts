@@ -118,6 +118,53 @@ export class ContractsService {
     });
   }
 
+  /**
+   * A student transferred by a closure (issue 14): a new contract at the receiving institution for
+   * the lessons not delivered, priced at exactly the money that moves with them, in the caller's
+   * transaction. The payer, student and end date carry over; the terms are the receiving
+   * district's policy in force today. No price or prepayment rule is checked again: the lessons
+   * were paid under the closing institution's contract and the payer consented; the caller checks
+   * that the receiving institution is eligible. Returns the new payer token (shown once).
+   */
+  async signForTransfer(m: EntityManager, from: ContractRow, to: { institutionId: string; courseId: string; escrowAccountId: string; lessons: number; totalPrice: Money; actor: string }): Promise<{ contract: ContractRow; payerToken: string }> {
+    const inst = await this.institutions.findById(m, to.institutionId);
+    if (!inst) throw new DomainError('INSTITUTION_NOT_FOUND', `Institution ${to.institutionId} not found`);
+    const course = await this.courses.get(m, inst.id, to.courseId);
+    const today = this.clock.today();
+    const policy = await this.policies.resolve(inst.districtCode, today, m);
+    const token = `pay_${randomBytes(32).toString('base64url')}`;
+    const startDate = from.start_date > today ? from.start_date : today;
+    const contract = await this.repo.insert(m, {
+      reference: `HT${today.replace(/-/g, '')}${randomBytes(4).toString('hex').toUpperCase()}`,
+      institutionId: inst.id,
+      courseId: course.id,
+      escrowAccountId: to.escrowAccountId,
+      payerName: from.payer_name,
+      payerPhone: from.payer_phone,
+      payerIdHash: null,
+      studentName: from.student_name,
+      lessons: to.lessons,
+      startDate,
+      endDate: from.end_date > startDate ? from.end_date : startDate,
+      totalPrice: to.totalPrice.toString(),
+      currency: to.totalPrice.currency,
+      terms: {
+        policyId: policy.id,
+        policyCode: policy.code,
+        policyVersion: policy.version,
+        deemedConfirmationDays: policy.rules.deemedConfirmationWorkingDays,
+        releaseCadence: policy.rules.releaseCadence,
+        refundResponseWorkingDays: policy.rules.refundResponseWorkingDays ?? 5,
+        refundDaysBeforeStart: policy.rules.refundDeadlineBeforeStartDays ?? 5,
+        refundDaysAfterStart: policy.rules.refundDeadlineAfterStartDays ?? 15,
+      },
+      modelContractVersion: from.model_contract_version ?? DEFAULT_MODEL_CONTRACT,
+      payerTokenHash: hashToken(token),
+      createdBy: to.actor,
+    });
+    return { contract, payerToken: token };
+  }
+
   /** The contract if the caller may act on its institution in `mode` (the one scope rule); 404 CONTRACT_NOT_FOUND otherwise. */
   async get(who: Principal, id: string, mode: AccessMode = 'read', m: EntityManager = this.ds.manager): Promise<ContractRow> {
     const c = await this.repo.findById(m, id);

@@ -150,6 +150,20 @@ export class InstitutionsService {
     });
   }
 
+  /**
+   * A completed closure (issue 14): the institution is closed, in the caller's transaction. Only a
+   * closing institution closes (its closure was opened first); once closed it stays closed.
+   */
+  async markClosed(m: EntityManager, id: string, actor: string, reason: string): Promise<Institution> {
+    const current = await this.repo.findById(m, id, true);
+    if (!current) throw new DomainError('INSTITUTION_NOT_FOUND', `Institution ${id} not found`);
+    if (current.status === 'closed') return current;
+    if (current.status !== 'closing') throw new DomainError('CONFLICT', `An institution that is ${current.status} is not closed by a closure`, { status: current.status });
+    const updated = await this.repo.update(m, id, { status: 'closed' });
+    await this.repo.insertHistory(m, id, 'closed', actor, { status: current.status }, { status: 'closed', reason });
+    return updated;
+  }
+
   async history(who: Principal, id: string): Promise<HistoryRow[]> {
     await this.getVisible(who, id);
     return this.repo.history(this.ds.manager, id);

@@ -7,9 +7,10 @@ export interface LegTemplate {
 }
 
 /** Where the money goes (an outgoing movement) or comes from (an incoming one). */
-export type PayeeRule = 'institution_basic_account' | 'payer_original_account' | 'escrow_account';
+/** `receiving_escrow_account`: another institution's escrow account, given by the caller (a closure's transfer). */
+export type PayeeRule = 'institution_basic_account' | 'payer_original_account' | 'escrow_account' | 'receiving_escrow_account';
 
-export type MoneyMovementKindName = 'release' | 'refund' | 'return' | 'deduction' | 'debit' | 'adjustment';
+export type MoneyMovementKindName = 'release' | 'refund' | 'return' | 'transfer' | 'deduction' | 'debit' | 'adjustment';
 
 /**
  * One kind of bank money movement, as data. Delivery, bank callbacks, the bank simulator and

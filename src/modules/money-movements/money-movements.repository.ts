@@ -208,6 +208,24 @@ export class MoneyMovementsRepository {
     return rows.map((r) => r.id);
   }
 
+  /** The total of an account's movements of these kinds that are neither executed nor failed yet (money on its way out). */
+  async sumInFlight(m: EntityManager, escrowAccountId: string, kinds: string[]): Promise<string> {
+    const rows: { total: string }[] = await m.query(
+      `SELECT COALESCE(sum(amount), 0)::text AS total FROM settlement_instructions WHERE escrow_account_id = $1 AND kind = ANY($2) AND state NOT IN ('executed', 'failed')`,
+      [escrowAccountId, kinds],
+    );
+    return rows[0].total;
+  }
+
+  /** How many movements of an account are neither executed nor failed yet, and when the last one was executed. */
+  async settledness(m: EntityManager, escrowAccountId: string): Promise<{ open: number; lastExecutedAt: Date | null }> {
+    const rows: { open: number; last: Date | null }[] = await m.query(
+      `SELECT count(*) FILTER (WHERE state NOT IN ('executed', 'failed'))::int AS open, max(executed_at) AS last FROM settlement_instructions WHERE escrow_account_id = $1`,
+      [escrowAccountId],
+    );
+    return { open: rows[0].open, lastExecutedAt: rows[0].last };
+  }
+
   /** The re-instruction of a failed movement, if there is one. */
   async reinstructionOf(m: EntityManager, id: string): Promise<MovementRow | null> {
     const rows: MovementRow[] = await m.query(`SELECT ${COLUMNS} FROM settlement_instructions WHERE reinstructs_id = $1`, [id]);

@@ -12,13 +12,13 @@ import { SupervisionEventsService } from '@modules/supervision/supervision-event
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { LedgerOwner } from '@modules/ledger/ledger.types';
 import { newEndToEndRef } from './end-to-end-ref';
-import { kindOf } from './kinds';
+import { kindOf, MONEY_MOVEMENT_KINDS } from './kinds';
 import { LegTemplate, MoneyMovementKind, MoneyMovementKindName } from './money-movement-kind';
 import { MovementRow } from './money-movement.types';
 import { DeliveryAttempt, DeliveryAttemptRow, ExecutedMovementRow, MoneyMovementsRepository } from './money-movements.repository';
 
 export type { DeliveryAttempt, DeliveryAttemptRow } from './money-movements.repository';
-import { MovementOutcomeListener, MovementOutcomes } from './movement-outcomes';
+import { MovementOutcomeListener, MovementOutcomes, ReinstructionGuard } from './movement-outcomes';
 import { transition } from './movement-state-machine';
 import { movementNotFound } from './money-movements.errors';
 
@@ -89,6 +89,11 @@ export class MoneyMovementsService {
   /** Registers a use case's listener for the outcomes of the movements it caused (by source prefix). */
   onOutcome(sourcePrefix: string, listener: MovementOutcomeListener): void {
     this.outcomes.on(sourcePrefix, listener);
+  }
+
+  /** Registers a use case's veto on sending a failed movement again (see MovementOutcomes.guardReinstruction). */
+  guardReinstruction(guard: ReinstructionGuard): void {
+    this.outcomes.guardReinstruction(guard);
   }
 
   async instruct(m: EntityManager, cmd: InstructCommand): Promise<{ movement: MovementRow; created: boolean }> {
@@ -199,6 +204,21 @@ export class MoneyMovementsService {
   async expectedLine(m: EntityManager, id: string): Promise<ExpectedLine | null> {
     const row = await this.repo.executedOne(m, id);
     return row ? toExpectedLine(row) : null;
+  }
+
+  /**
+   * Money on its way out of an escrow account that no payable account reserves: movements not yet
+   * executed or failed whose kind posts nothing when instructed (a release: its money is still in the
+   * institution's unsettled account). Chosen by the kinds' data, not their names.
+   */
+  async unreservedInFlight(m: EntityManager, escrowAccountId: string, currency: string): Promise<Money> {
+    const kinds = MONEY_MOVEMENT_KINDS.filter((k) => k.direction === 'out' && k.postings.instructed.length === 0).map((k) => k.kind);
+    return Money.fromDb(await this.repo.sumInFlight(m, escrowAccountId, kinds), currency);
+  }
+
+  /** Movements of the account still waiting for the bank's result, and the last execution (a closure completes after both). */
+  settledness(m: EntityManager, escrowAccountId: string): Promise<{ open: number; lastExecutedAt: Date | null }> {
+    return this.repo.settledness(m, escrowAccountId);
   }
 
   amountOf(row: MovementRow): Money {

@@ -62,6 +62,7 @@ export class MovementReinstructionService {
       if (escrow.state !== 'active' && !kind.paysWhileFrozen) {
         throw new DomainError('ESCROW_ACCOUNT_FROZEN', `The escrow account is ${escrow.state}: a ${kind.kind} waits for it to be active`, { state: escrow.state });
       }
+      await this.outcomes.checkReinstruction(m, row);
       const inst = (await this.institutions.findById(m, row.institution_id))!;
       const payee =
         kind.payee === 'institution_basic_account'

@@ -29,6 +29,8 @@ export interface PolicyRules {
   refundDeadlineAfterStartDays: number;
   /** Days a suspense item may wait for its resolution before regulators are alerted (default 15 when a version predates it). */
   suspenseResolutionDays?: number;
+  /** Months of notice before a planned closure of an institution (default 1 when a version predates it). */
+  closureNoticeMonths?: number;
   releaseCadence: ReleaseCadence;
   riskReserveMonths: number;
   alerts: {

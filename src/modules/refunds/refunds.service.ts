@@ -161,8 +161,9 @@ export class RefundsService implements OnModuleInit {
    * A closure refunds the contract without asking anyone: approved at once (approval `closure`).
    * A payer's open request is approved instead of a new one. Locks the open request first, then the
    * contract, the order every approval takes. Throws (nothing written) when it cannot be refunded.
+   * `share`: the closure's pro rata share when it is below the full refund.
    */
-  async refundForClosure(m: EntityManager, contractId: string, reason: string): Promise<RefundRow> {
+  async refundForClosure(m: EntityManager, contractId: string, reason: string, share?: Money): Promise<RefundRow> {
     let r = await this.repo.openOf(m, contractId, true);
     const contract = (await this.contracts.lockForUpdate(m, contractId))!;
     if (!r) {
@@ -185,7 +186,10 @@ export class RefundsService implements OnModuleInit {
       if (!r) throw new DomainError('REFUND_ALREADY_OPEN', 'A refund request was opened meanwhile');
     }
     const event = r.state === 'contested' ? 'decide' : 'approve';
-    return this.applyApproval(m, r, event, { approval: 'closure', decidedBy: 'closure', decision: event === 'decide' ? 'full' : undefined, reason });
+    // A closure short of cash pays each payer a pro rata share of the refund (the rest stays owed, recorded by the closure).
+    const partial = share && share.lt(computationOf(contract).refund) ? share : null;
+    const decision = partial ? 'partial' : event === 'decide' ? 'full' : undefined;
+    return this.applyApproval(m, r, event, { approval: 'closure', decidedBy: 'closure', decision, reason, partial });
   }
 
   // ---- jobs ------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { JobHandler, JobHandlerOf } from '@infra/queues/job-handler.decorator';
 import { JobName, JobPayloads } from '@infra/queues/queue.constants';
-import { ClosuresService } from '../closures.service';
+import { ClosureRefundsService } from '../closure-refunds.service';
 
 /**
  * Bulk refunds of a closure. Resumable: each contract's refund and its record commit together,
@@ -12,7 +12,7 @@ import { ClosuresService } from '../closures.service';
 export class ClosureRefundsJob implements JobHandlerOf<JobName.ClosureRefunds> {
   private readonly logger = new Logger(ClosureRefundsJob.name);
 
-  constructor(private readonly closures: ClosuresService) {}
+  constructor(private readonly closures: ClosureRefundsService) {}
 
   async handle({ closureId }: JobPayloads[JobName.ClosureRefunds]): Promise<{ processed: number; remaining: number }> {
     const r = await this.closures.processRefunds(closureId);

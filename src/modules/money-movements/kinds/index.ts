@@ -3,9 +3,10 @@ import { MoneyMovementKind, MoneyMovementKindName } from '../money-movement-kind
 import { refundKind } from './refund.kind';
 import { releaseKind } from './release.kind';
 import { returnKind } from './return.kind';
+import { transferKind } from './transfer.kind';
 
 /** The registry: the only place that lists the kinds. */
-export const MONEY_MOVEMENT_KINDS: readonly MoneyMovementKind[] = [releaseKind, refundKind, returnKind];
+export const MONEY_MOVEMENT_KINDS: readonly MoneyMovementKind[] = [releaseKind, refundKind, returnKind, transferKind];
 
 const BY_NAME = new Map<string, MoneyMovementKind>(MONEY_MOVEMENT_KINDS.map((k) => [k.kind, k]));
 

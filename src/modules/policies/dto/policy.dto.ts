@@ -46,6 +46,7 @@ class PolicyRulesDto {
   @ApiProperty({ example: 5 }) @IsInt() @Min(1) @Max(60) refundDeadlineBeforeStartDays: number;
   @ApiProperty({ example: 15 }) @IsInt() @Min(1) @Max(90) refundDeadlineAfterStartDays: number;
   @ApiPropertyOptional({ example: 15, description: 'Days a suspense item may wait for its resolution (default 15)' }) @IsOptional() @IsInt() @Min(1) @Max(365) suspenseResolutionDays?: number;
+  @ApiPropertyOptional({ example: 1, description: 'Months of notice before a planned closure (default 1)' }) @IsOptional() @IsInt() @Min(0) @Max(12) closureNoticeMonths?: number;
   @ApiProperty({ type: ReleaseCadenceDto, description: 'Only the parameter of its kind: weekly → paymentDelayDays, tranches → tranches (increasing, the last at "1", percentages adding up to 100), after_completion → workingDays (400 INVALID_RELEASE_CADENCE otherwise)' })
   @NestedObject(() => ReleaseCadenceDto)
   releaseCadence: ReleaseCadenceDto;
