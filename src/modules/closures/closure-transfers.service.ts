@@ -108,7 +108,7 @@ export class ClosureTransfersService implements OnModuleInit {
       if (t!.accepted_at) return { transfer: t!, payerToken: null };
       if (t!.state !== 'proposed') throw new DomainError('TRANSFER_NOT_POSSIBLE', `The transfer is ${t!.state}`);
       await this.repo.accept(m, t!.id, who.id, courseId);
-      return this.executeIfAgreed(m, t!.id, who.id);
+      return this.executeIfAgreed(m, t!.id);
     });
   }
 
@@ -122,12 +122,12 @@ export class ClosureTransfersService implements OnModuleInit {
       if (t.consented_at) return { transfer: t, payerToken: null };
       if (t.state !== 'proposed') throw new DomainError('TRANSFER_NOT_POSSIBLE', `The transfer is ${t.state}`);
       await this.repo.consent(m, t.id);
-      return this.executeIfAgreed(m, t.id, 'payer');
+      return this.executeIfAgreed(m, t.id);
     });
   }
 
   /** Both sides have answered: the transfer happens now (the transfer row is locked by the caller). */
-  private async executeIfAgreed(m: EntityManager, id: string, actor: string): Promise<{ transfer: TransferRow; payerToken: string | null }> {
+  private async executeIfAgreed(m: EntityManager, id: string): Promise<{ transfer: TransferRow; payerToken: string | null }> {
     const t = (await this.repo.find(m, id))!;
     if (!t.accepted_at || !t.consented_at) return { transfer: t, payerToken: null };
     const contract = (await this.contracts.lockForUpdate(m, t.contract_id))!;
@@ -140,7 +140,8 @@ export class ClosureTransfersService implements OnModuleInit {
       escrowAccountId: receiving.id,
       lessons: computation.remainingLessons,
       totalPrice: amount,
-      actor,
+      // The receiving institution's acceptance signs the new contract (an API key id).
+      actor: t.accepted_by!,
     });
     await this.contracts.terminate(m, contract.id);
     const { movement } = await this.movements.instruct(m, {
@@ -158,7 +159,17 @@ export class ClosureTransfersService implements OnModuleInit {
     if (!recorded) throw new DomainError('TRANSFER_NOT_POSSIBLE', 'The closure has already refunded this contract');
     // Lessons consumed and not released yet stay the closing institution's, released when its account may release.
     await this.releases.releaseAfterTermination(m, contract.id);
+    await this.refundsDoneIfLast(m, t.closure_id, contract.institution_id);
     return { transfer: (await this.repo.find(m, t.id))!, payerToken };
+  }
+
+  /** The transfer was the last thing the closure waited for (the bulk refunds already ran): its refunds are done. */
+  private async refundsDoneIfLast(m: EntityManager, closureId: string, institutionId: string): Promise<void> {
+    const closure = await this.closures.find(m, closureId, true);
+    if (closure?.state !== 'refunding' || closure.pool === null) return;
+    const done = await this.closures.processed(m, closureId);
+    const open = (await this.contracts.idsInStates(institutionId, [...OPEN_STATES], m)).filter((id) => !done.has(id));
+    if (open.length === 0 && (await this.repo.openContractIds(m, closureId)).size === 0) await this.closures.markRefundsDone(m, closureId);
   }
 
   /** What moves: the lessons not delivered, at the price paid; the contract must be open, paid into, hold it and name the payer's account. */

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { rowsOf } from '@infra/database/sql';
 
 export type ClosureState = 'announced' | 'refunding' | 'refunds_done' | 'completed';
 
@@ -84,8 +85,7 @@ export class ClosuresRepository {
 
   /** announced → refunding, once (false when another run started it). */
   async start(m: EntityManager, id: string): Promise<boolean> {
-    const rows: unknown[] = await m.query(`UPDATE closures SET state = 'refunding', started_at = now() WHERE id = $1 AND state = 'announced' RETURNING id`, [id]);
-    return rows.length === 1;
+    return rowsOf(await m.query(`UPDATE closures SET state = 'refunding', started_at = now() WHERE id = $1 AND state = 'announced' RETURNING id`, [id])).length === 1;
   }
 
   /** Records a contract's outcome once; false when it was already recorded (a resumed or duplicate run). */
@@ -111,8 +111,7 @@ export class ClosuresRepository {
   }
 
   async markCompleted(m: EntityManager, id: string): Promise<boolean> {
-    const rows: unknown[] = await m.query(`UPDATE closures SET state = 'completed', completed_at = now() WHERE id = $1 AND state = 'refunds_done' RETURNING id`, [id]);
-    return rows.length === 1;
+    return rowsOf(await m.query(`UPDATE closures SET state = 'completed', completed_at = now() WHERE id = $1 AND state = 'refunds_done' RETURNING id`, [id])).length === 1;
   }
 
   /** The refund plan, written once with its figures (the caller holds the closure's row lock). */

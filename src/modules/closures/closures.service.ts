@@ -22,7 +22,7 @@ import { ClosureContractRow, ClosureRow, ClosuresRepository } from './closures.r
 const closureNotFound = (id: string) => new DomainError('CLOSURE_NOT_FOUND', `Closure ${id} not found`);
 const DEFAULT_NOTICE_MONTHS = 1;
 /** The planned-closure job acts for the system (its audit trail names it). */
-const SYSTEM: Principal = { id: 'system:planned-closures', name: 'planned closures job', role: 'admin', districts: [], institutionId: null, bankCode: null };
+const SYSTEM: Principal = { id: '00000000-0000-0000-0000-000000000000', name: 'planned closures job', role: 'admin', districts: [], institutionId: null, bankCode: null };
 
 export interface ClosureProgress {
   closure: ClosureRow;
@@ -216,6 +216,12 @@ export class ClosuresService implements OnModuleInit {
 
   private async freeze(who: Principal, institutionId: string, reason: string): Promise<void> {
     const escrow = await this.escrowAccounts.current(this.ds.manager, institutionId);
-    if (escrow?.state === 'active') await this.escrowAccounts.change(who, escrow.id, 'freeze', `closure: ${reason}`);
+    if (escrow?.state !== 'active') return;
+    try {
+      await this.escrowAccounts.change(who, escrow.id, 'freeze', `closure: ${reason}`);
+    } catch (err) {
+      // Frozen meanwhile by another run (or a regulator): what was wanted.
+      if (!(err instanceof DomainError && err.code === 'INVALID_ESCROW_TRANSITION')) throw err;
+    }
   }
 }
