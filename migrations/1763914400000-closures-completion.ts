@@ -7,7 +7,8 @@ const ACCOUNT_TYPES = `'contract_held', 'institution_unsettled', 'institution_se
  * period; `announced` until then), the refund plan of a closure (each open contract's claim and
  * what it is paid: pro rata when the escrow account holds less than the payers are owed), the
  * shortfall per contract (`owed`), transfers of students to another institution, and completion.
- * `transfer_payable` holds a transfer between its instruction and the bank's execution.
+ * `transfer_payable` holds a transfer between its instruction and the bank's execution; `closure_pool`
+ * what contracts hold above their pro rata share when a closure is short of cash.
  */
 export class ClosuresCompletion1763914400000 implements MigrationInterface {
   name = 'ClosuresCompletion1763914400000';
@@ -57,7 +58,7 @@ export class ClosuresCompletion1763914400000 implements MigrationInterface {
                      ADD CONSTRAINT closure_contracts_transfer_check CHECK ((outcome = 'transferred') = (transfer_id IS NOT NULL))`);
     await q.query(`UPDATE closure_contracts SET owed = amount WHERE outcome = 'owed'`);
     await q.query(`ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_type_check`);
-    await q.query(`ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_type_check CHECK (type IN (${ACCOUNT_TYPES}, 'transfer_payable'))`);
+    await q.query(`ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_type_check CHECK (type IN (${ACCOUNT_TYPES}, 'transfer_payable', 'closure_pool'))`);
   }
 
   async down(q: QueryRunner): Promise<void> {

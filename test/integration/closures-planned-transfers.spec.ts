@@ -185,5 +185,12 @@ describe('planned closures, transfers and pro rata refunds', () => {
     // Nothing of it goes to the institution: a release of a closing institution whose payers are owed is refused.
     const csv = await t.request('GET', `/closures/${closure.id}/report?format=csv`, { key: s.r1 });
     expect(csv.text).toContain(',refunded,466.67,233.33,');
+    // Every contract's held money went to its refund or the pool; the pool keeps what the bank no longer has (the adjustment).
+    const ledger = t.app.get(LedgerService);
+    const escrowOwner = { escrowAccountId: s.escrow.id, institutionId: s.inst.id, currency: 'CNY' };
+    expect((await ledger.institutionFunds(s.inst.id)).held.toString()).toBe('0.00');
+    expect((await ledger.balanceOf('refund_payable', escrowOwner)).toString()).toBe('1000.00');
+    expect((await ledger.balanceOf('closure_pool', escrowOwner)).toString()).toBe('500.00');
+    expect(await invariantViolations(t.db.url, { domain: false })).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ const E = 'e5c0a1d2-3b4c-4d5e-8f6a-7b8c9d0e1f2a';
 describe('chart of accounts', () => {
   it('lists the nine kinds, each with an owner, a normal side, stripes and a description', () => {
     expect([...ACCOUNT_KINDS].sort()).toEqual(
-      ['bank_adjustment', 'bank_cash', 'contract_held', 'institution_settled', 'institution_unsettled', 'paid_out', 'payer_refunded', 'refund_payable', 'refunded_out', 'risk_reserve', 'suspense', 'transfer_payable'],
+      ['bank_adjustment', 'bank_cash', 'closure_pool', 'contract_held', 'institution_settled', 'institution_unsettled', 'paid_out', 'payer_refunded', 'refund_payable', 'refunded_out', 'risk_reserve', 'suspense', 'transfer_payable'],
     );
     for (const kind of ACCOUNT_KINDS) {
       const rule = CHART_OF_ACCOUNTS[kind];
@@ -35,6 +35,7 @@ describe('chart of accounts', () => {
       suspense: 'escrow',
       bank_adjustment: 'escrow',
       transfer_payable: 'escrow',
+      closure_pool: 'escrow',
     });
   });
 

@@ -51,6 +51,7 @@ export class ClosureRefundsService {
     const closure = await this.repo.find(this.ds.manager, closureId);
     if (!closure || closure.state !== 'refunding') return { processed: 0, remaining: 0 };
     const plan = await this.ensurePlan(closure);
+    const planned = (await this.repo.find(this.ds.manager, closureId))!;
     const done = await this.repo.processed(this.ds.manager, closureId);
     const transferring = await this.transfers.openContractIds(this.ds.manager, closureId);
     const open = new Set(await this.contracts.idsInStates(closure.institution_id, [...OPEN_STATES]));
@@ -61,7 +62,7 @@ export class ClosureRefundsService {
     let processed = 0;
     for (const contractId of todo) {
       if (processed >= limit) break;
-      if (await this.processOne(closure, contractId, byContract.get(contractId) ?? null)) processed += 1;
+      if (await this.processOne(planned, contractId, byContract.get(contractId) ?? null)) processed += 1;
     }
     const remaining = todo.length - processed + transferring.size;
     if (remaining === 0) await this.repo.markRefundsDone(this.ds.manager, closureId);
@@ -163,9 +164,10 @@ export class ClosureRefundsService {
   }
 
   /**
-   * Makes the contract hold exactly what its refund pays: money released ahead of delivery comes
-   * back from the institution's unsettled account (refunds rank first); when cash is short, what a
-   * contract holds above its share joins the pool there for the payers after it (the plan's order).
+   * Makes the contract hold exactly what its refund pays: a contract holding less (released ahead
+   * of delivery, or a pro rata share above what it holds) takes from the closure's pool, then from
+   * the institution's unsettled money (refunds rank first); when cash is short, what a contract
+   * holds above its share goes to the pool for the payers after it (the plan's order).
    * Without a shortfall what it holds above the refund is the institution's (lessons consumed, not
    * released yet) and stays held, released after the closure.
    */
@@ -173,16 +175,21 @@ export class ClosureRefundsService {
     const held = await this.ledger.balanceOf('contract_held', owner, m);
     const ref = `closure.${closure.id}.pool.${contractId}`;
     if (held.lt(payable)) {
-      const free = await this.freeUnsettled(m, owner.institutionId, owner.escrowAccountId, owner.currency);
+      // First what earlier contracts pooled, then money released to the institution and not paid out (refunds rank first).
+      const pooled = await this.ledger.balanceOf('closure_pool', owner, m);
       const wanted = payable.minus(held);
-      const taken = wanted.gt(free) ? free : wanted;
-      if (taken.isPositive()) {
-        await this.ledger.postLegs(m, { type: 'transfer', owner, legs: [{ from: 'institution_unsettled', to: 'contract_held', amount: taken }], externalRef: ref, memo: `closure ${closure.id}: refunds rank before the institution` });
-      }
-      return held.plus(taken);
+      const fromPool = wanted.gt(pooled) ? pooled : wanted;
+      const free = await this.freeUnsettled(m, owner.institutionId, owner.escrowAccountId, owner.currency);
+      const fromInstitution = wanted.minus(fromPool).gt(free) ? free : wanted.minus(fromPool);
+      const legs = [
+        ...(fromPool.isPositive() ? [{ from: 'closure_pool' as const, to: 'contract_held' as const, amount: fromPool }] : []),
+        ...(fromInstitution.isPositive() ? [{ from: 'institution_unsettled' as const, to: 'contract_held' as const, amount: fromInstitution }] : []),
+      ];
+      if (legs.length) await this.ledger.postLegs(m, { type: 'transfer', owner, legs, externalRef: ref, memo: `closure ${closure.id}: refunds rank before the institution` });
+      return held.plus(fromPool).plus(fromInstitution);
     }
     if (shortfall && held.gt(payable)) {
-      await this.ledger.postLegs(m, { type: 'transfer', owner, legs: [{ from: 'contract_held', to: 'institution_unsettled', amount: held.minus(payable) }], externalRef: ref, memo: `closure ${closure.id}: held above the pro rata share, pooled for the payers` });
+      await this.ledger.postLegs(m, { type: 'transfer', owner, legs: [{ from: 'contract_held', to: 'closure_pool', amount: held.minus(payable) }], externalRef: ref, memo: `closure ${closure.id}: held above the pro rata share, pooled for the payers` });
     }
     return payable;
   }

@@ -195,7 +195,7 @@ export class ClosuresService implements OnModuleInit {
     const balances: [string, Money][] = [['held', funds.held], ['unsettled', funds.unsettled]];
     if (escrow) {
       const owner = { escrowAccountId: escrow.id, institutionId: closure.institution_id, currency };
-      for (const kind of ['refund_payable', 'transfer_payable', 'suspense', 'bank_cash'] as const) balances.push([kind, await this.ledger.balanceOf(kind, owner, m)]);
+      for (const kind of ['refund_payable', 'transfer_payable', 'closure_pool', 'suspense', 'bank_cash'] as const) balances.push([kind, await this.ledger.balanceOf(kind, owner, m)]);
     }
     for (const [name, value] of balances) {
       figures[name] = value.toString();

@@ -19,7 +19,8 @@ export type AccountKind =
   | 'suspense'
   | 'risk_reserve'
   | 'bank_adjustment'
-  | 'transfer_payable';
+  | 'transfer_payable'
+  | 'closure_pool';
 
 /** Whose account it is: one account per (kind, owner, currency). */
 export type AccountOwnerKind = 'contract' | 'institution' | 'escrow';
@@ -116,6 +117,13 @@ export const CHART_OF_ACCOUNTS: Record<AccountKind, AccountKindRule> = {
     stripes: 4,
     owner: 'escrow',
     description: "A student's money on its way to another institution's escrow account (a closure's transfer), not yet executed by the bank",
+  },
+  closure_pool: {
+    normalSide: 'credit',
+    allowNegative: false,
+    stripes: 1,
+    owner: 'escrow',
+    description: "A closure short of cash: what contracts hold above their pro rata share, pooled for the payers refunded after them",
   },
 };
 
