@@ -111,6 +111,21 @@ describe('immediate closure with bulk refunds', () => {
     expect(csv.text.split('\n')[0]).toBe('contract_id,reference,outcome,amount,owed,refund_id,refund_state,transfer_id,receiving_institution_id,new_contract_id,note');
     expect(csv.text.trim().split('\n')).toHaveLength(7);
 
+    // A failed release to the closing institution is not sent again while a payer is owed, even after an unfreeze.
+    const [release] = await t.db.query<{ id: string; amount: string }>(`SELECT id, amount::text FROM settlement_instructions WHERE contract_id = $1 AND kind = 'release' ORDER BY created_at LIMIT 1`, [started.id]);
+    const failure = JSON.stringify({ instructionId: release.id, status: 'failed', amount: release.amount, currency: 'CNY', fromAccountNumber: s.escrow.accountNumber, reasonCode: 'AC04' });
+    const failedAt = new Date();
+    const failed = await t.request('POST', '/bank/settlement-results', {
+      key: s.bankKey,
+      rawBody: failure,
+      headers: { 'webhook-id': `cl-f-${++seq}`, 'webhook-timestamp': String(Math.floor(failedAt.getTime() / 1000)), 'webhook-signature': new Webhook(s.secret).sign(`cl-f-${seq}`, failedAt, failure) },
+    });
+    expect(failed.status).toBeLessThan(300);
+    expect((await t.request('POST', `/escrow-accounts/${s.escrow.id}/unfreeze`, { key: s.r1, body: { reason: '退费已完成' } })).status).toBeLessThan(300);
+    const again = await t.request('POST', `/settlement-instructions/${release.id}/reinstruct`, { key: s.r1, body: { reason: '账户已修正' } });
+    expect(again.status).toBe(422);
+    expect(again.body.error).toMatchObject({ code: 'CLOSURE_PAYERS_FIRST', details: { owed: '400.00' } });
+
     // Every contract has ended: no lesson is consumed afterwards.
     const late = await t.request('POST', `/institutions/${s.inst.id}/lesson-sessions`, {
       key: s.instKey,
