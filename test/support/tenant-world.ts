@@ -59,6 +59,8 @@ export interface Tenant {
   suspenseCreditId: string;
   /** The tenant's closure, opened last (its escrow account is frozen and its contracts refunded from then on). */
   closureId: string;
+  /** A transfer of the tenant's main contract proposed in that closure (to the tenant itself: the matrix checks who reaches it, not whether it can happen). */
+  transferId: string;
 }
 
 /** A one-day statement in the CSV layout for an escrow account (unique by `ref`): one credit of `amount` on `day` (the 5th by default). */
@@ -181,6 +183,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
       contestedRefundId: x.contestedRefundId,
       suspenseCreditId: x.suspenseCreditId,
       closureId: '',
+      transferId: '',
     };
   };
   const A = await finish('A', a);
@@ -188,6 +191,12 @@ export async function buildWorld(t: TestApp): Promise<World> {
   // Last, so that everything above was built on an operating institution.
   for (const [x, r] of [[A, a.r1], [B, b.r1]] as const) {
     x.closureId = must(await t.request('POST', `/institutions/${x.institutionId}/closures`, { key: r, body: { kind: 'immediate', reason: '矩阵停办' } }), 'closure').id as string;
+    // Written directly: no other institution of the district is eligible to receive in this world, and only the scope is under test.
+    const [transfer] = await t.db.query<{ id: string }>(
+      `INSERT INTO closure_transfers (closure_id, contract_id, receiving_institution_id, state, reason, proposed_by) VALUES ($1, $2, $3, 'proposed', 'tenant matrix', 'matrix') RETURNING id`,
+      [x.closureId, x.contractId, x.institutionId],
+    );
+    x.transferId = transfer.id;
   }
 
   const keys = t.app.get(ApiKeysService);
@@ -208,7 +217,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
   };
   const secretsOf = (n: TenantName) => {
     const x = n === 'A' ? A : B;
-    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.exceptionId, x.adjustmentId, x.refundId, x.contestedRefundId, x.suspenseCreditId, x.closureId];
+    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.exceptionId, x.adjustmentId, x.refundId, x.contestedRefundId, x.suspenseCreditId, x.closureId, x.transferId];
   };
   const policyRules = must(await t.request('GET', '/policies/resolve?district=310117'), 'policy').rules;
   return { A, B, callers, spareKeyId, probeId, policyRules, secretsOf };
