@@ -125,6 +125,20 @@ export async function startBankSimulator(o: SimulatorOptions): Promise<Simulator
           details: instruction.remittanceInformation ?? instruction.endToEndRef,
           counterparty: { bank: other.bankCode, accountNumber: other.accountNumber, accountName: other.accountName },
         }, escrow.accountName ?? null);
+        // Money out to another account at this bank (another escrow account: a closure's transfer) arrives there the same moment.
+        if (out && other.bankCode === book.bankCode && other.accountNumber) {
+          book.book(other.accountNumber!, instruction.currency, {
+            direction: 'CRDT',
+            amount: normalised(instruction.amount, instruction.currency),
+            bankTransactionId: `${bankTxn}C`,
+            endToEndRef: instruction.endToEndRef,
+            bookedAt: at,
+            bookingDate: chinaDay(at),
+            valueDate: chinaDay(at),
+            details: instruction.remittanceInformation ?? instruction.endToEndRef,
+            counterparty: { bank: escrow.bankCode, accountNumber: escrow.accountNumber, accountName: escrow.accountName },
+          }, other.accountName ?? null);
+        }
       }
       const result = {
         instructionId: instruction.instructionId,
