@@ -56,9 +56,9 @@ export class ClosureRefundsService {
     const transferring = await this.transfers.openContractIds(this.ds.manager, closureId);
     const open = new Set(await this.contracts.idsInStates(closure.institution_id, [...OPEN_STATES]));
     // The plan's order first (contracts giving money to the pool before those taking from it), then any other.
-    const ordered = [...plan.map((p) => p.contract_id).filter((id) => open.has(id)), ...[...open].filter((id) => !plan.some((p) => p.contract_id === id))];
-    const todo = ordered.filter((id) => !done.has(id) && !transferring.has(id));
     const byContract = new Map(plan.map((p) => [p.contract_id, p]));
+    const ordered = [...plan.map((p) => p.contract_id).filter((id) => open.has(id)), ...[...open].filter((id) => !byContract.has(id))];
+    const todo = ordered.filter((id) => !done.has(id) && !transferring.has(id));
     let processed = 0;
     for (const contractId of todo) {
       if (processed >= limit) break;
