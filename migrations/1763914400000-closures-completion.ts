@@ -8,7 +8,8 @@ const ACCOUNT_TYPES = `'contract_held', 'institution_unsettled', 'institution_se
  * what it is paid: pro rata when the escrow account holds less than the payers are owed), the
  * shortfall per contract (`owed`), transfers of students to another institution, and completion.
  * `transfer_payable` holds a transfer between its instruction and the bank's execution; `closure_pool`
- * what contracts hold above their pro rata share when a closure is short of cash.
+ * what contracts hold above their pro rata share when a closure is short of cash; `payer_transferred`
+ * against `transferred_out` the cumulative memo of executed transfers (the audit's `transferred`).
  */
 export class ClosuresCompletion1763914400000 implements MigrationInterface {
   name = 'ClosuresCompletion1763914400000';
@@ -58,7 +59,7 @@ export class ClosuresCompletion1763914400000 implements MigrationInterface {
                      ADD CONSTRAINT closure_contracts_transfer_check CHECK ((outcome = 'transferred') = (transfer_id IS NOT NULL))`);
     await q.query(`UPDATE closure_contracts SET owed = amount WHERE outcome = 'owed'`);
     await q.query(`ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_type_check`);
-    await q.query(`ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_type_check CHECK (type IN (${ACCOUNT_TYPES}, 'transfer_payable', 'closure_pool'))`);
+    await q.query(`ALTER TABLE ledger_accounts ADD CONSTRAINT ledger_accounts_type_check CHECK (type IN (${ACCOUNT_TYPES}, 'transfer_payable', 'closure_pool', 'payer_transferred', 'transferred_out'))`);
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -150,6 +150,10 @@ describe('planned closures, transfers and pro rata refunds', () => {
     const into = await t.app.get(BankCreditsService).expectedLines(t.app.get(DataSource).manager, receiver.escrow.id, today, today, new Date(0));
     expect(into.filter((l) => l.references.includes(movement.end_to_end_ref))).toEqual([expect.objectContaining({ direction: 'CRDT', amount: '1000.00' })]);
 
+    // The escrow audit: the closing institution's money went out as transferred and refunded; the receiver holds it now.
+    const audit = async (instId: string) => (await t.request('GET', `/audit/institutions/${instId}`, { key: s.r1 })).body.institutions[0];
+    expect(await audit(s.inst.id)).toMatchObject({ paidIn: '1500.00', transferred: '1000.00', refunded: '500.00', obligations: '0.00', bankCash: '500.00' });
+    expect(await audit(receiver.inst.id)).toMatchObject({ paidIn: '1000.00', obligations: '1000.00', bankCash: '1000.00' });
     const report = (await t.request('GET', `/closures/${closure.id}/report`, { key: s.r1 })).body;
     const byRef = Object.fromEntries(report.contracts.map((c: { reference: string }) => [c.reference, c]));
     expect(byRef[moving.reference]).toMatchObject({ outcome: 'transferred', amount: '1000.00', owed: '0.00', transferId: id, receivingInstitutionId: receiver.inst.id, newContractId: next.id });
@@ -191,6 +195,9 @@ describe('planned closures, transfers and pro rata refunds', () => {
     expect((await ledger.institutionFunds(s.inst.id)).held.toString()).toBe('0.00');
     expect((await ledger.balanceOf('refund_payable', escrowOwner)).toString()).toBe('1000.00');
     expect((await ledger.balanceOf('closure_pool', escrowOwner)).toString()).toBe('500.00');
+    // The audit still adds up: the pool is owed to payers (obligations), paid in = obligations + refunded.
+    const audit = (await t.request('GET', `/audit/institutions/${s.inst.id}`, { key: s.r1 })).body.institutions[0];
+    expect(audit).toMatchObject({ paidIn: '1500.00', obligations: '500.00', refunded: '1000.00', bankCash: '1000.00' });
     expect(await invariantViolations(t.db.url, { domain: false })).toEqual([]);
   });
 });

@@ -417,9 +417,9 @@ describe('the regulator register', () => {
       );
       expect(audit.institutions).toHaveLength(3);
       expect(audit.totals).toEqual([
-        { currency: 'CNY', institutions: 1, obligations: '0.00', paidIn: '0.00', released: '0.00', refunded: '0.00', bankCash: '1000.00', suspense: '1000.00', coverage: null },
-        { currency: 'HKD', institutions: 1, obligations: '0.00', paidIn: '0.00', released: '0.00', refunded: '0.00', bankCash: '500.75', suspense: '500.75', coverage: null },
-        { currency: 'JPY', institutions: 1, obligations: '0', paidIn: '0', released: '0', refunded: '0', bankCash: '120000', suspense: '120000', coverage: null },
+        { currency: 'CNY', institutions: 1, obligations: '0.00', paidIn: '0.00', released: '0.00', refunded: '0.00', transferred: '0.00', bankCash: '1000.00', suspense: '1000.00', coverage: null },
+        { currency: 'HKD', institutions: 1, obligations: '0.00', paidIn: '0.00', released: '0.00', refunded: '0.00', transferred: '0.00', bankCash: '500.75', suspense: '500.75', coverage: null },
+        { currency: 'JPY', institutions: 1, obligations: '0', paidIn: '0', released: '0', refunded: '0', transferred: '0', bankCash: '120000', suspense: '120000', coverage: null },
       ]);
 
       const one = (await t.request('GET', `/audit/institutions/${mixed.id}`, { key: r1 })).body;
@@ -430,11 +430,11 @@ describe('the regulator register', () => {
 
       const csv = await t.request('GET', '/audit/districts/310120?format=csv', { key: r1 });
       const lines = csv.text.trim().split('\n');
-      expect(lines[0]).toBe('institutionId,name,uscc,districtCode,currency,bankCode,accountNumber,escrowState,obligations,paidIn,released,refunded,bankCash,suspense,coverage,lastReconciledDay');
+      expect(lines[0]).toBe('institutionId,name,uscc,districtCode,currency,bankCode,accountNumber,escrowState,obligations,paidIn,released,refunded,transferred,bankCash,suspense,coverage,lastReconciledDay');
       expect(lines.slice(-3)).toEqual([
-        'TOTAL,1 institutions,,310120,CNY,,,,0.00,0.00,0.00,0.00,1000.00,1000.00,,',
-        'TOTAL,1 institutions,,310120,HKD,,,,0.00,0.00,0.00,0.00,500.75,500.75,,',
-        'TOTAL,1 institutions,,310120,JPY,,,,0,0,0,0,120000,120000,,',
+        'TOTAL,1 institutions,,310120,CNY,,,,0.00,0.00,0.00,0.00,0.00,1000.00,1000.00,,',
+        'TOTAL,1 institutions,,310120,HKD,,,,0.00,0.00,0.00,0.00,0.00,500.75,500.75,,',
+        'TOTAL,1 institutions,,310120,JPY,,,,0,0,0,0,0,120000,120000,,',
       ]);
     });
   });

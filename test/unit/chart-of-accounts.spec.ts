@@ -7,7 +7,7 @@ const E = 'e5c0a1d2-3b4c-4d5e-8f6a-7b8c9d0e1f2a';
 describe('chart of accounts', () => {
   it('lists the nine kinds, each with an owner, a normal side, stripes and a description', () => {
     expect([...ACCOUNT_KINDS].sort()).toEqual(
-      ['bank_adjustment', 'bank_cash', 'closure_pool', 'contract_held', 'institution_settled', 'institution_unsettled', 'paid_out', 'payer_refunded', 'refund_payable', 'refunded_out', 'risk_reserve', 'suspense', 'transfer_payable'],
+      ['bank_adjustment', 'bank_cash', 'closure_pool', 'contract_held', 'institution_settled', 'institution_unsettled', 'paid_out', 'payer_refunded', 'payer_transferred', 'refund_payable', 'refunded_out', 'risk_reserve', 'suspense', 'transfer_payable', 'transferred_out'],
     );
     for (const kind of ACCOUNT_KINDS) {
       const rule = CHART_OF_ACCOUNTS[kind];
@@ -36,12 +36,14 @@ describe('chart of accounts', () => {
       bank_adjustment: 'escrow',
       transfer_payable: 'escrow',
       closure_pool: 'escrow',
+      payer_transferred: 'escrow',
+      transferred_out: 'escrow',
     });
   });
 
   it('normal sides: money held for others is credit-normal; cash and its contras are debit-normal; only adjustments go negative', () => {
     const debit = ACCOUNT_KINDS.filter((k) => CHART_OF_ACCOUNTS[k].normalSide === 'debit').sort();
-    expect(debit).toEqual(['bank_adjustment', 'bank_cash', 'paid_out', 'refunded_out']);
+    expect(debit).toEqual(['bank_adjustment', 'bank_cash', 'paid_out', 'refunded_out', 'transferred_out']);
     expect(ACCOUNT_KINDS.filter((k) => CHART_OF_ACCOUNTS[k].allowNegative)).toEqual(['bank_adjustment']);
     // Hot accounts (written by many contracts at once) are striped; a contract's own account is not.
     expect(CHART_OF_ACCOUNTS.contract_held.stripes).toBe(1);

@@ -26,7 +26,7 @@ export class AuditController {
 
   @Get('districts/:code')
   @Roles('regulator', 'admin')
-  @ApiOperation({ summary: 'Escrow audit of a district: per institution and currency obligations, paid in, released, refunded, bank cash, coverage; totals per currency' })
+  @ApiOperation({ summary: 'Escrow audit of a district: per institution and currency obligations, paid in, released, refunded, transferred (closures), bank cash, coverage; totals per currency' })
   @ApiOkResponse({ description: 'JSON, or CSV with ?format=csv' })
   @ApiNotFoundResponse({ description: 'DISTRICT_NOT_FOUND: the district is outside your jurisdiction', type: ErrorBodyDto })
   async district(@CurrentPrincipal() who: Principal, @Param('code') code: string, @Query() q: AuditQueryDto, @Res({ passthrough: true }) reply: FastifyReply) {

@@ -19,6 +19,9 @@ export interface AuditRow {
   payer_refunded: string;
   bank_cash: string;
   suspense: string;
+  transfer_payable: string;
+  payer_transferred: string;
+  closure_pool: string;
 }
 
 /**
@@ -54,14 +57,19 @@ export class AuditRepository {
                 sum(total) FILTER (WHERE type = 'refund_payable') AS refund_payable,
                 sum(total) FILTER (WHERE type = 'payer_refunded') AS payer_refunded,
                 sum(total) FILTER (WHERE type = 'bank_cash') AS bank_cash,
-                sum(total) FILTER (WHERE type = 'suspense') AS suspense
+                sum(total) FILTER (WHERE type = 'suspense') AS suspense,
+                sum(total) FILTER (WHERE type = 'transfer_payable') AS transfer_payable,
+                sum(total) FILTER (WHERE type = 'payer_transferred') AS payer_transferred,
+                sum(total) FILTER (WHERE type = 'closure_pool') AS closure_pool
            FROM bal GROUP BY institution_id, currency)
        SELECT i.id AS institution_id, i.name, i.uscc, i.district_code, coalesce(p.currency, e.currency, 'CNY') AS currency,
               e.id AS escrow_account_id, e.bank_code, e.account_number, e.state AS escrow_state,
               coalesce(p.held, 0)::text AS held, coalesce(p.unsettled, 0)::text AS unsettled,
               coalesce(p.settled, 0)::text AS settled, coalesce(p.refund_payable, 0)::text AS refund_payable,
               coalesce(p.payer_refunded, 0)::text AS payer_refunded,
-              coalesce(p.bank_cash, 0)::text AS bank_cash, coalesce(p.suspense, 0)::text AS suspense
+              coalesce(p.bank_cash, 0)::text AS bank_cash, coalesce(p.suspense, 0)::text AS suspense,
+              coalesce(p.transfer_payable, 0)::text AS transfer_payable, coalesce(p.payer_transferred, 0)::text AS payer_transferred,
+              coalesce(p.closure_pool, 0)::text AS closure_pool
          FROM inst i
          LEFT JOIN piv p ON p.institution_id = i.id
          LEFT JOIN escrow_accounts e ON e.institution_id = i.id AND e.state <> 'closed'

@@ -24,6 +24,8 @@ export interface InstitutionAudit {
   paidIn: string;
   released: string;
   refunded: string;
+  /** Moved to other institutions' escrow accounts with their students by closures (instructed or executed). */
+  transferred: string;
   bankCash: string;
   suspense: string;
   /** bank cash / obligations, 4 decimals; null when nothing is owed. */
@@ -32,7 +34,7 @@ export interface InstitutionAudit {
   lastReconciledDay: string | null;
 }
 
-const FIELDS = ['obligations', 'paidIn', 'released', 'refunded', 'bankCash', 'suspense'] as const;
+const FIELDS = ['obligations', 'paidIn', 'released', 'refunded', 'transferred', 'bankCash', 'suspense'] as const;
 type Field = (typeof FIELDS)[number];
 
 /** The totals of one currency: amounts of different currencies are never added. */
@@ -54,10 +56,12 @@ function coverage(cash: Money, obligations: Money): string | null {
 
 function toAudit(r: AuditRow, lastReconciledDay: string | null): InstitutionAudit {
   const m = (v: string) => Money.fromDb(v, r.currency);
-  const held = m(r.held);
+  // A closure short of cash pools what contracts hold above their share: still owed to payers.
+  const held = m(r.held).plus(m(r.closure_pool));
   const released = m(r.unsettled).plus(m(r.settled));
   // Refunds approved (still payable) and refunds the bank executed (cumulative memo).
   const refunded = m(r.refund_payable).plus(m(r.payer_refunded));
+  const transferred = m(r.transfer_payable).plus(m(r.payer_transferred));
   const cash = m(r.bank_cash);
   return {
     institutionId: r.institution_id,
@@ -67,10 +71,11 @@ function toAudit(r: AuditRow, lastReconciledDay: string | null): InstitutionAudi
     currency: r.currency,
     escrowAccount: r.escrow_account_id ? { id: r.escrow_account_id, bankCode: r.bank_code!, accountNumber: r.account_number!, state: r.escrow_state! } : null,
     obligations: held.toString(),
-    // The ledger invariant: paid in = released + refunded + still held.
-    paidIn: held.plus(released).plus(refunded).toString(),
+    // The ledger invariant: paid in = released + refunded + transferred + still held.
+    paidIn: held.plus(released).plus(refunded).plus(transferred).toString(),
     released: released.toString(),
     refunded: refunded.toString(),
+    transferred: transferred.toString(),
     bankCash: cash.toString(),
     suspense: m(r.suspense).toString(),
     coverage: coverage(cash, held),

@@ -20,7 +20,9 @@ export type AccountKind =
   | 'risk_reserve'
   | 'bank_adjustment'
   | 'transfer_payable'
-  | 'closure_pool';
+  | 'closure_pool'
+  | 'payer_transferred'
+  | 'transferred_out';
 
 /** Whose account it is: one account per (kind, owner, currency). */
 export type AccountOwnerKind = 'contract' | 'institution' | 'escrow';
@@ -124,6 +126,20 @@ export const CHART_OF_ACCOUNTS: Record<AccountKind, AccountKindRule> = {
     stripes: 1,
     owner: 'escrow',
     description: "A closure short of cash: what contracts hold above their pro rata share, pooled for the payers refunded after them",
+  },
+  payer_transferred: {
+    normalSide: 'credit',
+    allowNegative: false,
+    stripes: 4,
+    owner: 'escrow',
+    description: "Transferred to other institutions' escrow accounts by closures (cumulative), with its memo contra transferred_out",
+  },
+  transferred_out: {
+    normalSide: 'debit',
+    allowNegative: false,
+    stripes: 4,
+    owner: 'escrow',
+    description: 'Memo contra of payer_transferred: grows with each executed transfer, so transferred stays cumulative',
   },
 };
 

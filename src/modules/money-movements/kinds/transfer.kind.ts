@@ -17,7 +17,11 @@ export const transferKind: MoneyMovementKind = {
   statementDirection: 'DBIT',
   postings: {
     instructed: [{ from: 'contract_held', to: 'transfer_payable' }],
-    executed: [{ from: 'transfer_payable', to: 'bank_cash' }],
+    // The memo pair keeps what was transferred in the ledger after the payable is gone (audit: transferred).
+    executed: [
+      { from: 'transfer_payable', to: 'bank_cash' },
+      { from: 'transferred_out', to: 'payer_transferred' },
+    ],
     failed: [],
   },
   instructedTransactionType: 'transfer',
