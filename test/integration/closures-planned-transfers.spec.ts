@@ -161,6 +161,25 @@ describe('planned closures, transfers and pro rata refunds', () => {
     expect(await invariantViolations(t.db.url)).toEqual([]);
   });
 
+  it('the receiver’s acceptance and the payer’s consent racing: one new contract, one transfer movement', async () => {
+    clock().travelTo(new Date('2026-11-22T04:00:00Z'));
+    const s = await school(t, { payerAccounts: true });
+    const receiver = await school(t, { payerAccounts: true });
+    const c = await s.contract(6, '600.00');
+    const closure = (await t.request('POST', `/institutions/${s.inst.id}/closures`, { key: s.r1, body: { kind: 'planned', reason: '计划停办' } })).body;
+    const id = (await t.request('POST', `/closures/${closure.id}/transfers`, { key: s.r1, body: { contractId: c.id, receivingInstitutionId: receiver.inst.id, reason: '转入' } })).body.id as string;
+    const [accepted, consented] = await Promise.all([
+      t.request('POST', `/transfers/${id}/accept`, { key: receiver.instKey, body: { courseId: receiver.course.id } }),
+      t.request('POST', `/payer/transfers/${id}/consent`, { key: null, headers: { 'payer-token': c.payerToken } }),
+    ]);
+    expect([accepted.status, consented.status]).toEqual([200, 200]);
+    // Whoever answered last gets the new payer token; the other answer names none.
+    expect([accepted.body.newPayerToken, consented.body.newPayerToken].filter(Boolean)).toHaveLength(1);
+    expect(await t.db.query(`SELECT 1 FROM settlement_instructions WHERE contract_id = $1 AND kind = 'transfer'`, [c.id])).toHaveLength(1);
+    expect(await t.db.query(`SELECT 1 FROM contracts WHERE institution_id = $1`, [receiver.inst.id])).toHaveLength(1);
+    expect((await t.request('GET', `/transfers/${id}`, { key: s.r1 })).body).toMatchObject({ state: 'instructed', amount: '600.00' });
+  });
+
   it('cash below what the payers are owed: each paid an exact pro rata share, the rest recorded as owed', async () => {
     clock().travelTo(new Date('2026-11-22T04:00:00Z'));
     const s = await school(t, { payerAccounts: true });
