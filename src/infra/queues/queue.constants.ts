@@ -21,6 +21,7 @@ export enum JobName {
   CompletionReleases = 'lessons.completion-releases',
   RefundDeadlines = 'lessons.refund-deadlines',
   ClosureRefunds = 'lessons.closure-refunds',
+  DeductionsDue = 'lessons.deductions-due',
   SettlementInstructionCreated = 'settlement.instruction-created',
   DeliverSettlementInstruction = 'settlement.deliver',
   ReconcileStatement = 'reconciliation.statement',
@@ -45,6 +46,8 @@ export interface JobPayloads {
   [JobName.RefundDeadlines]: { today?: string };
   /** Refunds every open contract of a closed institution, resumable (each contract once). */
   [JobName.ClosureRefunds]: { closureId: string };
+  /** Instructs every deduction period due by `today` (China time), missed days included, each once. */
+  [JobName.DeductionsDue]: { today?: string };
   [JobName.SettlementInstructionCreated]: { instructionId: string };
   /** One delivery attempt (1-based); scheduled by the previous attempt's outcome. */
   [JobName.DeliverSettlementInstruction]: { instructionId: string; attempt: number; round: string };
@@ -74,6 +77,7 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.CompletionReleases]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
   [JobName.RefundDeadlines]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 30_000 },
   [JobName.ClosureRefunds]: { queue: QueueName.Lessons, attempts: 20, backoffMs: 5_000 },
+  [JobName.DeductionsDue]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
   [JobName.SettlementInstructionCreated]: { queue: QueueName.Settlement, attempts: 10, backoffMs: 5_000 },
   // Crash retries only (a worker died mid-attempt); the delivery schedule is the service's own.
   [JobName.DeliverSettlementInstruction]: { queue: QueueName.Settlement, attempts: 5, backoffMs: 2_000 },
@@ -92,6 +96,7 @@ export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
   { id: 'lessons-completion-releases', job: JobName.CompletionReleases, pattern: '20 0 * * *' },
   { id: 'reconciliation-statement-check', job: JobName.StatementCheck, pattern: '40 * * * *' },
   { id: 'refunds-deadlines', job: JobName.RefundDeadlines, pattern: '25 * * * *' },
+  { id: 'deductions-due-daily', job: JobName.DeductionsDue, pattern: '45 0 * * *' },
 ];
 
 /** Finished jobs are kept this long so a re-added job id (outbox relay retry) is dropped. */

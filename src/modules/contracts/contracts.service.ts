@@ -37,8 +37,13 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest()
 /** ID numbers are never stored in clear: a keyed-free SHA-256 of the normalised number. */
 const hashIdNumber = (id: string) => createHash('sha256').update(`payer-id:${id.trim().toUpperCase()}`).digest('hex');
 
+/** Told, in the signing transaction, of a contract just signed (a 422 it throws refuses the contract). */
+export type ContractSignedListener = (m: EntityManager, contract: ContractRow) => Promise<void>;
+
 @Injectable()
 export class ContractsService {
+  private readonly signedListeners: ContractSignedListener[] = [];
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: ContractsRepository,
@@ -105,7 +110,9 @@ export class ContractsService {
           policyCode: policy.code,
           policyVersion: policy.version,
           deemedConfirmationDays: policy.rules.deemedConfirmationWorkingDays,
-          releaseCadence: policy.rules.releaseCadence,
+          releaseCadence: policy.rules.periodicRelease?.courseKinds.includes(course.kind)
+            ? { kind: 'periodic', frequency: policy.rules.periodicRelease.frequency }
+            : policy.rules.releaseCadence,
           refundResponseWorkingDays: policy.rules.refundResponseWorkingDays ?? 5,
           refundDaysBeforeStart: policy.rules.refundDeadlineBeforeStartDays ?? 5,
           refundDaysAfterStart: policy.rules.refundDeadlineAfterStartDays ?? 15,
@@ -114,8 +121,15 @@ export class ContractsService {
         payerTokenHash: hashToken(token),
         createdBy: who.id,
       });
+      // Use cases that plan the contract's money (a deduction schedule) do it in the signing transaction.
+      for (const listener of this.signedListeners) await listener(m, contract);
       return { contract, payerToken: token };
     });
+  }
+
+  /** Registers a use case's listener for contracts being signed (at start, once per process). */
+  onSigned(listener: ContractSignedListener): void {
+    this.signedListeners.push(listener);
   }
 
   /** The contract if the caller may act on its institution in `mode` (the one scope rule); 404 CONTRACT_NOT_FOUND otherwise. */

@@ -13,7 +13,19 @@ export type ReleaseCadence =
   | { kind: 'per_lesson' }
   | { kind: 'weekly'; paymentDelayDays: number }
   | { kind: 'tranches'; tranches: { atFraction: string; percent: Percent }[] }
-  | { kind: 'after_completion'; workingDays: number };
+  | { kind: 'after_completion'; workingDays: number }
+  /**
+   * Scheduled bank deduction (银行定期划扣): the contract's price goes to the institution period by
+   * period (deductions module). Never a policy's `releaseCadence`: a contract gets it at signing when
+   * the policy's `periodicRelease` names its course's kind; its lessons then release nothing.
+   */
+  | { kind: 'periodic'; frequency: 'monthly' | 'weekly' };
+
+/** Which courses a jurisdiction releases on a schedule instead of per lesson, and how often. */
+export interface PeriodicRelease {
+  courseKinds: ('time_based' | 'lesson_pack')[];
+  frequency: 'monthly' | 'weekly';
+}
 
 export interface PolicyRules {
   maxPrepaidLessons: number;
@@ -30,6 +42,8 @@ export interface PolicyRules {
   /** Days a suspense item may wait for its resolution before regulators are alerted (default 15 when a version predates it). */
   suspenseResolutionDays?: number;
   releaseCadence: ReleaseCadence;
+  /** Courses released on a schedule (optional: a version without it releases every course by `releaseCadence`). */
+  periodicRelease?: PeriodicRelease;
   riskReserveMonths: number;
   alerts: {
     balanceFloor: string;
