@@ -191,13 +191,13 @@ const CHECKS: Check[] = [
                    OR (r.kind = 'completion' AND s.source_ref = 'remainder.' || r.contract_id || '.' || r.part)))`,
   },
   {
-    name: 'per institution: released (ledger) = release instructions (a failed one sent again counted once) + weekly lessons not yet netted',
+    name: 'per institution: released (ledger, deductions included) = release and deduction instructions (a failed one sent again counted once) + weekly lessons not yet netted',
     scope: 'domain',
     sql: `WITH rel AS (
             SELECT a.institution_id, a.currency, -sum(p.amount) AS total FROM ledger_postings p
-              JOIN ledger_transactions t ON t.id = p.transaction_id AND t.type = 'release'
+              JOIN ledger_transactions t ON t.id = p.transaction_id AND t.type IN ('release', 'deduction')
               JOIN ledger_accounts a ON a.id = p.account_id AND a.type = 'institution_unsettled' GROUP BY 1, 2),
-          ins AS (SELECT institution_id, currency, sum(amount) AS total FROM settlement_instructions WHERE kind = 'release' AND NOT EXISTS (SELECT 1 FROM settlement_instructions r WHERE r.reinstructs_id = settlement_instructions.id) GROUP BY 1, 2),
+          ins AS (SELECT institution_id, currency, sum(amount) AS total FROM settlement_instructions WHERE kind IN ('release', 'deduction') AND NOT EXISTS (SELECT 1 FROM settlement_instructions r WHERE r.reinstructs_id = settlement_instructions.id) GROUP BY 1, 2),
           waiting AS (
             SELECT l.institution_id, c.currency, sum(l.amount) AS total FROM lessons l JOIN contracts c ON c.id = l.contract_id
              WHERE l.release_mode = 'weekly' AND l.released_at IS NOT NULL AND l.settlement_instruction_id IS NULL GROUP BY 1, 2),
@@ -219,7 +219,7 @@ const CHECKS: Check[] = [
            WHERE t.external_ref LIKE 'settlement.%' AND NOT EXISTS (SELECT 1 FROM settlement_instructions s WHERE 'settlement.' || s.id = t.external_ref)`,
   },
   {
-    name: 'per institution: unsettled = release instructions not executed + weekly lessons not netted; settled = executed',
+    name: 'per institution: unsettled = release and deduction instructions not executed + weekly lessons not netted; settled = executed',
     scope: 'domain',
     sql: `WITH bal AS (
             SELECT a.institution_id, a.currency, sum(b.balance) FILTER (WHERE a.type = 'institution_unsettled') AS unsettled,
@@ -228,7 +228,7 @@ const CHECKS: Check[] = [
              WHERE a.type IN ('institution_unsettled', 'institution_settled') GROUP BY 1, 2),
           ins AS (
             SELECT institution_id, currency, sum(amount) FILTER (WHERE state <> 'executed') AS open, sum(amount) FILTER (WHERE state = 'executed') AS executed
-              FROM settlement_instructions WHERE kind = 'release' AND NOT EXISTS (SELECT 1 FROM settlement_instructions r WHERE r.reinstructs_id = settlement_instructions.id) GROUP BY 1, 2),
+              FROM settlement_instructions WHERE kind IN ('release', 'deduction') AND NOT EXISTS (SELECT 1 FROM settlement_instructions r WHERE r.reinstructs_id = settlement_instructions.id) GROUP BY 1, 2),
           waiting AS (
             SELECT l.institution_id, c.currency, sum(l.amount) AS total FROM lessons l JOIN contracts c ON c.id = l.contract_id
              WHERE l.release_mode = 'weekly' AND l.released_at IS NOT NULL AND l.settlement_instruction_id IS NULL GROUP BY 1, 2),

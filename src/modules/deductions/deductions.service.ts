@@ -96,8 +96,8 @@ export class DeductionsService implements OnModuleInit {
   /**
    * Instructs the contract's due periods, in order, in the caller's transaction, under the contract's
    * row lock: a period is instructed once (its state moves with the movement). Nothing while the
-   * contract is not paid in (awaiting payment) or its escrow account is frozen, and a period waits
-   * for the ones before it (an objected one stops the periods after it: they are released in order).
+   * contract is not paid in (awaiting payment) or its escrow account is frozen; an objected period
+   * waits for its decision, and a period the held funds cannot cover waits (with those after it).
    */
   async instructDue(m: EntityManager, contractId: string, today: string): Promise<number> {
     const terms = await this.contracts.releaseTerms(m, contractId, true);
@@ -108,7 +108,7 @@ export class DeductionsService implements OnModuleInit {
     let instructed = 0;
     for (const p of await this.repo.periods(m, contractId, true)) {
       if (p.due_date > today) break;
-      if (p.state === 'objected') break;
+      // An objected period waits for its decision; the periods after it go by their own dates.
       if (p.state !== 'scheduled') continue;
       const amount = Money.fromDb(p.amount, terms.currency);
       if (amount.gt(held)) break;
