@@ -103,7 +103,7 @@ export class ContractsRepository {
   /** Locks the contracts in id order (the lock order of every lesson write), with their terms: one statement per session. */
   lockForConsumption(m: EntityManager, ids: string[]): Promise<ContractForConsumption[]> {
     return m.query(
-      `SELECT id, institution_id, course_id, escrow_account_id, state, lessons, lessons_consumed, total_price::text, amount_consumed::text,
+      `SELECT id, institution_id, course_id, escrow_account_id, state, lessons, lessons_consumed, total_price::text, amount_consumed::text, amount_paid::text,
               currency, to_char(start_date, 'YYYY-MM-DD') AS start_date, deemed_confirmation_days AS deemed_days, release_cadence->>'kind' AS cadence
          FROM contracts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
       [ids],
