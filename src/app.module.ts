@@ -34,6 +34,7 @@ import { SettlementsModule } from './modules/settlements/settlements.module';
 import { StatementsModule } from './modules/statements/statements.module';
 import { ReconciliationModule } from './modules/reconciliation/reconciliation.module';
 import { DeductionsModule } from '@modules/deductions/deductions.module';
+import { InstalmentsModule } from '@modules/instalments/instalments.module';
 import { RefundsModule } from './modules/refunds/refunds.module';
 import { SuspenseModule } from './modules/suspense/suspense.module';
 import { ClosuresModule } from './modules/closures/closures.module';
@@ -63,6 +64,7 @@ export const DOMAIN_MODULES: Type[] = [
   StatementsModule,
   ReconciliationModule,
   DeductionsModule,
+  InstalmentsModule,
   RefundsModule,
   SuspenseModule,
   ClosuresModule,

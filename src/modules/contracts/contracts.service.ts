@@ -11,6 +11,7 @@ import { CoursesService } from '@modules/courses/courses.service';
 import { EscrowAccountsService } from '@modules/escrow-accounts/escrow-accounts.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
 import { PoliciesService } from '@modules/policies/policies.service';
+import type { PolicyRules } from '@modules/policies/policy-rules';
 import { EligibilityService } from '@modules/supervision/eligibility.service';
 import { lessonAllocation, lessonAmount, policyViolations, Violation } from './contract-rules';
 import { CAPS_CHECKED_PER_INSTALMENT, instalmentPlanViolations } from './instalment-plan-rules';
@@ -44,7 +45,7 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest()
 const hashIdNumber = (id: string) => createHash('sha256').update(`payer-id:${id.trim().toUpperCase()}`).digest('hex');
 
 /** Told, in the signing transaction, of a contract just signed (a 422 it throws refuses the contract). */
-export type ContractSignedListener = (m: EntityManager, contract: ContractRow, cmd: SignContractCommand) => Promise<void>;
+export type ContractSignedListener = (m: EntityManager, contract: ContractRow, cmd: SignContractCommand, rules: PolicyRules) => Promise<void>;
 
 @Injectable()
 export class ContractsService {
@@ -134,7 +135,7 @@ export class ContractsService {
         createdBy: who.id,
       });
       // Use cases that plan the contract's money (a deduction schedule) do it in the signing transaction.
-      for (const listener of this.signedListeners) await listener(m, contract, cmd);
+      for (const listener of this.signedListeners) await listener(m, contract, cmd, policy.rules);
       return { contract, payerToken: token };
     });
   }

@@ -1,11 +1,10 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Param, ParseIntPipe, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, Public, Roles } from '@common/auth/auth.decorators';
 import { Principal } from '@common/auth/principal';
 import { Idempotent } from '@common/idempotency/idempotent.decorator';
-import { ScheduleViewService } from './schedule-view.service';
 import { DeductionsService } from './deductions.service';
-import { ObjectPeriodDto, PauseDto, PeriodDecisionDto, ProposePauseDto, RunDeductionsDto, SchedulePeriodDto, ScheduleDto } from './dto/schedule.dto';
+import { ObjectPeriodDto, PauseDto, PeriodDecisionDto, ProposePauseDto, RunDeductionsDto, SchedulePeriodDto } from './dto/schedule.dto';
 import { DeductionsDueJob } from './jobs/deductions-due.job';
 
 const uuid = new ParseUUIDPipe();
@@ -15,26 +14,8 @@ const uuid = new ParseUUIDPipe();
 export class DeductionsController {
   constructor(
     private readonly deductions: DeductionsService,
-    private readonly views: ScheduleViewService,
     private readonly job: DeductionsDueJob,
   ) {}
-
-  @Get('contracts/:id/schedule')
-  @Roles('institution', 'regulator', 'admin')
-  @ApiOperation({ summary: "The contract's schedule: deduction periods (periodic release) or instalments, with their states" })
-  @ApiOkResponse({ type: ScheduleDto })
-  schedule(@CurrentPrincipal() who: Principal, @Param('id', uuid) id: string): Promise<ScheduleDto> {
-    return this.views.forContract(who, id);
-  }
-
-  @Get('payer/schedule')
-  @Public()
-  @ApiHeader({ name: 'payer-token', required: true, description: "The contract's payer access token" })
-  @ApiOperation({ summary: "The payer's view of the contract's schedule" })
-  @ApiOkResponse({ type: ScheduleDto })
-  payerSchedule(@Headers('payer-token') token: string): Promise<ScheduleDto> {
-    return this.views.forPayer(token);
-  }
 
   @Post('payer/schedule/objections')
   @Public()

@@ -9,13 +9,12 @@ import { DeductionsController } from './deductions.controller';
 import { DeductionsRepository } from './deductions.repository';
 import { DeductionsService } from './deductions.service';
 import { DeductionsDueJob } from './jobs/deductions-due.job';
-import { ScheduleViewService } from './schedule-view.service';
 
 /** Scheduled bank deductions (银行定期划扣), periodic release; owner of `deduction_schedules`, `deduction_periods`, `deduction_pauses`. */
 @Module({
   imports: [ContractsModule, EscrowAccountsModule, InstitutionsModule, LedgerModule, MoneyMovementsModule, SupervisionEventsModule],
   controllers: [DeductionsController],
-  providers: [DeductionsRepository, DeductionsService, DeductionsDueJob, ScheduleViewService],
-  exports: [DeductionsService, ScheduleViewService],
+  providers: [DeductionsRepository, DeductionsService, DeductionsDueJob],
+  exports: [DeductionsService],
 })
 export class DeductionsModule {}

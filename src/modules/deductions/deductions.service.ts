@@ -216,16 +216,7 @@ export class DeductionsService implements OnModuleInit {
 
   // ---- reads -----------------------------------------------------------------------------------------
 
-  async forContract(who: Principal, contractId: string): Promise<ScheduleView> {
-    const c = await this.contracts.get(who, contractId);
-    return this.view(c.id);
-  }
-
-  async forPayer(payerToken: string | undefined): Promise<ScheduleView> {
-    return this.view((await this.contractForToken(payerToken)).id);
-  }
-
-  private async view(contractId: string): Promise<ScheduleView> {
+  async view(contractId: string): Promise<ScheduleView> {
     const schedule = await this.repo.schedule(this.ds.manager, contractId);
     return { schedule, periods: schedule ? await this.repo.periods(this.ds.manager, contractId) : [] };
   }
@@ -235,6 +226,8 @@ export class DeductionsService implements OnModuleInit {
   /** The bank's result for a period's movement (or its re-instruction), in the callback's transaction. */
   private async movementOutcome(m: EntityManager, outcome: 'executed' | 'failed' | 'reinstructed', movement: MovementRow): Promise<void> {
     const periodId = movement.source_ref.slice(SOURCE_PREFIX.length).split('.')[0];
+    // The contract first, then the period: the order the daily job takes them in.
+    if (movement.contract_id) await this.contracts.lockForUpdate(m, movement.contract_id);
     const p = await this.repo.period(m, periodId);
     if (!p) return;
     if (outcome === 'reinstructed') {

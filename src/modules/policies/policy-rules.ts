@@ -21,6 +21,17 @@ export type ReleaseCadence =
    */
   | { kind: 'periodic'; frequency: 'monthly' | 'weekly' };
 
+export interface InstalmentDebitRules {
+  /** Days before a debit the payer is told. */
+  preNotificationDays: number;
+  /** Debits tried again after a failure, before the instalment fails. */
+  retries: number;
+  /** Days between a failed debit and the next try. */
+  retryDelayDays: number;
+}
+
+export const DEFAULT_INSTALMENT_DEBITS: InstalmentDebitRules = { preNotificationDays: 3, retries: 2, retryDelayDays: 3 };
+
 /** Which courses a jurisdiction releases on a schedule instead of per lesson, and how often. */
 export interface PeriodicRelease {
   courseKinds: ('time_based' | 'lesson_pack')[];
@@ -44,6 +55,8 @@ export interface PolicyRules {
   releaseCadence: ReleaseCadence;
   /** Courses released on a schedule (optional: a version without it releases every course by `releaseCadence`). */
   periodicRelease?: PeriodicRelease;
+  /** Instalment debits under a payer's mandate (optional: defaults 3 days' notice, 2 retries 3 days apart). */
+  instalmentDebits?: InstalmentDebitRules;
   riskReserveMonths: number;
   alerts: {
     balanceFloor: string;

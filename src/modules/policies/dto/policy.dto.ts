@@ -32,6 +32,12 @@ class PeriodicReleaseDto {
   @ApiProperty({ enum: ['monthly', 'weekly'] }) @IsIn(['monthly', 'weekly']) frequency: 'monthly' | 'weekly';
 }
 
+class InstalmentDebitsDto {
+  @ApiProperty({ example: 3, description: 'Days before a debit the payer is told' }) @IsInt() @Min(0) @Max(30) preNotificationDays: number;
+  @ApiProperty({ example: 2, description: 'Retries after a failed debit before the instalment fails' }) @IsInt() @Min(0) @Max(10) retries: number;
+  @ApiProperty({ example: 3 }) @IsInt() @Min(1) @Max(30) retryDelayDays: number;
+}
+
 class AlertsDto {
   @ApiProperty({ example: '300000.00' }) @IsAmount() balanceFloor: string;
   @ApiProperty({ example: '100000.00' }) @IsAmount() newInstitutionBalanceFloor: string;
@@ -60,6 +66,10 @@ class PolicyRulesDto {
   @IsOptional()
   @NestedObject(() => PeriodicReleaseDto)
   periodicRelease?: PeriodicReleaseDto;
+  @ApiPropertyOptional({ type: InstalmentDebitsDto, description: 'Instalment debits: notice, retries (default 3 days, 2 retries 3 days apart)' })
+  @IsOptional()
+  @NestedObject(() => InstalmentDebitsDto)
+  instalmentDebits?: InstalmentDebitsDto;
   @ApiProperty({ example: 3 }) @IsInt() @Min(0) @Max(24) riskReserveMonths: number;
   @ApiProperty({ type: AlertsDto }) @NestedObject(() => AlertsDto) alerts: AlertsDto;
 }
