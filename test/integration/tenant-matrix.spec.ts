@@ -120,6 +120,8 @@ export const RULES: Record<string, Rule> = {
   'POST /contracts/{id}/schedule/pauses': { reach: 'institution', call: (x) => ({ params: { id: x.contractId }, body: { from: '2027-03-01', days: 7, ...reason } }) },
   'POST /payer/schedule/pauses/agree': { reach: 'token' },
   'POST /admin/deductions/run': { reach: 'admin', call: () => ({ body: {} }) },
+  'POST /payer/instalments/stop': { reach: 'token', call: () => ({ body: reason }) },
+  'POST /admin/instalments/run': { reach: 'admin', call: () => ({ body: {} }) },
   'GET /refunds/{id}': { reach: 'institution', call: (x) => ({ params: { id: x.refundId } }) },
   'GET /institutions/{id}/refunds': inst('institution'),
   'POST /refunds/{id}/approve': { reach: 'institution', call: (x) => ({ params: { id: x.refundId } }) },
