@@ -193,4 +193,19 @@ describe('instalment debits', () => {
     expect((await t.request('POST', '/payer/instalments/stop', { key: null, headers: { 'payer-token': 'pay_nope' }, body: { reason: '不需要' } })).status).toBe(401);
     expect(await invariantViolations(t.db.url)).toEqual([]);
   });
+
+  it('a refund ends the plan: refunded to the mandated account, nothing further is collected', async () => {
+    const x = await setup();
+    await job().handle({ today: '2026-12-15' });
+    await x.report((await x.debits())[0].id, '3000.00', { status: 'executed', bankTransactionId: `DB${x.c.id.slice(0, 8)}1` });
+    clock().travelTo(new Date('2026-12-20T04:00:00Z'));
+    const asked = await t.request('POST', '/payer/refunds', { ...x.payer, body: { reason: '搬家' } });
+    expect(asked.status).toBe(201);
+    expect(asked.body).toMatchObject({ computation: { refund: '3000.00' }, payee: { bank: 'CMB-SH', accountNumber: expect.stringMatching(/0001$/) } });
+    expect((await t.request('POST', `/refunds/${asked.body.id}/approve`, { key: x.s.instKey })).status).toBe(200);
+    await job().handle({ today: '2027-03-15' });
+    expect(await x.states()).toEqual(['paid', 'cancelled', 'cancelled', 'cancelled']);
+    expect(await x.debits()).toHaveLength(1);
+    expect(await invariantViolations(t.db.url)).toEqual([]);
+  });
 });

@@ -103,10 +103,16 @@ export class InstalmentsService implements OnModuleInit {
    * instructed together. Exactly once: the state changes with the movement; its source is unique.
    */
   private async work(m: EntityManager, contractId: string, today: string): Promise<{ notified: number; instructed: number }> {
-    await this.contracts.lockForUpdate(m, contractId);
+    const contract = await this.contracts.lockForUpdate(m, contractId);
     const plan = await this.repo.plan(m, contractId, true);
     const mandate = await this.repo.mandate(m, contractId);
-    if (!plan || plan.state !== 'active' || mandate?.state !== 'active') return { notified: 0, instructed: 0 };
+    if (!contract || !plan || plan.state !== 'active' || mandate?.state !== 'active') return { notified: 0, instructed: 0 };
+    if (!['awaiting_payment', 'active'].includes(contract.state)) {
+      // Refunded or terminated: nothing further is collected (as if the payer had stopped).
+      await this.repo.stop(m, contractId, `system: the contract is ${contract.state}`);
+      for (const i of await this.repo.instalments(m, contractId, true)) await this.repo.apply(m, i.id, 'cancel');
+      return { notified: 0, instructed: 0 };
+    }
     let notified = 0;
     let instructed = 0;
     for (const i of await this.repo.instalments(m, contractId, true)) {
@@ -165,6 +171,12 @@ export class InstalmentsService implements OnModuleInit {
   }
 
   // ---- reads ----------------------------------------------------------------------------------------
+
+  /** The payer's mandated account (where a refund of a contract paid by debits goes back to); null without a plan. */
+  async mandateAccount(m: EntityManager, contractId: string): Promise<{ bank: string; accountNumber: string; accountName: string } | null> {
+    const md = await this.repo.mandate(m, contractId);
+    return md ? { bank: md.bank, accountNumber: md.account_number, accountName: md.account_name } : null;
+  }
 
   async view(contractId: string, m: EntityManager = this.ds.manager): Promise<InstalmentView> {
     const plan = await this.repo.plan(m, contractId);

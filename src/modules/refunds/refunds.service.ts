@@ -11,6 +11,7 @@ import { CalendarService } from '@modules/calendar/calendar.service';
 import { ContractRow } from '@modules/contracts/contract.types';
 import { ContractsService } from '@modules/contracts/contracts.service';
 import { DeductionsService } from '@modules/deductions/deductions.service';
+import { InstalmentsService } from '@modules/instalments/instalments.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { LessonReleaseService } from '@modules/lessons/lesson-release.service';
@@ -55,6 +56,7 @@ export class RefundsService implements OnModuleInit {
     private readonly events: SupervisionEventsService,
     private readonly ledger: LedgerService,
     private readonly deductions: DeductionsService,
+    private readonly instalments: InstalmentsService,
     private readonly clock: Clock,
   ) {}
 
@@ -70,7 +72,7 @@ export class RefundsService implements OnModuleInit {
     return this.ds.transaction(async (m) => {
       const contract = (await this.contracts.lockForUpdate(m, found.id))!;
       const computation = await this.refundable(m, contract);
-      const payee = await this.credits.originalPayerAccount(m, contract.id);
+      const payee = await this.payerAccount(m, contract.id);
       if (!payee) throw new DomainError('REFUND_PAYER_ACCOUNT_UNKNOWN', 'No payment into this contract named the account it came from; the refund has no original channel to go back to');
       const inst = (await this.institutions.findById(m, contract.institution_id))!;
       const today = this.clock.today();
@@ -169,7 +171,7 @@ export class RefundsService implements OnModuleInit {
     const contract = (await this.contracts.lockForUpdate(m, contractId))!;
     if (!r) {
       const computation = await this.refundable(m, contract);
-      const payee = await this.credits.originalPayerAccount(m, contract.id);
+      const payee = await this.payerAccount(m, contract.id);
       if (!payee) throw new DomainError('REFUND_PAYER_ACCOUNT_UNKNOWN', 'No payment into this contract named the account it came from');
       const inst = (await this.institutions.findById(m, contract.institution_id))!;
       r = await this.repo.insert(m, {
@@ -367,6 +369,11 @@ export class RefundsService implements OnModuleInit {
     const inst = r ? await this.institutions.findById(m, r.institution_id) : null;
     requireInstitutionAccess(who, inst, mode, () => refundNotFound(id));
     return r!;
+  }
+
+  /** The original channel: the account of the contract's earliest credit that named one, else the mandate its instalments were debited under. */
+  private async payerAccount(m: EntityManager, contractId: string) {
+    return (await this.credits.originalPayerAccount(m, contractId)) ?? (await this.instalments.mandateAccount(m, contractId));
   }
 
   /** The refund as the contract stands; a contract under a deduction schedule keeps what its schedule took or owes the institution. */
