@@ -185,7 +185,8 @@ describe('instalment debits', () => {
     expect(again.body.error.code).toBe('INSTALMENT_PLAN_STOPPED');
     await job().handle({ today: '2027-12-31' });
     expect(await x.debits()).toHaveLength(2);
-    expect(await x.contract()).toMatchObject({ state: 'active', amountPaid: '6000.00' });
+    // The contract shortens to what is paid: two quarters, 24 lessons, 6,000.00, ending 30 June.
+    expect(await x.contract()).toMatchObject({ state: 'active', amountPaid: '6000.00', totalPrice: '6000.00', lessons: 24, endDate: '2027-06-30' });
     expect(await x.balance()).toMatchObject({ paidIn: '6000.00', held: '6000.00' });
     // Without a plan: 422; an unknown token: 401.
     const plain = await x.s.contract(10, '1000.00', { startDate: '2027-04-01', endDate: '2027-06-30' });
@@ -207,5 +208,27 @@ describe('instalment debits', () => {
     expect(await x.states()).toEqual(['paid', 'cancelled', 'cancelled', 'cancelled']);
     expect(await x.debits()).toHaveLength(1);
     expect(await invariantViolations(t.db.url)).toEqual([]);
+  });
+
+  it('a debit already sent when the payer stops is honoured when the bank executes it', async () => {
+    const x = await setup();
+    await job().handle({ today: '2026-12-15' });
+    const [d1] = await x.debits();
+    const stopped = await t.request('POST', '/payer/instalments/stop', { ...x.payer, body: { reason: '先不上了' } });
+    expect(stopped.body.instalments.map((i: { state: string }) => i.state)).toEqual(['instructed', 'cancelled', 'cancelled', 'cancelled']);
+    expect(await x.contract()).toMatchObject({ state: 'awaiting_payment', totalPrice: '3000.00', lessons: 12, endDate: '2027-03-31' });
+    expect((await x.report(d1.id, '3000.00', { status: 'executed', bankTransactionId: `DB${x.c.id.slice(0, 8)}1` })).status).toBe(201);
+    expect(await x.contract()).toMatchObject({ state: 'active', amountPaid: '3000.00', totalPrice: '3000.00' });
+    expect(await invariantViolations(t.db.url)).toEqual([]);
+  });
+
+  it('stopped before anything was collected, the sent debit failing: the contract is terminated', async () => {
+    const x = await setup();
+    await job().handle({ today: '2026-12-15' });
+    const [d1] = await x.debits();
+    await t.request('POST', '/payer/instalments/stop', { ...x.payer, body: { reason: '先不上了' } });
+    expect((await x.report(d1.id, '3000.00', { status: 'failed', reasonCode: 'MD07' })).status).toBe(201);
+    expect(await x.states()).toEqual(['failed', 'cancelled', 'cancelled', 'cancelled']);
+    expect(await x.contract()).toMatchObject({ state: 'terminated', amountPaid: '0.00' });
   });
 });

@@ -254,6 +254,17 @@ export class ContractsService {
     return this.repo.findForUpdate(m, contractId);
   }
 
+  /**
+   * The payer stopped future instalments: the contract shortens to the instalments collected (or on
+   * their way), in the caller's transaction under its lock; a paid-up contract is active from then
+   * on (its lessons are all paid). Refused (422) below what is consumed or paid.
+   */
+  async shorten(m: EntityManager, contractId: string, t: { lessons: number; totalPrice: Money; endDate: string }): Promise<void> {
+    if (!(await this.repo.shorten(m, contractId, { lessons: t.lessons, totalPrice: t.totalPrice.toString(), endDate: t.endDate }))) {
+      throw new DomainError('CONFLICT', 'The contract cannot be shortened below what is consumed or paid', { contractId, ...t, totalPrice: t.totalPrice.toString() });
+    }
+  }
+
   /** A refund was approved: the contract stops consuming lessons (awaiting payment or active → terminated). False when it was neither. */
   terminate(m: EntityManager, contractId: string): Promise<boolean> {
     return this.repo.applyEvent(m, contractId, 'terminate');

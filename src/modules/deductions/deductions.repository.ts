@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { rowsOf } from '@infra/database/sql';
 import { PERIOD_EVENTS, PeriodEvent, PeriodState } from './deduction-period-state-machine';
 
 export interface ScheduleRow {
@@ -93,7 +94,7 @@ export class DeductionsRepository {
   /** Through the state machine: the UPDATE applies only from the event's states; false when the period was elsewhere. */
   async apply(m: EntityManager, id: string, event: PeriodEvent, extra: { movementId?: string; objection?: string; decision?: string; reason?: string; by?: string } = {}): Promise<boolean> {
     const e = PERIOD_EVENTS[event];
-    const rows: unknown[] = await m.query(
+    const rows: unknown = await m.query(
       `UPDATE deduction_periods SET state = $3, updated_at = now(),
               movement_id = COALESCE($4::uuid, movement_id),
               objection_reason = CASE WHEN $3 = 'objected' THEN $5 ELSE objection_reason END,
@@ -104,29 +105,30 @@ export class DeductionsRepository {
         WHERE id = $1 AND state = ANY($2::text[]) RETURNING id`,
       [id, e.from, e.to, extra.movementId ?? null, extra.objection ?? null, extra.decision ?? null, extra.reason ?? null, extra.by ?? null],
     );
-    return rows.length > 0;
+    return rowsOf(rows).length > 0;
   }
 
   /** An agreed pause: every period not yet taken that ends on or after its first day moves by its days (a period it starts in ends later). */
   async shift(m: EntityManager, contractId: string, from: string, days: number): Promise<number> {
-    const rows: unknown[] = await m.query(
+    const rows: unknown = await m.query(
       `UPDATE deduction_periods
           SET period_from = CASE WHEN period_from >= $2::date THEN period_from + $3::int ELSE period_from END,
               period_to = period_to + $3::int, due_date = due_date + $3::int, updated_at = now()
         WHERE contract_id = $1 AND state IN ('scheduled', 'objected') AND period_to >= $2::date RETURNING id`,
       [contractId, from, days],
     );
-    return rows.length;
+    return rowsOf(rows).length;
   }
 
-  async insertPause(m: EntityManager, p: { contractId: string; from: string; days: number; reason: string; by: string }): Promise<PauseRow> {
-    const rows: PauseRow[] = await m.query(
+  /** The proposed pause; null when one already waits for the payer (the partial unique index decides, races included). */
+  async insertPause(m: EntityManager, p: { contractId: string; from: string; days: number; reason: string; by: string }): Promise<PauseRow | null> {
+    const rows: unknown = await m.query(
       `INSERT INTO deduction_pauses (contract_id, pause_from, days, reason, state, proposed_by) VALUES ($1, $2, $3, $4, 'proposed', $5)
        ON CONFLICT (contract_id) WHERE state = 'proposed' DO NOTHING
        RETURNING id, contract_id, to_char(pause_from, 'YYYY-MM-DD') AS pause_from, days, reason, state`,
       [p.contractId, p.from, p.days, p.reason, p.by],
     );
-    return rows[0] ?? null!;
+    return rowsOf<PauseRow>(rows)[0] ?? null;
   }
 
   async proposedPause(m: EntityManager, contractId: string): Promise<PauseRow | null> {
@@ -139,7 +141,7 @@ export class DeductionsRepository {
   }
 
   async agreePause(m: EntityManager, id: string): Promise<boolean> {
-    const rows: unknown[] = await m.query(`UPDATE deduction_pauses SET state = 'agreed', agreed_at = now() WHERE id = $1 AND state = 'proposed' RETURNING id`, [id]);
-    return rows.length > 0;
+    const rows: unknown = await m.query(`UPDATE deduction_pauses SET state = 'agreed', agreed_at = now() WHERE id = $1 AND state = 'proposed' RETURNING id`, [id]);
+    return rowsOf(rows).length > 0;
   }
 }

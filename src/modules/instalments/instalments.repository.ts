@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { rowsOf } from '@infra/database/sql';
 import { INSTALMENT_EVENTS, InstalmentEvent, InstalmentState } from './instalment-state-machine';
 
 export interface PlanRow {
@@ -103,7 +104,7 @@ export class InstalmentsRepository {
   /** Through the state machine: the UPDATE applies only from the event's states; false when the instalment was elsewhere. */
   async apply(m: EntityManager, id: string, event: InstalmentEvent, extra: { movementId?: string; nextAttemptDate?: string; failureCode?: string } = {}): Promise<boolean> {
     const e = INSTALMENT_EVENTS[event];
-    const rows: unknown[] = await m.query(
+    const rows: unknown = await m.query(
       `UPDATE instalments SET state = $3, updated_at = now(),
               movement_id = COALESCE($4::uuid, movement_id),
               attempts = attempts + CASE WHEN $5 THEN 1 ELSE 0 END,
@@ -113,15 +114,15 @@ export class InstalmentsRepository {
         WHERE id = $1 AND state = ANY($2::text[]) RETURNING id`,
       [id, e.from, e.to, extra.movementId ?? null, event === 'instruct', extra.nextAttemptDate ?? null, extra.failureCode ?? null],
     );
-    return rows.length > 0;
+    return rowsOf(rows).length > 0;
   }
 
   async stop(m: EntityManager, contractId: string, reason: string): Promise<boolean> {
-    const rows: unknown[] = await m.query(
+    const rows: unknown = await m.query(
       `UPDATE instalment_plans SET state = 'stopped', stopped_at = now(), stop_reason = $2 WHERE contract_id = $1 AND state = 'active' RETURNING contract_id`,
       [contractId, reason],
     );
     await m.query(`UPDATE mandates SET state = 'revoked', revoked_at = now() WHERE contract_id = $1 AND state = 'active'`, [contractId]);
-    return rows.length > 0;
+    return rowsOf(rows).length > 0;
   }
 }

@@ -143,8 +143,9 @@ export class InstalmentsService implements OnModuleInit {
 
   /**
    * The payer stops future debits: every instalment not yet sent is cancelled, the mandate revoked,
-   * and nothing further is collected; lessons stay limited to what is paid. A debit already sent is
-   * honoured if the bank executes it (and refunded if the payer asks).
+   * nothing further is collected, and the contract shortens to the instalments paid or on their way
+   * (their lessons, price and end). A debit already sent is honoured if the bank executes it (and
+   * refunded if the payer asks); if it fails, the contract shortens again.
    */
   async stop(payerToken: string | undefined, reason: string): Promise<InstalmentView> {
     const c = await this.contractForToken(payerToken);
@@ -156,6 +157,7 @@ export class InstalmentsService implements OnModuleInit {
       await this.repo.stop(m, c.id, reason);
       const cancelled = [];
       for (const i of await this.repo.instalments(m, c.id, true)) if (await this.repo.apply(m, i.id, 'cancel')) cancelled.push(i.seq);
+      const shortened = await this.shortenToCollected(m, c.id);
       const inst = await this.institutions.findById(m, c.institution_id);
       await this.events.raise(m, {
         institutionId: c.institution_id,
@@ -163,7 +165,7 @@ export class InstalmentsService implements OnModuleInit {
         type: 'INSTALMENTS_STOPPED',
         severity: 'info',
         message: `The payer of contract ${c.reference} stopped future debits (${cancelled.length} instalment(s) cancelled): ${reason}`,
-        details: { contractId: c.id, cancelled, amountPaid: c.amount_paid },
+        details: { contractId: c.id, cancelled, amountPaid: c.amount_paid, shortenedTo: shortened },
         dedupeKey: `instalments-stopped:${c.id}`,
       });
     });
@@ -211,6 +213,8 @@ export class InstalmentsService implements OnModuleInit {
       return;
     }
     await this.repo.apply(m, i.id, 'fail', { failureCode: movement.failure_code ?? undefined });
+    // A debit still on its way when the payer stopped, failed now: the contract shortens to what was collected.
+    if (plan.state === 'stopped') await this.shortenToCollected(m, contract.id);
     const inst = await this.institutions.findById(m, contract.institution_id);
     // Both sides: the institution and its regulators by this event; the payer sees the failed instalment in its schedule.
     await this.events.raise(m, {
@@ -222,6 +226,25 @@ export class InstalmentsService implements OnModuleInit {
       details: { contractId: contract.id, instalmentId: i.id, seq: i.seq, attempts: i.attempts, reasonCode: movement.failure_code },
       dedupeKey: `instalment-failed:${i.id}`,
     });
+  }
+
+  /**
+   * After a stop: the contract keeps the instalments paid or still on their way to the bank (a debit
+   * already sent is honoured if executed): their lessons, amounts and periods. With none, nothing was
+   * or will be collected: the contract is terminated.
+   */
+  private async shortenToCollected(m: EntityManager, contractId: string): Promise<{ lessons: number; totalPrice: string; endDate: string } | null> {
+    const contract = (await this.contracts.lockForUpdate(m, contractId))!;
+    const kept = (await this.repo.instalments(m, contractId)).filter((i) => i.state === 'paid' || i.state === 'instructed');
+    if (kept.length === 0) {
+      await this.contracts.terminate(m, contractId);
+      return null;
+    }
+    const totalPrice = kept.reduce((sum, i) => sum.plus(Money.fromDb(i.amount, contract.currency)), Money.zero(contract.currency));
+    const lessons = Math.max(kept.reduce((n, i) => n + i.lessons, 0), contract.lessons_consumed, 1);
+    const endDate = kept.map((i) => i.covers_to).sort().at(-1)!;
+    await this.contracts.shorten(m, contractId, { lessons, totalPrice, endDate });
+    return { lessons, totalPrice: totalPrice.toString(), endDate };
   }
 
   private async apply(m: EntityManager, i: InstalmentRow, event: InstalmentEvent, extra: Parameters<InstalmentsRepository['apply']>[3] = {}): Promise<void> {
