@@ -157,6 +157,10 @@ describe('instalment debits', () => {
     const d3 = (await x.debits())[2];
     expect(d3.source_ref).toMatch(/\.2$/);
     expect(await x.states()).toEqual(['paid', 'instructed', 'scheduled', 'scheduled']);
+    // Sending the first failed try again by hand while the retry is out would debit the payer twice: refused.
+    const again = await t.request('POST', `/settlement-instructions/${d2.id}/reinstruct`, { key: x.s.r1, body: { reason: '再试一次' } });
+    expect(again.status).toBe(409);
+    expect(await x.debits()).toHaveLength(3);
     clock().travelTo(new Date('2027-03-17T04:00:00Z'));
     expect((await x.report(d3.id, '3000.00', { status: 'failed', reasonCode: 'MD07' })).status).toBe(201);
     expect(await x.states()).toEqual(['paid', 'failed', 'scheduled', 'scheduled']);

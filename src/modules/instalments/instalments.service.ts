@@ -195,7 +195,10 @@ export class InstalmentsService implements OnModuleInit {
     const i = await this.repo.instalment(m, id);
     if (!i || !contract) return;
     if (outcome === 'reinstructed') {
-      await this.repo.apply(m, i.id, 'reinstructed', { movementId: movement.id });
+      // Sending a failed try again while the job already sent a newer one would debit the payer twice: refused.
+      if (!(await this.repo.apply(m, i.id, 'reinstructed', { movementId: movement.id }))) {
+        throw new DomainError('INVALID_SETTLEMENT_TRANSITION', `Instalment ${i.seq} is ${i.state}: its debit is not sent again`, { instalmentId: i.id, state: i.state });
+      }
       return;
     }
     // A result for an earlier try than the instalment's current one changes nothing here.
