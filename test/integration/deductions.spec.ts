@@ -24,15 +24,15 @@ describe('scheduled deductions (periodic release)', () => {
   const clock = () => t.app.get(Clock);
   const job = () => t.app.get(DeductionsDueJob);
 
-  const setup = async (opts: { total?: string; pay?: boolean } = {}) => {
-    clock().travelTo(new Date('2026-11-22T04:00:00Z'));
+  const setup = async (opts: { total?: string; pay?: boolean; frequency?: 'monthly' | 'weekly'; startDate?: string; endDate?: string } = {}) => {
+    clock().travelTo(new Date(`${opts.startDate ? opts.startDate.slice(0, 8) + '01' : '2026-11-22'}T04:00:00Z`));
     // A district of its own per test (a new policy version per district).
     const code = String(++district).padStart(6, '0').replace(/^3101/, '3101');
     const s = await school(t, { district: code, payerAccounts: true });
     const rules = (await t.request('GET', `/policies/resolve?district=${code}`, { key: s.r1 })).body.rules;
     const published = await t.request('POST', '/policies', {
       key: s.r1,
-      body: { code, effectiveFrom: '2026-11-22', rules: { ...rules, priceCaps: [], periodicRelease: { courseKinds: ['time_based'], frequency: 'monthly' } } },
+      body: { code, effectiveFrom: clock().today(), rules: { ...rules, priceCaps: [], periodicRelease: { courseKinds: ['time_based'], frequency: opts.frequency ?? 'monthly' } } },
     });
     expect(published.status).toBe(201);
     const course = (
@@ -44,7 +44,7 @@ describe('scheduled deductions (periodic release)', () => {
     const total = opts.total ?? '10000.00';
     const signed = await t.request('POST', `/institutions/${s.inst.id}/contracts`, {
       key: s.instKey,
-      body: { courseId: course.id, payerName: '家长', payerPhone: '13600000000', studentName: '学生', lessons: 60, totalPrice: total, startDate: '2026-12-01', endDate: '2027-02-28' },
+      body: { courseId: course.id, payerName: '家长', payerPhone: '13600000000', studentName: '学生', lessons: 60, totalPrice: total, startDate: opts.startDate ?? '2026-12-01', endDate: opts.endDate ?? '2027-02-28' },
     });
     expect(signed.status).toBe(201);
     const c = signed.body as { id: string; reference: string; payerToken: string };
@@ -159,6 +159,8 @@ describe('scheduled deductions (periodic release)', () => {
     clock().travelTo(new Date('2027-01-05T04:00:00Z'));
     const proposed = await t.request('POST', `/contracts/${x.c.id}/schedule/pauses`, { key: x.s.instKey, body: { from: '2027-01-10', days: 14, reason: '寒假请假' } });
     expect(proposed.status).toBe(201);
+    const twice = await t.request('POST', `/contracts/${x.c.id}/schedule/pauses`, { key: x.s.instKey, body: { from: '2027-01-20', days: 3, reason: '再请假' } });
+    expect(twice.body.error.code).toBe('PAUSE_ALREADY_PROPOSED');
     // Nothing moves until the payer agrees.
     expect((await x.schedule()).periods[1].dueDate).toBe('2027-02-01');
     const agreed = await t.request('POST', '/payer/schedule/pauses/agree', x.payer);
@@ -188,6 +190,19 @@ describe('scheduled deductions (periodic release)', () => {
     expect(await x.states()).toEqual(['instructed', 'cancelled', 'cancelled']);
     expect(await x.balance()).toMatchObject({ paidIn: '10000.00', released: '3333.33', refunded: '6666.67', held: '0.00' });
     expect(await invariantViolations(t.db.url)).toEqual([]);
+  });
+
+  it('signed on 31 January: periods start on 28 February and 31 March; 3,333.33 over 7 weeks splits exactly', async () => {
+    const jan = await setup({ startDate: '2027-01-31', endDate: '2027-04-29', pay: false });
+    expect((await jan.schedule()).periods).toEqual([
+      { seq: 1, periodFrom: '2027-01-31', periodTo: '2027-02-27', dueDate: '2027-02-28', amount: '3333.33', state: 'scheduled' },
+      { seq: 2, periodFrom: '2027-02-28', periodTo: '2027-03-30', dueDate: '2027-03-31', amount: '3333.33', state: 'scheduled' },
+      { seq: 3, periodFrom: '2027-03-31', periodTo: '2027-04-29', dueDate: '2027-04-30', amount: '3333.34', state: 'scheduled' },
+    ]);
+    const weeks = await setup({ frequency: 'weekly', startDate: '2027-03-01', endDate: '2027-04-18', total: '3333.33', pay: false });
+    const periods = (await weeks.schedule()).periods as { amount: string; dueDate: string }[];
+    expect(periods.map((p) => p.amount)).toEqual(Array(7).fill('476.19'));
+    expect(periods.map((p) => p.dueDate)).toEqual(['2027-03-08', '2027-03-15', '2027-03-22', '2027-03-29', '2027-04-05', '2027-04-12', '2027-04-19']);
   });
 
   it('a policy version without periodicRelease releases per its cadence: no schedule', async () => {
