@@ -58,6 +58,10 @@ export const ARCHITECTURE = [
       lessons: { owns: ['lessons', 'lesson_sessions', 'contract_releases'] },
       'bank-credits': { owns: ['bank_credits'] },
       statements: { owns: ['bank_statement_files', 'bank_statement_file_chunks', 'bank_statements', 'bank_statement_entries'] },
+      // Scheduled bank deductions (issue 15): periodic release of time-based courses.
+      deductions: { owns: ['deduction_schedules', 'deduction_periods', 'deduction_pauses'] },
+      // Instalment debits under the payer's mandate (issue 15); also the one schedule read (deductions or instalments).
+      instalments: { owns: ['instalment_plans', 'instalments', 'mandates'] },
       refunds: { owns: ['refunds'] },
       suspense: { owns: ['suspense_resolutions'] },
       // The closure report joins each processed contract's reference and its refund's state (a read model).

@@ -22,6 +22,11 @@ export interface SimulatorOptions {
   secret: string;
   failureRate: number;
   callbackDelayMs: number;
+  /**
+   * Accounts without funds: the first N instructions naming one of them (on either side) fail
+   * with AM04 (insufficient funds), whatever the failure rate; later ones go as usual.
+   */
+  failAccounts?: Record<string, number>;
   /** Written into statement message ids; the service knows the bank by its key. */
   bankCode?: string;
   log?: (line: string) => void;
@@ -61,6 +66,7 @@ export async function startBankSimulator(o: SimulatorOptions): Promise<Simulator
   const stats = { received: 0, rejected: 0, duplicates: 0, executed: 0, failed: 0, credits: 0, statements: 0 };
   const log = o.log ?? (() => undefined);
   const book = new StatementBook(o.bankCode ?? 'SIMBANK');
+  const failLeft: Record<string, number> = { ...(o.failAccounts ?? {}) };
 
   const signedPost = async (path: string, payload: string, contentType = 'application/json') => {
     const id = `sim_${Date.now()}_${++sequence}`;
@@ -105,8 +111,10 @@ export async function startBankSimulator(o: SimulatorOptions): Promise<Simulator
     }
     seen.add(webhookId);
     stats.received += 1;
+    const broke = [instruction.from.accountNumber, instruction.to.accountNumber].find((a) => a && (failLeft[a] ?? 0) > 0);
+    if (broke) failLeft[broke] -= 1;
     setTimeout(() => {
-      const failed = Math.random() < o.failureRate;
+      const failed = broke !== undefined || Math.random() < o.failureRate;
       const bankTxn = failed ? null : bankTransactionId('SX');
       if (bankTxn) {
         // Booked when executed, whatever the service answers: the bank's book is the bank's truth.
@@ -146,7 +154,7 @@ export async function startBankSimulator(o: SimulatorOptions): Promise<Simulator
         amount: instruction.amount,
         currency: instruction.currency,
         fromAccountNumber: instruction.from.accountNumber,
-        ...(failed ? { reasonCode: 'AC04' } : { bankTransactionId: bankTxn }),
+        ...(failed ? { reasonCode: broke ? 'AM04' : 'AC04' } : { bankTransactionId: bankTxn }),
       };
       signedPost('/bank/settlement-results', JSON.stringify(result))
         .then((r) => {
@@ -242,10 +250,12 @@ async function main() {
       'bank-code': { type: 'string' },
       'failure-rate': { type: 'string', default: '0.05' },
       'callback-delay-ms': { type: 'string', default: '200' },
+      // ACCOUNT[:N]: the first N (default 1) instructions naming the account fail with AM04.
+      'fail-account': { type: 'string', multiple: true },
     },
   });
   if (!values['api-key'] || !values.secret) {
-    process.stderr.write('Usage: npm run bank:simulate -- --api-key <bank key> --secret <whsec_...> [--port 4100] [--service http://127.0.0.1:3000] [--failure-rate 0.05] [--bank-code CODE]\n');
+    process.stderr.write('Usage: npm run bank:simulate -- --api-key <bank key> --secret <whsec_...> [--port 4100] [--service http://127.0.0.1:3000] [--failure-rate 0.05] [--bank-code CODE] [--fail-account ACCOUNT[:N]]\n');
     process.exit(2);
   }
   const sim = await startBankSimulator({
@@ -256,6 +266,7 @@ async function main() {
     bankCode: values['bank-code'],
     failureRate: Number(values['failure-rate']),
     callbackDelayMs: Number(values['callback-delay-ms']),
+    failAccounts: Object.fromEntries((values['fail-account'] ?? []).map((f) => [f.split(':')[0], Number(f.split(':')[1] ?? '1')])),
     log: (l) => process.stdout.write(`${l}\n`),
   });
   process.stdout.write(`bank simulator listening on ${sim.url}/webhooks (register it as the bank's webhookUrl); POST ${sim.url}/simulate/statements sends statements\n`);

@@ -33,6 +33,8 @@ import { LessonsModule } from './modules/lessons/lessons.module';
 import { SettlementsModule } from './modules/settlements/settlements.module';
 import { StatementsModule } from './modules/statements/statements.module';
 import { ReconciliationModule } from './modules/reconciliation/reconciliation.module';
+import { DeductionsModule } from '@modules/deductions/deductions.module';
+import { InstalmentsModule } from '@modules/instalments/instalments.module';
 import { RefundsModule } from './modules/refunds/refunds.module';
 import { SuspenseModule } from './modules/suspense/suspense.module';
 import { ClosuresModule } from './modules/closures/closures.module';
@@ -61,6 +63,8 @@ export const DOMAIN_MODULES: Type[] = [
   SettlementsModule,
   StatementsModule,
   ReconciliationModule,
+  DeductionsModule,
+  InstalmentsModule,
   RefundsModule,
   SuspenseModule,
   ClosuresModule,

@@ -76,17 +76,18 @@ const CHECKS: Check[] = [
               OR coalesce(f.released, 0) > c.total_price`,
   },
   {
-    name: "per contract: paid in = the bank credits applied to it, and the suspense items applied to it",
+    name: "per contract: paid in = the bank credits applied to it, the suspense items applied to it and its executed instalment debits",
     scope: 'domain',
-    sql: `SELECT c.id, c.amount_paid, s.applied, r.applied AS from_suspense FROM contracts c
+    sql: `SELECT c.id, c.amount_paid, s.applied, r.applied AS from_suspense, d.applied AS debited FROM contracts c
             LEFT JOIN (SELECT contract_id, sum(applied) AS applied FROM bank_credits WHERE contract_id IS NOT NULL GROUP BY 1) s ON s.contract_id = c.id
             LEFT JOIN (SELECT contract_id, sum(amount) AS applied FROM suspense_resolutions WHERE action = 'apply' GROUP BY 1) r ON r.contract_id = c.id
-           WHERE c.amount_paid <> coalesce(s.applied, 0) + coalesce(r.applied, 0)`,
+            LEFT JOIN (SELECT contract_id, sum(amount) AS applied FROM settlement_instructions WHERE kind = 'debit' AND state = 'executed' GROUP BY 1) d ON d.contract_id = c.id
+           WHERE c.amount_paid <> coalesce(s.applied, 0) + coalesce(r.applied, 0) + coalesce(d.applied, 0)`,
   },
 
   // ---- bank credits: each counted once ---------------------------------------------------
   {
-    name: 'each bank credit is in the ledger once, for its amount (applied + suspense), and nothing else is funding',
+    name: 'each bank credit (and executed instalment debit) is in the ledger once, for its amount (applied + suspense), and nothing else is funding',
     scope: 'domain',
     sql: `WITH f AS (
             SELECT regexp_replace(t.external_ref, '\\.suspense$', '') AS ref, count(DISTINCT t.id) AS txns, sum(p.amount) AS cash
@@ -96,7 +97,8 @@ const CHECKS: Check[] = [
              WHERE t.type = 'funding' GROUP BY 1),
           c AS (
             SELECT 'credit.' || bank_code || '.' || bank_transaction_id AS ref, amount, (applied > 0)::int + (to_suspense > 0)::int AS txns
-              FROM bank_credits)
+              FROM bank_credits
+            UNION ALL SELECT 'settlement.' || id, amount, 1 FROM settlement_instructions WHERE kind = 'debit' AND state = 'executed')
           SELECT coalesce(c.ref, f.ref) AS ref, c.amount, f.cash, c.txns AS expected_txns, f.txns
             FROM c FULL JOIN f ON f.ref = c.ref
            WHERE c.ref IS NULL OR f.ref IS NULL OR f.cash <> c.amount OR f.txns <> c.txns`,
@@ -191,13 +193,13 @@ const CHECKS: Check[] = [
                    OR (r.kind = 'completion' AND s.source_ref = 'remainder.' || r.contract_id || '.' || r.part)))`,
   },
   {
-    name: 'per institution: released (ledger) = release instructions (a failed one sent again counted once) + weekly lessons not yet netted',
+    name: 'per institution: released (ledger, deductions included) = release and deduction instructions (a failed one sent again counted once) + weekly lessons not yet netted',
     scope: 'domain',
     sql: `WITH rel AS (
             SELECT a.institution_id, a.currency, -sum(p.amount) AS total FROM ledger_postings p
-              JOIN ledger_transactions t ON t.id = p.transaction_id AND t.type = 'release'
+              JOIN ledger_transactions t ON t.id = p.transaction_id AND t.type IN ('release', 'deduction')
               JOIN ledger_accounts a ON a.id = p.account_id AND a.type = 'institution_unsettled' GROUP BY 1, 2),
-          ins AS (SELECT institution_id, currency, sum(amount) AS total FROM settlement_instructions WHERE kind = 'release' AND NOT EXISTS (SELECT 1 FROM settlement_instructions r WHERE r.reinstructs_id = settlement_instructions.id) GROUP BY 1, 2),
+          ins AS (SELECT institution_id, currency, sum(amount) AS total FROM settlement_instructions WHERE kind IN ('release', 'deduction') AND NOT EXISTS (SELECT 1 FROM settlement_instructions r WHERE r.reinstructs_id = settlement_instructions.id) GROUP BY 1, 2),
           waiting AS (
             SELECT l.institution_id, c.currency, sum(l.amount) AS total FROM lessons l JOIN contracts c ON c.id = l.contract_id
              WHERE l.release_mode = 'weekly' AND l.released_at IS NOT NULL AND l.settlement_instruction_id IS NULL GROUP BY 1, 2),
@@ -219,7 +221,7 @@ const CHECKS: Check[] = [
            WHERE t.external_ref LIKE 'settlement.%' AND NOT EXISTS (SELECT 1 FROM settlement_instructions s WHERE 'settlement.' || s.id = t.external_ref)`,
   },
   {
-    name: 'per institution: unsettled = release instructions not executed + weekly lessons not netted; settled = executed',
+    name: 'per institution: unsettled = release and deduction instructions not executed + weekly lessons not netted; settled = executed',
     scope: 'domain',
     sql: `WITH bal AS (
             SELECT a.institution_id, a.currency, sum(b.balance) FILTER (WHERE a.type = 'institution_unsettled') AS unsettled,
@@ -228,7 +230,7 @@ const CHECKS: Check[] = [
              WHERE a.type IN ('institution_unsettled', 'institution_settled') GROUP BY 1, 2),
           ins AS (
             SELECT institution_id, currency, sum(amount) FILTER (WHERE state <> 'executed') AS open, sum(amount) FILTER (WHERE state = 'executed') AS executed
-              FROM settlement_instructions WHERE kind = 'release' AND NOT EXISTS (SELECT 1 FROM settlement_instructions r WHERE r.reinstructs_id = settlement_instructions.id) GROUP BY 1, 2),
+              FROM settlement_instructions WHERE kind IN ('release', 'deduction') AND NOT EXISTS (SELECT 1 FROM settlement_instructions r WHERE r.reinstructs_id = settlement_instructions.id) GROUP BY 1, 2),
           waiting AS (
             SELECT l.institution_id, c.currency, sum(l.amount) AS total FROM lessons l JOIN contracts c ON c.id = l.contract_id
              WHERE l.release_mode = 'weekly' AND l.released_at IS NOT NULL AND l.settlement_instruction_id IS NULL GROUP BY 1, 2),
@@ -239,13 +241,13 @@ const CHECKS: Check[] = [
               OR coalesce(bal.settled, 0) <> coalesce(ins.executed, 0)`,
   },
   {
-    name: 'per escrow account: bank cash = credits received - movements executed out of it',
+    name: 'per escrow account: bank cash = credits received - movements executed out of it + debits executed into it',
     scope: 'domain',
     sql: `WITH cash AS (
             SELECT a.escrow_account_id, a.currency, sum(b.balance) AS total FROM ledger_accounts a JOIN ledger_balances b ON b.account_id = a.id
              WHERE a.type = 'bank_cash' GROUP BY 1, 2),
           credits AS (SELECT escrow_account_id, currency, sum(amount) AS total FROM bank_credits GROUP BY 1, 2),
-          paid AS (SELECT escrow_account_id, currency, sum(amount) AS total FROM settlement_instructions WHERE state = 'executed' GROUP BY 1, 2),
+          paid AS (SELECT escrow_account_id, currency, sum(CASE WHEN kind = 'debit' THEN -amount ELSE amount END) AS total FROM settlement_instructions WHERE state = 'executed' GROUP BY 1, 2),
           keys AS (SELECT escrow_account_id, currency FROM cash UNION SELECT escrow_account_id, currency FROM credits UNION SELECT escrow_account_id, currency FROM paid)
           SELECT k.*, cash.total AS cash, credits.total AS credits, paid.total AS paid
             FROM keys k LEFT JOIN cash USING (escrow_account_id, currency) LEFT JOIN credits USING (escrow_account_id, currency) LEFT JOIN paid USING (escrow_account_id, currency)

@@ -12,7 +12,7 @@ describe('contract state machine', () => {
 
   it('refuses the rest with 409 and the allowed events', () => {
     expect(() => nextContractState('awaiting_payment', 'all_lessons_released')).toThrow(
-      expect.objectContaining({ code: 'INVALID_CONTRACT_TRANSITION', details: expect.objectContaining({ allowed: ['paid_in_full', 'terminate'] }) }),
+      expect.objectContaining({ code: 'INVALID_CONTRACT_TRANSITION', details: expect.objectContaining({ allowed: ['paid_in_full', 'instalment_paid', 'terminate'] }) }),
     );
     expect(() => nextContractState('completed', 'paid_in_full')).toThrow(/cannot become active/);
     for (const e of Object.keys(CONTRACT_EVENTS) as ContractEvent[]) expect(canApply('closed', e)).toBe(false);

@@ -96,6 +96,27 @@ describe('money movement kinds', () => {
     expect(() => kindOf('bonus')).toThrow(/Unknown money movement kind/);
   });
 
+  it('deduction: held → unsettled when instructed, leaves escrow like a release when executed; debit: nothing until executed, then bank cash → held as funding (CRDT)', () => {
+    expect(kindOf('deduction')).toMatchObject({
+      payee: 'institution_basic_account',
+      direction: 'out',
+      statementDirection: 'DBIT',
+      paysWhileFrozen: false,
+      instructedTransactionType: 'deduction',
+      postings: { instructed: [{ from: 'contract_held', to: 'institution_unsettled' }], executed: [{ from: 'institution_unsettled', to: 'bank_cash' }, { from: 'paid_out', to: 'institution_settled' }], failed: [] },
+    });
+    expect(kindOf('debit')).toMatchObject({
+      payee: 'payer_original_account',
+      direction: 'in',
+      statementDirection: 'CRDT',
+      executedTransactionType: 'funding',
+      postings: { instructed: [], executed: [{ from: 'bank_cash', to: 'contract_held' }], failed: [] },
+    });
+    // A debit's payload names the payer's account as the side that pays.
+    const body = movementPayload({ row: row({ kind: 'debit' }), kind: kindOf('debit') }, '2');
+    expect(body).toMatchObject({ type: 'escrow.debit.instructed', direction: 'in', from: { accountNumber: '4567' }, to: { accountNumber: '1001' } });
+  });
+
   it('delivery builds any kind’s payload from the kind’s fields: a kind it has never seen works unchanged', () => {
     // An incoming kind defined only here: delivery code needs no edit for it.
     const incoming: MoneyMovementKind = {

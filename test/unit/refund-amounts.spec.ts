@@ -1,6 +1,6 @@
 import { Money } from '@common/money/money';
 import { lessonAmount } from '@modules/contracts/contract-rules';
-import { refundAmount, refundPayBy } from '@modules/refunds/refund-amounts';
+import { refundAmount, refundPayBy, scheduledRefund } from '@modules/refunds/refund-amounts';
 import { canApplyRefund, nextRefundState, REFUND_EVENTS, REFUND_STATES } from '@modules/refunds/refund-state-machine';
 
 const m = (s: string, c = 'CNY') => Money.parse(s, c);
@@ -102,5 +102,20 @@ describe('refund state machine', () => {
       expect((e as { details: unknown }).details).toEqual({ state: 'paid', event: 'approve', allowed: [] });
     }
     expect(REFUND_STATES).toContain('failed');
+  });
+});
+
+describe('refund of a contract under a deduction schedule (pure)', () => {
+  const base = refundAmount({ total: m('10000.00'), lessons: 12, lessonsConsumed: 0, consumedAmount: m('0.00'), paidIn: m('10000.00') });
+
+  it('what was paid in less what the schedule keeps (periods taken or due): 10,000.00 with one period of 3,333.33 kept', () => {
+    expect(scheduledRefund(base, m('3333.33'))).toMatchObject({ phase: 'after_start', refund: m('6666.67') });
+  });
+
+  it('nothing kept: everything paid in, in the phase the lessons give; never negative', () => {
+    expect(scheduledRefund(base, m('0.00'))).toMatchObject({ phase: 'before_start', refund: m('10000.00') });
+    expect(scheduledRefund(base, m('10000.00')).refund.toString()).toBe('0.00');
+    const partlyPaid = refundAmount({ total: m('10000.00'), lessons: 12, lessonsConsumed: 0, consumedAmount: m('0.00'), paidIn: m('2000.00') });
+    expect(scheduledRefund(partlyPaid, m('3333.33')).refund.toString()).toBe('0.00');
   });
 });

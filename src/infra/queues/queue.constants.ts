@@ -22,6 +22,8 @@ export enum JobName {
   RefundDeadlines = 'lessons.refund-deadlines',
   ClosureRefunds = 'lessons.closure-refunds',
   PlannedClosures = 'lessons.planned-closures',
+  DeductionsDue = 'lessons.deductions-due',
+  InstalmentsDue = 'lessons.instalments-due',
   SettlementInstructionCreated = 'settlement.instruction-created',
   DeliverSettlementInstruction = 'settlement.deliver',
   ReconcileStatement = 'reconciliation.statement',
@@ -48,6 +50,10 @@ export interface JobPayloads {
   [JobName.ClosureRefunds]: { closureId: string };
   /** Starts the planned closures whose date is `today` (China time) or earlier, each once. */
   [JobName.PlannedClosures]: { today?: string };
+  /** Instructs every deduction period due by `today` (China time), missed days included, each once. */
+  [JobName.DeductionsDue]: { today?: string };
+  /** Pre-notifies and instructs every instalment debit due by `today` (China time), retries included, each once. */
+  [JobName.InstalmentsDue]: { today?: string };
   [JobName.SettlementInstructionCreated]: { instructionId: string };
   /** One delivery attempt (1-based); scheduled by the previous attempt's outcome. */
   [JobName.DeliverSettlementInstruction]: { instructionId: string; attempt: number; round: string };
@@ -78,6 +84,8 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.RefundDeadlines]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 30_000 },
   [JobName.ClosureRefunds]: { queue: QueueName.Lessons, attempts: 20, backoffMs: 5_000 },
   [JobName.PlannedClosures]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
+  [JobName.DeductionsDue]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
+  [JobName.InstalmentsDue]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
   [JobName.SettlementInstructionCreated]: { queue: QueueName.Settlement, attempts: 10, backoffMs: 5_000 },
   // Crash retries only (a worker died mid-attempt); the delivery schedule is the service's own.
   [JobName.DeliverSettlementInstruction]: { queue: QueueName.Settlement, attempts: 5, backoffMs: 2_000 },
@@ -97,6 +105,8 @@ export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
   { id: 'reconciliation-statement-check', job: JobName.StatementCheck, pattern: '40 * * * *' },
   { id: 'refunds-deadlines', job: JobName.RefundDeadlines, pattern: '25 * * * *' },
   { id: 'closures-planned', job: JobName.PlannedClosures, pattern: '10 * * * *' },
+  { id: 'deductions-due-daily', job: JobName.DeductionsDue, pattern: '45 0 * * *' },
+  { id: 'instalments-due-daily', job: JobName.InstalmentsDue, pattern: '50 0 * * *' },
 ];
 
 /** Finished jobs are kept this long so a re-added job id (outbox relay retry) is dropped. */

@@ -4,16 +4,18 @@ import { DomainError } from '@common/errors/domain-error';
  * The life of a contract. Every change of `contracts.state` goes through `CONTRACT_EVENTS`
  * (the repository's guarded UPDATE uses the `from` list), jobs included.
  *
- *   awaiting_payment ──paid_in_full──▶ active ──all_lessons_released──▶ completed ──close──▶ closed
+ *   awaiting_payment ──paid_in_full (or instalment_paid)──▶ active ──all_lessons_released──▶ completed ──close──▶ closed
  *          └─────────────terminate──────────┴──▶ terminated ──refunded──▶ refunded ──close──┘
  */
 export const CONTRACT_STATES = ['awaiting_payment', 'active', 'completed', 'terminated', 'refunded', 'closed'] as const;
 export type ContractState = (typeof CONTRACT_STATES)[number];
 
-export type ContractEvent = 'paid_in_full' | 'all_lessons_released' | 'terminate' | 'refunded' | 'close';
+export type ContractEvent = 'paid_in_full' | 'instalment_paid' | 'all_lessons_released' | 'terminate' | 'refunded' | 'close';
 
 export const CONTRACT_EVENTS: Record<ContractEvent, { from: readonly ContractState[]; to: ContractState }> = {
   paid_in_full: { from: ['awaiting_payment'], to: 'active' },
+  /** A contract sold in instalments starts with its first instalment paid. */
+  instalment_paid: { from: ['awaiting_payment'], to: 'active' },
   all_lessons_released: { from: ['active'], to: 'completed' },
   terminate: { from: ['awaiting_payment', 'active'], to: 'terminated' },
   refunded: { from: ['terminated'], to: 'refunded' },

@@ -49,6 +49,8 @@ export interface ContractForConsumption {
   lessons_consumed: number;
   total_price: string;
   amount_consumed: string;
+  /** What was paid in: a lesson beyond it is not consumed (a contract paid in instalments). */
+  amount_paid: string;
   currency: string;
   start_date: string;
   deemed_days: number;

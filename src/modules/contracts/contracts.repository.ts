@@ -84,6 +84,20 @@ export class ContractsRepository {
     await m.query(`UPDATE contracts SET amount_paid = amount_paid + $2::numeric, updated_at = now() WHERE id = $1`, [id, amount]);
   }
 
+  /**
+   * Shortens an open contract to what its payer keeps paying (instalments stopped): fewer lessons, a
+   * lower price, an earlier end. Never below what is consumed or paid; false when it does not apply.
+   */
+  async shorten(m: EntityManager, id: string, t: { lessons: number; totalPrice: string; endDate: string }): Promise<boolean> {
+    const rows: unknown = await m.query(
+      `UPDATE contracts SET lessons = $2, total_price = $3::numeric, end_date = GREATEST($4::date, start_date), updated_at = now()
+        WHERE id = $1 AND state IN ('awaiting_payment', 'active') AND lessons_consumed <= $2 AND amount_paid <= $3::numeric AND amount_consumed <= $3::numeric
+        RETURNING id`,
+      [id, t.lessons, t.totalPrice, t.endDate],
+    );
+    return rowsOf(rows).length === 1;
+  }
+
   /** A guarded state change through the state machine's `from` list; false when the state does not allow it. */
   async applyEvent(m: EntityManager, id: string, event: ContractEvent): Promise<boolean> {
     const { from, to } = CONTRACT_EVENTS[event];
@@ -103,7 +117,7 @@ export class ContractsRepository {
   /** Locks the contracts in id order (the lock order of every lesson write), with their terms: one statement per session. */
   lockForConsumption(m: EntityManager, ids: string[]): Promise<ContractForConsumption[]> {
     return m.query(
-      `SELECT id, institution_id, course_id, escrow_account_id, state, lessons, lessons_consumed, total_price::text, amount_consumed::text,
+      `SELECT id, institution_id, course_id, escrow_account_id, state, lessons, lessons_consumed, total_price::text, amount_consumed::text, amount_paid::text,
               currency, to_char(start_date, 'YYYY-MM-DD') AS start_date, deemed_confirmation_days AS deemed_days, release_cadence->>'kind' AS cadence
          FROM contracts WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`,
       [ids],

@@ -11,8 +11,10 @@ import { CoursesService } from '@modules/courses/courses.service';
 import { EscrowAccountsService } from '@modules/escrow-accounts/escrow-accounts.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
 import { PoliciesService } from '@modules/policies/policies.service';
+import type { PolicyRules } from '@modules/policies/policy-rules';
 import { EligibilityService } from '@modules/supervision/eligibility.service';
 import { lessonAllocation, lessonAmount, policyViolations, Violation } from './contract-rules';
+import { CAPS_CHECKED_PER_INSTALMENT, instalmentPlanViolations } from './instalment-plan-rules';
 import { nextContractState, PAYABLE_STATES } from './contract-state-machine';
 import { CompletionTerms, ContractForConsumption, ContractRow, ReleaseTerms } from './contract.types';
 import { ContractsRepository } from './contracts.repository';
@@ -28,6 +30,11 @@ export interface SignContractCommand {
   endDate: string;
   totalPrice: string;
   modelContractVersion?: string;
+  /** A course longer than the prepaid caps, sold in instalments debited under the payer's mandate. */
+  instalmentPlan?: {
+    instalments: { coversFrom: string; coversTo: string; lessons: number; amount: string; collectionDate: string }[];
+    mandate: { bank: string; accountNumber: string; accountName: string };
+  };
 }
 
 export const DEFAULT_MODEL_CONTRACT = 'GF-2021-2604';
@@ -37,8 +44,13 @@ const hashToken = (token: string) => createHash('sha256').update(token).digest()
 /** ID numbers are never stored in clear: a keyed-free SHA-256 of the normalised number. */
 const hashIdNumber = (id: string) => createHash('sha256').update(`payer-id:${id.trim().toUpperCase()}`).digest('hex');
 
+/** Told, in the signing transaction, of a contract just signed (a 422 it throws refuses the contract). */
+export type ContractSignedListener = (m: EntityManager, contract: ContractRow, cmd: SignContractCommand, rules: PolicyRules) => Promise<void>;
+
 @Injectable()
 export class ContractsService {
+  private readonly signedListeners: ContractSignedListener[] = [];
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: ContractsRepository,
@@ -66,7 +78,7 @@ export class ContractsService {
       const total = Money.parse(cmd.totalPrice, currency, 'totalPrice');
       if (!total.isPositive()) throw new DomainError('INVALID_AMOUNT', 'totalPrice must be positive');
       const policy = await this.policies.resolve(inst.districtCode, today, m);
-      const violations: Violation[] = policyViolations(policy.rules, {
+      let violations: Violation[] = policyViolations(policy.rules, {
         category: course.category,
         classSizeBand: course.class_size_band,
         lessonMinutes: course.lesson_minutes,
@@ -76,6 +88,14 @@ export class ContractsService {
         total,
         today,
       });
+      const periodic = policy.rules.periodicRelease?.courseKinds.includes(course.kind) ?? false;
+      if (cmd.instalmentPlan) {
+        // Sold in instalments: the prepaid caps apply to each instalment, not to the whole contract.
+        const plan = cmd.instalmentPlan.instalments.map((p, i) => ({ ...p, amount: Money.parse(p.amount, currency, `instalmentPlan.instalments.${i}.amount`) }));
+        violations = violations.filter((v) => !CAPS_CHECKED_PER_INSTALMENT.includes(v.code));
+        violations.push(...instalmentPlanViolations(policy.rules, { category: course.category, lessons: cmd.lessons, startDate: cmd.startDate, endDate: cmd.endDate, total, today }, plan));
+        if (periodic) violations.push({ code: 'INSTALMENTS_WITH_PERIODIC_RELEASE', message: 'A course released on a schedule is not sold in instalments here', limit: 'lesson release', value: 'periodic release' });
+      }
       const elig = await this.eligibility.check(m, inst.id);
       for (const r of elig.reasons) violations.push({ code: r.code, message: r.message, limit: 'eligible institution', value: r.code });
       if (violations.length > 0) {
@@ -105,7 +125,7 @@ export class ContractsService {
           policyCode: policy.code,
           policyVersion: policy.version,
           deemedConfirmationDays: policy.rules.deemedConfirmationWorkingDays,
-          releaseCadence: policy.rules.releaseCadence,
+          releaseCadence: periodic && policy.rules.periodicRelease ? { kind: 'periodic', frequency: policy.rules.periodicRelease.frequency } : policy.rules.releaseCadence,
           refundResponseWorkingDays: policy.rules.refundResponseWorkingDays ?? 5,
           refundDaysBeforeStart: policy.rules.refundDeadlineBeforeStartDays ?? 5,
           refundDaysAfterStart: policy.rules.refundDeadlineAfterStartDays ?? 15,
@@ -114,6 +134,8 @@ export class ContractsService {
         payerTokenHash: hashToken(token),
         createdBy: who.id,
       });
+      // Use cases that plan the contract's money (a deduction schedule) do it in the signing transaction.
+      for (const listener of this.signedListeners) await listener(m, contract, cmd, policy.rules);
       return { contract, payerToken: token };
     });
   }
@@ -165,6 +187,11 @@ export class ContractsService {
     return { contract, payerToken: token };
   }
 
+  /** Registers a use case's listener for contracts being signed (at start, once per process). */
+  onSigned(listener: ContractSignedListener): void {
+    this.signedListeners.push(listener);
+  }
+
   /** The contract if the caller may act on its institution in `mode` (the one scope rule); 404 CONTRACT_NOT_FOUND otherwise. */
   async get(who: Principal, id: string, mode: AccessMode = 'read', m: EntityManager = this.ds.manager): Promise<ContractRow> {
     const c = await this.repo.findById(m, id);
@@ -211,10 +238,16 @@ export class ContractsService {
    * Records money paid in (already posted to the ledger by the caller in the same transaction)
    * and activates the contract once paid in full. Returns the contract's state afterwards.
    */
-  async recordFunding(m: EntityManager, c: ContractRow, applied: Money): Promise<ContractRow['state']> {
+  async recordFunding(m: EntityManager, c: ContractRow, applied: Money, opts: { instalment?: boolean } = {}): Promise<ContractRow['state']> {
     await this.repo.addPaidIn(m, c.id, applied.toString());
     const paidInFull = Money.fromDb(c.amount_paid, c.currency).plus(applied).eq(Money.fromDb(c.total_price, c.currency));
-    if (!paidInFull || c.state !== 'awaiting_payment') return c.state;
+    if (c.state !== 'awaiting_payment') return c.state;
+    if (!paidInFull && opts.instalment) {
+      // Sold in instalments: the first instalment paid starts the contract (lessons are limited to what is paid).
+      await this.repo.applyEvent(m, c.id, 'instalment_paid');
+      return nextContractState(c.state, 'instalment_paid');
+    }
+    if (!paidInFull) return c.state;
     const to = nextContractState(c.state, 'paid_in_full');
     await this.repo.applyEvent(m, c.id, 'paid_in_full');
     return to;
@@ -266,6 +299,17 @@ export class ContractsService {
   /** The contract, locked (a refund decision, a suspense item applied to it): lessons and releases of the contract wait for it (and it for them). */
   lockForUpdate(m: EntityManager, contractId: string): Promise<ContractRow | null> {
     return this.repo.findForUpdate(m, contractId);
+  }
+
+  /**
+   * The payer stopped future instalments: the contract shortens to the instalments collected (or on
+   * their way), in the caller's transaction under its lock; a paid-up contract is active from then
+   * on (its lessons are all paid). Refused (422) below what is consumed or paid.
+   */
+  async shorten(m: EntityManager, contractId: string, t: { lessons: number; totalPrice: Money; endDate: string }): Promise<void> {
+    if (!(await this.repo.shorten(m, contractId, { lessons: t.lessons, totalPrice: t.totalPrice.toString(), endDate: t.endDate }))) {
+      throw new DomainError('CONFLICT', 'The contract cannot be shortened below what is consumed or paid', { contractId, ...t, totalPrice: t.totalPrice.toString() });
+    }
   }
 
   /** A refund was approved: the contract stops consuming lessons (awaiting payment or active → terminated). False when it was neither. */

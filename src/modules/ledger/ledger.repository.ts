@@ -110,11 +110,13 @@ export class LedgerRepository {
 
   /**
    * A contract's money by purpose, from the postings on its held account: paid in (fundings),
-   * released, refunded; a reversal counts against the purpose of what it reverses.
+   * released (scheduled deductions included), refunded; a reversal counts against the purpose of what it reverses.
    */
   async contractBreakdown(m: EntityManager, accountId: string, asOf?: Date): Promise<Record<'funding' | 'release' | 'refund' | 'other', string>> {
     const rows: { purpose: string; total: string }[] = await m.query(
-      `SELECT CASE WHEN t.type = 'reversal' THEN o.type ELSE t.type END AS purpose, sum(p.amount)::text AS total
+      // A scheduled deduction is a release on a schedule: it counts as released.
+      `SELECT CASE WHEN (CASE WHEN t.type = 'reversal' THEN o.type ELSE t.type END) = 'deduction' THEN 'release'
+                   ELSE (CASE WHEN t.type = 'reversal' THEN o.type ELSE t.type END) END AS purpose, sum(p.amount)::text AS total
          FROM ledger_postings p
          JOIN ledger_transactions t ON t.id = p.transaction_id
          LEFT JOIN ledger_transactions o ON o.id = t.reverses_id

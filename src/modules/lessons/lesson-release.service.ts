@@ -45,7 +45,8 @@ export class LessonReleaseService {
       const state = (await this.contracts.releaseTerms(m, lesson.contract_id, true))?.state;
       if (state === 'terminated' || state === 'refunded') return this.releaseAfterTermination(m, lesson.contract_id);
     }
-    if (lesson.release_mode === 'after_completion') return 'waiting_for_cadence';
+    // Periodic release: the contract's money goes by its deduction schedule (deductions module), never per lesson.
+    if (lesson.release_mode === 'after_completion' || lesson.release_mode === 'periodic') return 'waiting_for_cadence';
     if (lesson.release_mode === 'tranches') return this.releaseDueTranches(m, lesson.contract_id);
     // Locked: releases of one contract are serialised, so the last one sees every other and completes it.
     const terms = (await this.contracts.releaseTerms(m, lesson.contract_id, true))!;
@@ -116,6 +117,8 @@ export class LessonReleaseService {
   async releaseAfterTermination(m: EntityManager, contractId: string): Promise<ReleaseResult> {
     const terms = (await this.contracts.releaseTerms(m, contractId, true))!;
     if (terms.state !== 'terminated' && terms.state !== 'refunded') return 'nothing_to_release';
+    // What a periodic contract still holds after a refund is its periods already due: the deduction schedule releases them.
+    if (terms.cadence.kind === 'periodic') return 'nothing_to_release';
     if (!(await this.escrowActive(m, terms))) return 'blocked_frozen';
     const held = await this.ledger.balanceOf('contract_held', this.owner(terms), m);
     const pending = await this.repo.unreleasedConsumed(m, contractId);

@@ -10,7 +10,7 @@ export interface LessonRow {
   institution_id: string;
   amount: string;
   state: 'delivered' | 'confirmed' | 'disputed' | 'withdrawn';
-  release_mode: 'per_lesson' | 'weekly' | 'tranches' | 'after_completion';
+  release_mode: 'per_lesson' | 'weekly' | 'tranches' | 'after_completion' | 'periodic';
   delivered_on: string;
   confirm_by: string;
   confirmation: string | null;

@@ -8,6 +8,7 @@ import { DomainError } from '@common/errors/domain-error';
 import { ErrorCode } from '@common/errors/error-codes';
 import { Money } from '@common/money/money';
 import { CalendarService } from '@modules/calendar/calendar.service';
+import { lessonAmount } from '@modules/contracts/contract-rules';
 import { ContractsService } from '@modules/contracts/contracts.service';
 import { CoursesService } from '@modules/courses/courses.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
@@ -109,6 +110,11 @@ export class LessonsService {
     // Checked first: a contract whose lessons are all consumed (and released) is `completed`, and this says why.
     if (c.lessons_consumed >= c.lessons) return { contractId: id, code: 'NO_LESSONS_REMAINING', message: `All ${c.lessons} lessons are consumed` };
     if (c.state !== 'active') return { contractId: id, code: 'CONTRACT_NOT_ACTIVE', message: `The contract is ${c.state}; lessons need an active (paid) contract` };
+    // Whatever the cadence, a lesson is consumed only when paid for (a contract paid in instalments pays as it goes).
+    const next = lessonAmount(Money.fromDb(c.total_price, c.currency), c.lessons, c.lessons_consumed, Money.fromDb(c.amount_consumed, c.currency));
+    if (Money.fromDb(c.amount_consumed, c.currency).plus(next).gt(Money.fromDb(c.amount_paid, c.currency))) {
+      return { contractId: id, code: 'LESSONS_NOT_PAID', message: `The next lesson (${next}) is beyond what was paid in (${c.amount_paid})` };
+    }
     if (c.course_id !== courseId) return { contractId: id, code: 'COURSE_MISMATCH', message: 'The contract is for another course' };
     if (deliveredOn < c.start_date) return { contractId: id, code: 'BEFORE_CONTRACT_START', message: `The contract starts on ${c.start_date}` };
     return null;

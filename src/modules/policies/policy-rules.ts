@@ -13,7 +13,30 @@ export type ReleaseCadence =
   | { kind: 'per_lesson' }
   | { kind: 'weekly'; paymentDelayDays: number }
   | { kind: 'tranches'; tranches: { atFraction: string; percent: Percent }[] }
-  | { kind: 'after_completion'; workingDays: number };
+  | { kind: 'after_completion'; workingDays: number }
+  /**
+   * Scheduled bank deduction (银行定期划扣): the contract's price goes to the institution period by
+   * period (deductions module). Never a policy's `releaseCadence`: a contract gets it at signing when
+   * the policy's `periodicRelease` names its course's kind; its lessons then release nothing.
+   */
+  | { kind: 'periodic'; frequency: 'monthly' | 'weekly' };
+
+export interface InstalmentDebitRules {
+  /** Days before a debit the payer is told. */
+  preNotificationDays: number;
+  /** Debits tried again after a failure, before the instalment fails. */
+  retries: number;
+  /** Days between a failed debit and the next try. */
+  retryDelayDays: number;
+}
+
+export const DEFAULT_INSTALMENT_DEBITS: InstalmentDebitRules = { preNotificationDays: 3, retries: 2, retryDelayDays: 3 };
+
+/** Which courses a jurisdiction releases on a schedule instead of per lesson, and how often. */
+export interface PeriodicRelease {
+  courseKinds: ('time_based' | 'lesson_pack')[];
+  frequency: 'monthly' | 'weekly';
+}
 
 export interface PolicyRules {
   maxPrepaidLessons: number;
@@ -32,6 +55,10 @@ export interface PolicyRules {
   /** Months of notice before a planned closure of an institution (default 1 when a version predates it). */
   closureNoticeMonths?: number;
   releaseCadence: ReleaseCadence;
+  /** Courses released on a schedule (optional: a version without it releases every course by `releaseCadence`). */
+  periodicRelease?: PeriodicRelease;
+  /** Instalment debits under a payer's mandate (optional: defaults 3 days' notice, 2 retries 3 days apart). */
+  instalmentDebits?: InstalmentDebitRules;
   riskReserveMonths: number;
   alerts: {
     balanceFloor: string;

@@ -59,3 +59,15 @@ export function refundAmount(b: RefundBasis): RefundComputation {
 export function refundPayBy(approvedOn: string, phase: RefundComputation['phase'], terms: { daysBeforeStart: number; daysAfterStart: number }): string {
   return addDaysTo(approvedOn, phase === 'before_start' ? terms.daysBeforeStart : terms.daysAfterStart);
 }
+
+/**
+ * A contract released on a schedule (periodic release, see the deductions module): its lessons do
+ * not price the refund. The refund is what was paid in less what the schedule keeps for the
+ * institution (`kept`: the periods already deducted or instructed, and those due by the approval
+ * day that nobody objected to); the periods not yet due are cancelled and their money refunded.
+ * Never negative.
+ */
+export function scheduledRefund(c: RefundComputation, kept: Money): RefundComputation {
+  const refund = c.paidIn.minus(kept);
+  return { ...c, phase: kept.isPositive() ? 'after_start' : c.phase, refund: refund.isNegative() ? Money.zero(c.paidIn.currency) : refund };
+}

@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { BankCreditsModule } from '@modules/bank-credits/bank-credits.module';
 import { CalendarModule } from '@modules/calendar/calendar.module';
 import { ContractsModule } from '@modules/contracts/contracts.module';
+import { DeductionsModule } from '@modules/deductions/deductions.module';
+import { InstalmentsModule } from '@modules/instalments/instalments.module';
 import { InstitutionsModule } from '@modules/institutions/institutions.module';
 import { LedgerModule } from '@modules/ledger/ledger.module';
 import { LessonsModule } from '@modules/lessons/lessons.module';
@@ -14,7 +16,7 @@ import { RefundsService } from './refunds.service';
 
 /** Refunds to payers (退费); owner of `refunds`. */
 @Module({
-  imports: [ContractsModule, InstitutionsModule, BankCreditsModule, CalendarModule, MoneyMovementsModule, LessonsModule, LedgerModule, SupervisionEventsModule],
+  imports: [ContractsModule, InstitutionsModule, BankCreditsModule, CalendarModule, MoneyMovementsModule, LessonsModule, LedgerModule, SupervisionEventsModule, DeductionsModule, InstalmentsModule],
   controllers: [RefundsController],
   providers: [RefundsRepository, RefundsService, RefundDeadlinesJob],
   exports: [RefundsService],

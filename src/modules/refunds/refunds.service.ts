@@ -10,13 +10,15 @@ import { BankCreditsService } from '@modules/bank-credits/bank-credits.service';
 import { CalendarService } from '@modules/calendar/calendar.service';
 import { ContractRow } from '@modules/contracts/contract.types';
 import { ContractsService } from '@modules/contracts/contracts.service';
+import { DeductionsService } from '@modules/deductions/deductions.service';
+import { InstalmentsService } from '@modules/instalments/instalments.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { LessonReleaseService } from '@modules/lessons/lesson-release.service';
 import { MovementRow } from '@modules/money-movements/money-movement.types';
 import { MoneyMovementsService } from '@modules/money-movements/money-movements.service';
 import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
-import { refundAmount, RefundComputation, refundPayBy } from './refund-amounts';
+import { refundAmount, RefundComputation, refundPayBy, scheduledRefund } from './refund-amounts';
 import { canApplyRefund, nextRefundState, RefundEvent } from './refund-state-machine';
 import { Computed, RefundRow, RefundsRepository } from './refunds.repository';
 
@@ -53,6 +55,8 @@ export class RefundsService implements OnModuleInit {
     private readonly releases: LessonReleaseService,
     private readonly events: SupervisionEventsService,
     private readonly ledger: LedgerService,
+    private readonly deductions: DeductionsService,
+    private readonly instalments: InstalmentsService,
     private readonly clock: Clock,
   ) {}
 
@@ -67,8 +71,8 @@ export class RefundsService implements OnModuleInit {
     const found = await this.contractForToken(payerToken);
     return this.ds.transaction(async (m) => {
       const contract = (await this.contracts.lockForUpdate(m, found.id))!;
-      const computation = this.refundable(contract);
-      const payee = await this.credits.originalPayerAccount(m, contract.id);
+      const computation = await this.refundable(m, contract);
+      const payee = await this.payerAccount(m, contract.id);
       if (!payee) throw new DomainError('REFUND_PAYER_ACCOUNT_UNKNOWN', 'No payment into this contract named the account it came from; the refund has no original channel to go back to');
       const inst = (await this.institutions.findById(m, contract.institution_id))!;
       const today = this.clock.today();
@@ -97,7 +101,7 @@ export class RefundsService implements OnModuleInit {
   async forPayer(payerToken: string): Promise<{ contract: ContractRow; refunds: RefundRow[]; quote: RefundComputation | null }> {
     const contract = await this.contractForToken(payerToken);
     const refunds = await this.repo.ofContract(this.ds.manager, contract.id);
-    return { contract, refunds, quote: REFUNDABLE.includes(contract.state) ? computationOf(contract) : null };
+    return { contract, refunds, quote: REFUNDABLE.includes(contract.state) ? await this.computation(this.ds.manager, contract) : null };
   }
 
   // ---- the institution, the regulator --------------------------------------------------------
@@ -167,8 +171,8 @@ export class RefundsService implements OnModuleInit {
     let r = await this.repo.openOf(m, contractId, true);
     const contract = (await this.contracts.lockForUpdate(m, contractId))!;
     if (!r) {
-      const computation = this.refundable(contract);
-      const payee = await this.credits.originalPayerAccount(m, contract.id);
+      const computation = await this.refundable(m, contract);
+      const payee = await this.payerAccount(m, contract.id);
       if (!payee) throw new DomainError('REFUND_PAYER_ACCOUNT_UNKNOWN', 'No payment into this contract named the account it came from');
       const inst = (await this.institutions.findById(m, contract.institution_id))!;
       r = await this.repo.insert(m, {
@@ -257,7 +261,7 @@ export class RefundsService implements OnModuleInit {
     how: { approval: RefundRow['approval']; decidedBy: string; decision?: 'full' | 'partial'; reason?: string; partial?: Money | null },
   ): Promise<RefundRow> {
     const contract = (await this.contracts.lockForUpdate(m, r.contract_id))!;
-    const computation = REFUNDABLE.includes(contract.state) ? computationOf(contract) : null;
+    const computation = REFUNDABLE.includes(contract.state) ? await this.computation(m, contract) : null;
     if (!computation || !computation.refund.isPositive()) {
       const why = computation ? 'nothing is left to refund' : `the contract is ${contract.state}`;
       // The job cannot ask anyone: the request ends. A person gets the reason and may refuse it.
@@ -277,6 +281,8 @@ export class RefundsService implements OnModuleInit {
     const held = await this.ledger.balanceOf('contract_held', owner, m);
     if (amount.gt(held)) await this.shortOfHeld(r, amount, held);
     await this.contracts.terminate(m, contract.id);
+    // A deduction schedule ends: its periods not yet due are cancelled (their money is in this refund).
+    await this.deductions.cancelOnRefund(m, contract.id, this.clock.today(), `refund ${r.id}`);
     const { movement } = await this.movements.instruct(m, {
       kind: 'refund',
       escrowAccountId: contract.escrow_account_id,
@@ -353,11 +359,11 @@ export class RefundsService implements OnModuleInit {
     throw new DomainError('REFUND_EXCEEDS_HELD', `The refund (${amount}) is more than is still held for the contract (${held}); regulators are told`, details);
   }
 
-  private refundable(contract: ContractRow): RefundComputation {
+  private async refundable(m: EntityManager, contract: ContractRow): Promise<RefundComputation> {
     if (!REFUNDABLE.includes(contract.state)) {
       throw new DomainError('REFUND_NOT_POSSIBLE', `A contract that is ${contract.state} cannot be refunded`, { contractState: contract.state });
     }
-    const computation = computationOf(contract);
+    const computation = await this.computation(m, contract);
     if (!computation.refund.isPositive()) throw new DomainError('NOTHING_TO_REFUND', 'Nothing paid in is left for lessons not consumed', { computation: view(computation) });
     return computation;
   }
@@ -367,6 +373,17 @@ export class RefundsService implements OnModuleInit {
     const inst = r ? await this.institutions.findById(m, r.institution_id) : null;
     requireInstitutionAccess(who, inst, mode, () => refundNotFound(id));
     return r!;
+  }
+
+  /** The original channel: the account of the contract's earliest credit that named one, else the mandate its instalments were debited under. */
+  private async payerAccount(m: EntityManager, contractId: string) {
+    return (await this.credits.originalPayerAccount(m, contractId)) ?? (await this.instalments.mandateAccount(m, contractId));
+  }
+
+  /** The refund as the contract stands; a contract under a deduction schedule keeps what its schedule took or owes the institution. */
+  private async computation(m: EntityManager, contract: ContractRow): Promise<RefundComputation> {
+    const kept = await this.deductions.keptOnRefund(m, contract.id, this.clock.today());
+    return kept ? scheduledRefund(computationOf(contract), kept) : computationOf(contract);
   }
 
   private async contractForToken(token: string | undefined): Promise<ContractRow> {

@@ -1,12 +1,32 @@
 import { IsAmount } from '@common/money/is-amount.decorator';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, Min } from 'class-validator';
+import { NestedObject } from '@common/http/field-rules';
 import { maskPhone } from '@modules/institutions/dto/institution.dto';
 import type { ReleaseCadence } from '@modules/policies/policy-rules';
 import { CONTRACT_STATES } from '../contract-state-machine';
 import { ContractRow } from '../contract.types';
 import { ContractsService } from '../contracts.service';
 import { IsCalendarDate } from '@common/http/date-input';
+
+export class InstalmentDto {
+  @ApiProperty({ example: '2027-01-01' }) @IsCalendarDate() coversFrom: string;
+  @ApiProperty({ example: '2027-03-31', description: 'Inclusive' }) @IsCalendarDate() coversTo: string;
+  @ApiProperty({ example: 12 }) @IsInt() @Min(0) @Max(1000) lessons: number;
+  @ApiProperty({ example: '3000.00' }) @IsAmount({ positive: true }) amount: string;
+  @ApiProperty({ example: '2026-12-20', description: 'The debit day: no earlier than the policy allows before its period, at the latest its first day' }) @IsCalendarDate() collectionDate: string;
+}
+
+export class MandateDto {
+  @ApiProperty({ example: 'CMB-SH' }) @IsString() @Length(1, 40) bank: string;
+  @ApiProperty({ example: '6225880012345678' }) @Matches(/^[0-9A-Za-z]{4,34}$/, { message: 'accountNumber must be 4 to 34 letters or digits' }) accountNumber: string;
+  @ApiProperty({ example: '陈女士' }) @IsString() @Length(1, 100) accountName: string;
+}
+
+export class InstalmentPlanDto {
+  @ApiProperty({ type: [InstalmentDto] }) @IsArray() @ArrayMinSize(1) @ArrayMaxSize(36) @NestedObject(() => InstalmentDto, { each: true }) instalments: InstalmentDto[];
+  @ApiProperty({ type: MandateDto, description: "The payer's mandate: the account the bank debits" }) @NestedObject(() => MandateDto) mandate: MandateDto;
+}
 
 export class SignContractDto {
   @ApiProperty({ format: 'uuid' }) @IsUUID() courseId: string;
@@ -19,6 +39,10 @@ export class SignContractDto {
   @ApiProperty({ example: '2027-02-28', description: 'Last day of service (inclusive)' }) @IsCalendarDate() endDate: string;
   @ApiProperty({ example: '11111.11', description: 'Decimal string; a discount is allowed' }) @IsAmount() totalPrice: string;
   @ApiPropertyOptional({ example: 'GF-2021-2604' }) @IsOptional() @IsString() @Length(1, 40) modelContractVersion?: string;
+  @ApiPropertyOptional({ type: InstalmentPlanDto, description: 'A course longer than the prepaid caps, in instalments: each meets the caps; they add up to the price and cover the contract' })
+  @IsOptional()
+  @NestedObject(() => InstalmentPlanDto)
+  instalmentPlan?: InstalmentPlanDto;
 }
 
 export class ContractDto {

@@ -1,12 +1,14 @@
 import { DomainError } from '@common/errors/domain-error';
 import { MoneyMovementKind, MoneyMovementKindName } from '../money-movement-kind';
+import { debitKind } from './debit.kind';
+import { deductionKind } from './deduction.kind';
 import { refundKind } from './refund.kind';
 import { releaseKind } from './release.kind';
 import { returnKind } from './return.kind';
 import { transferKind } from './transfer.kind';
 
 /** The registry: the only place that lists the kinds. */
-export const MONEY_MOVEMENT_KINDS: readonly MoneyMovementKind[] = [releaseKind, refundKind, returnKind, transferKind];
+export const MONEY_MOVEMENT_KINDS: readonly MoneyMovementKind[] = [releaseKind, refundKind, returnKind, transferKind, deductionKind, debitKind];
 
 const BY_NAME = new Map<string, MoneyMovementKind>(MONEY_MOVEMENT_KINDS.map((k) => [k.kind, k]));
 

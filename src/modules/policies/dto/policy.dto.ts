@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsAmount } from '@common/money/is-amount.decorator';
 import type { Percent } from '../policy-rules';
-import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { IsCalendarDate } from '@common/http/date-input';
 import { NestedObject } from '@common/http/field-rules';
 import { TRANCHE_FRACTIONS } from '../policy-rules';
@@ -23,6 +23,19 @@ class ReleaseCadenceDto {
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(60) paymentDelayDays?: number;
   @ApiPropertyOptional({ type: [TrancheDto] }) @IsOptional() @IsArray() @ArrayMaxSize(10) @NestedObject(() => TrancheDto, { each: true }) tranches?: TrancheDto[];
   @ApiPropertyOptional() @IsOptional() @IsInt() @Min(0) @Max(120) workingDays?: number;
+}
+
+class PeriodicReleaseDto {
+  @ApiProperty({ enum: ['time_based', 'lesson_pack'], isArray: true, example: ['time_based'] })
+  @IsArray() @ArrayMinSize(1) @ArrayMaxSize(2) @IsIn(['time_based', 'lesson_pack'], { each: true })
+  courseKinds: ('time_based' | 'lesson_pack')[];
+  @ApiProperty({ enum: ['monthly', 'weekly'] }) @IsIn(['monthly', 'weekly']) frequency: 'monthly' | 'weekly';
+}
+
+class InstalmentDebitsDto {
+  @ApiProperty({ example: 3, description: 'Days before a debit the payer is told' }) @IsInt() @Min(0) @Max(30) preNotificationDays: number;
+  @ApiProperty({ example: 2, description: 'Retries after a failed debit before the instalment fails' }) @IsInt() @Min(0) @Max(10) retries: number;
+  @ApiProperty({ example: 3 }) @IsInt() @Min(1) @Max(30) retryDelayDays: number;
 }
 
 class AlertsDto {
@@ -50,6 +63,14 @@ class PolicyRulesDto {
   @ApiProperty({ type: ReleaseCadenceDto, description: 'Only the parameter of its kind: weekly → paymentDelayDays, tranches → tranches (increasing, the last at "1", percentages adding up to 100), after_completion → workingDays (400 INVALID_RELEASE_CADENCE otherwise)' })
   @NestedObject(() => ReleaseCadenceDto)
   releaseCadence: ReleaseCadenceDto;
+  @ApiPropertyOptional({ type: PeriodicReleaseDto, description: 'Courses of these kinds are released on a schedule (scheduled bank deduction) instead of by releaseCadence; absent: none' })
+  @IsOptional()
+  @NestedObject(() => PeriodicReleaseDto)
+  periodicRelease?: PeriodicReleaseDto;
+  @ApiPropertyOptional({ type: InstalmentDebitsDto, description: 'Instalment debits: notice, retries (default 3 days, 2 retries 3 days apart)' })
+  @IsOptional()
+  @NestedObject(() => InstalmentDebitsDto)
+  instalmentDebits?: InstalmentDebitsDto;
   @ApiProperty({ example: 3 }) @IsInt() @Min(0) @Max(24) riskReserveMonths: number;
   @ApiProperty({ type: AlertsDto }) @NestedObject(() => AlertsDto) alerts: AlertsDto;
 }
