@@ -32,7 +32,7 @@ export const ARCHITECTURE = [
   {
     layer: 'ledger',
     elements: {
-      ledger: { owns: ['ledger_accounts', 'ledger_transactions', 'ledger_postings', 'ledger_balances'] },
+      ledger: { owns: ['ledger_accounts', 'ledger_transactions', 'ledger_postings', 'ledger_balances', 'ledger_chain_heads'] },
     },
   },
   {

@@ -58,6 +58,7 @@ export const RULES: Record<string, Rule> = {
   'POST /admin/banks/{code}/secrets/retire-oldest': { reach: 'admin', call: () => ({ params: { code: spareBank } }) },
   'POST /admin/banks/{code}/enable': { reach: 'admin', call: () => ({ params: { code: spareBank } }) },
   'GET /admin/settlement-instructions': { reach: 'admin' },
+  'GET /admin/ledger/verify': { reach: 'admin' },
   'GET /admin/settlement-instructions/{id}': { reach: 'admin', call: (x) => ({ params: { id: x.instructionId } }) },
   'POST /admin/settlement-instructions/{id}/redeliver': { reach: 'admin', call: (x) => ({ params: { id: x.instructionId } }) },
   'POST /ledger/transactions/{id}/reversal': { reach: 'admin', call: (x) => ({ params: { id: x.fundingTxnId }, body: reason }) },
