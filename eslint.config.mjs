@@ -88,8 +88,13 @@ export const ARCHITECTURE = [
     elements: {
       settlements: { owns: ['bank_webhook_receipts'] },
       // The escrow audit is a read model: one query over balances, accounts and institutions per district.
-      audit: { owns: [], reads: ['ledger_accounts', 'ledger_postings', 'ledger_balances', 'institutions', 'escrow_accounts'] },
+      audit: { owns: [], reads: ['ledger_accounts', 'ledger_postings', 'ledger_balances', 'institutions', 'escrow_accounts', 'alerts'] },
       'ledger-api': { owns: [] },
+      // Risk alerts (issue 16): evaluated from the balances, the movements and the supervision events (read models).
+      alerts: {
+        owns: ['alerts'],
+        reads: ['ledger_balances', 'ledger_accounts', 'ledger_postings', 'institutions', 'settlement_instructions', 'supervision_events'],
+      },
       diagnostics: { owns: ['queue_probes'] },
       'queue-admin': { owns: [] },
       health: { owns: [] },

@@ -36,6 +36,7 @@ import { ReconciliationModule } from './modules/reconciliation/reconciliation.mo
 import { RefundsModule } from './modules/refunds/refunds.module';
 import { SuspenseModule } from './modules/suspense/suspense.module';
 import { ClosuresModule } from './modules/closures/closures.module';
+import { AlertsModule } from './modules/alerts/alerts.module';
 
 /** Domain modules, one per bounded context. */
 export const DOMAIN_MODULES: Type[] = [
@@ -64,6 +65,7 @@ export const DOMAIN_MODULES: Type[] = [
   RefundsModule,
   SuspenseModule,
   ClosuresModule,
+  AlertsModule,
 ];
 
 @Global()

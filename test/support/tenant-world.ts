@@ -1,4 +1,5 @@
 import { Clock } from '@common/clock';
+import { AlertsService } from '@modules/alerts/alerts.service';
 import { ApiKeysService } from '@modules/api-keys/api-keys.service';
 import { ensureBank, institutionBody } from './register-fixtures';
 import { eventually, TestApp, TestResponse } from './test-app';
@@ -59,6 +60,8 @@ export interface Tenant {
   suspenseCreditId: string;
   /** The tenant's closure, opened last (its escrow account is frozen and its contracts refunded from then on). */
   closureId: string;
+  /** An alert of the tenant's institution (its escrow balance is below the national floor). */
+  alertId: string;
 }
 
 /** A one-day statement in the CSV layout for an escrow account (unique by `ref`): one credit of `amount` on `day` (the 5th by default). */
@@ -181,6 +184,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
       contestedRefundId: x.contestedRefundId,
       suspenseCreditId: x.suspenseCreditId,
       closureId: '',
+      alertId: '',
     };
   };
   const A = await finish('A', a);
@@ -188,6 +192,11 @@ export async function buildWorld(t: TestApp): Promise<World> {
   // Last, so that everything above was built on an operating institution.
   for (const [x, r] of [[A, a.r1], [B, b.r1]] as const) {
     x.closureId = must(await t.request('POST', `/institutions/${x.institutionId}/closures`, { key: r, body: { kind: 'immediate', reason: '矩阵停办' } }), 'closure').id as string;
+  }
+
+  await t.app.get(AlertsService).evaluate();
+  for (const x of [A, B]) {
+    x.alertId = (await t.db.query<{ id: string }>(`SELECT id FROM alerts WHERE institution_id = $1 ORDER BY opened_at, id LIMIT 1`, [x.institutionId]))[0].id;
   }
 
   const keys = t.app.get(ApiKeysService);
@@ -208,7 +217,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
   };
   const secretsOf = (n: TenantName) => {
     const x = n === 'A' ? A : B;
-    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.exceptionId, x.adjustmentId, x.refundId, x.contestedRefundId, x.suspenseCreditId, x.closureId];
+    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.exceptionId, x.adjustmentId, x.refundId, x.contestedRefundId, x.suspenseCreditId, x.closureId, x.alertId];
   };
   const policyRules = must(await t.request('GET', '/policies/resolve?district=310117'), 'policy').rules;
   return { A, B, callers, spareKeyId, probeId, policyRules, secretsOf };
