@@ -90,6 +90,8 @@ export const ARCHITECTURE = [
       // The escrow audit is a read model: one query over balances, accounts and institutions per district.
       audit: { owns: [], reads: ['ledger_accounts', 'ledger_postings', 'ledger_balances', 'institutions', 'escrow_accounts', 'alerts'] },
       'ledger-api': { owns: [] },
+      // The action log (issue 16): places each entry by the district of the institution it names.
+      'action-log': { owns: ['action_log', 'action_log_heads'], reads: ['institutions'] },
       // Risk alerts (issue 16): evaluated from the balances, the movements and the supervision events (read models).
       alerts: {
         owns: ['alerts'],

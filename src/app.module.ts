@@ -37,6 +37,7 @@ import { RefundsModule } from './modules/refunds/refunds.module';
 import { SuspenseModule } from './modules/suspense/suspense.module';
 import { ClosuresModule } from './modules/closures/closures.module';
 import { AlertsModule } from './modules/alerts/alerts.module';
+import { ActionLogModule } from './modules/action-log/action-log.module';
 
 /** Domain modules, one per bounded context. */
 export const DOMAIN_MODULES: Type[] = [
@@ -66,6 +67,7 @@ export const DOMAIN_MODULES: Type[] = [
   SuspenseModule,
   ClosuresModule,
   AlertsModule,
+  ActionLogModule,
 ];
 
 @Global()

@@ -133,6 +133,7 @@ export const RULES: Record<string, Rule> = {
   'GET /reconciliation/districts/{code}': { reach: 'district', call: (x) => ({ params: { code: x.district }, query: { date: '2026-12-05' } }) },
   'GET /reconciliation/exceptions': { reach: 'list' },
   'GET /alerts': { reach: 'list' },
+  'GET /action-log': { reach: 'list' },
   'POST /alerts/{id}/acknowledge': { reach: 'supervise', call: (x) => ({ params: { id: x.alertId }, body: reason }) },
   'POST /alerts/{id}/resolve': { reach: 'supervise', call: (x) => ({ params: { id: x.alertId }, body: reason }) },
   'POST /admin/alerts/evaluation-run': { reach: 'admin', call: () => ({ body: {} }) },
