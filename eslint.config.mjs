@@ -94,7 +94,7 @@ export const ARCHITECTURE = [
       'action-log': { owns: ['action_log', 'action_log_heads'], reads: ['institutions'] },
       // Risk alerts (issue 16): evaluated from the balances, the movements and the supervision events (read models).
       alerts: {
-        owns: ['alerts'],
+        owns: ['alerts', 'alert_subscriptions', 'alert_deliveries', 'alert_delivery_attempts'],
         reads: ['ledger_balances', 'ledger_accounts', 'ledger_postings', 'institutions', 'settlement_instructions', 'supervision_events'],
       },
       diagnostics: { owns: ['queue_probes'] },

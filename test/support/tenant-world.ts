@@ -62,6 +62,8 @@ export interface Tenant {
   closureId: string;
   /** An alert of the tenant's institution (its escrow balance is below the national floor). */
   alertId: string;
+  /** An alert subscription of the tenant's regulator. */
+  subscriptionId: string;
 }
 
 /** A one-day statement in the CSV layout for an escrow account (unique by `ref`): one credit of `amount` on `day` (the 5th by default). */
@@ -185,6 +187,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
       suspenseCreditId: x.suspenseCreditId,
       closureId: '',
       alertId: '',
+      subscriptionId: '',
     };
   };
   const A = await finish('A', a);
@@ -197,6 +200,9 @@ export async function buildWorld(t: TestApp): Promise<World> {
   await t.app.get(AlertsService).evaluate();
   for (const x of [A, B]) {
     x.alertId = (await t.db.query<{ id: string }>(`SELECT id FROM alerts WHERE institution_id = $1 ORDER BY opened_at, id LIMIT 1`, [x.institutionId]))[0].id;
+  }
+  for (const [x, r] of [[A, a.r1], [B, b.r1]] as const) {
+    x.subscriptionId = must(await t.request('POST', '/alert-subscriptions', { key: r, body: { url: 'http://127.0.0.1:9/alerts' } }), 'subscription').id as string;
   }
 
   const keys = t.app.get(ApiKeysService);
@@ -217,7 +223,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
   };
   const secretsOf = (n: TenantName) => {
     const x = n === 'A' ? A : B;
-    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.exceptionId, x.adjustmentId, x.refundId, x.contestedRefundId, x.suspenseCreditId, x.closureId, x.alertId];
+    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.exceptionId, x.adjustmentId, x.refundId, x.contestedRefundId, x.suspenseCreditId, x.closureId, x.alertId, x.subscriptionId];
   };
   const policyRules = must(await t.request('GET', '/policies/resolve?district=310117'), 'policy').rules;
   return { A, B, callers, spareKeyId, probeId, policyRules, secretsOf };

@@ -16,6 +16,7 @@ export enum JobName {
   DailySupervision = 'supervision.daily',
   SuspenseAging = 'supervision.suspense-aging',
   AlertEvaluation = 'supervision.alert-evaluation',
+  DeliverAlert = 'supervision.alert-delivery',
   DeemedConfirmation = 'lessons.deemed-confirmation',
   ReleasePendingLessons = 'lessons.release-pending',
   WeeklySettlement = 'lessons.weekly-settlement',
@@ -39,6 +40,8 @@ export interface JobPayloads {
   [JobName.SuspenseAging]: { today?: string };
   /** Evaluates every alert rule now (issue 16). */
   [JobName.AlertEvaluation]: Record<string, never>;
+  /** One delivery attempt of a new alert to a subscription (1-based), as settlement deliveries. */
+  [JobName.DeliverAlert]: { deliveryId: string; attempt: number; round: string };
   [JobName.DeemedConfirmation]: { today?: string };
   [JobName.ReleasePendingLessons]: { institutionId: string };
   /** Nets releases made before `today`'s week (China time) into one instruction per institution and week. */
@@ -72,6 +75,8 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.DailySupervision]: { queue: QueueName.Supervision, attempts: 8, backoffMs: 60_000 },
   [JobName.SuspenseAging]: { queue: QueueName.Supervision, attempts: 8, backoffMs: 60_000 },
   [JobName.AlertEvaluation]: { queue: QueueName.Supervision, attempts: 3, backoffMs: 30_000 },
+  // Crash retries only; the delivery schedule is the shared delivery machinery's.
+  [JobName.DeliverAlert]: { queue: QueueName.Supervision, attempts: 5, backoffMs: 2_000 },
   [JobName.DeemedConfirmation]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 30_000 },
   [JobName.ReleasePendingLessons]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 5_000 },
   [JobName.WeeklySettlement]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },

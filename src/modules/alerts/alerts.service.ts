@@ -22,6 +22,7 @@ import {
   singleMovementAbovePercent,
   weekStart,
 } from './alert-rules';
+import { AlertSubscriptionsService } from './alert-subscriptions.service';
 import { AlertListFilter, AlertRow, AlertsRepository } from './alerts.repository';
 
 /** Kinds of movement that take money out of escrow (read from the kinds, never named here). */
@@ -50,14 +51,15 @@ export class AlertsService {
     private readonly repo: AlertsRepository,
     private readonly policies: PoliciesService,
     private readonly clock: Clock,
+    private readonly subscriptions: AlertSubscriptionsService,
   ) {}
 
   /**
    * One evaluation of every rule, in one transaction under an advisory lock (runs never overlap;
-   * the unique index holds anyway). `onOpened` runs in the same transaction with the new alerts
-   * (the subscriptions enqueue their deliveries through the outbox there).
+   * the unique index holds anyway). The new alerts' deliveries to subscriptions are queued through
+   * the outbox in the same transaction.
    */
-  evaluate(now: Date = this.clock.now(), onOpened?: (m: EntityManager, alerts: AlertRow[]) => Promise<void>): Promise<EvaluationResult> {
+  evaluate(now: Date = this.clock.now()): Promise<EvaluationResult> {
     const today = chinaDate(now);
     return this.ds.transaction(async (m) => {
       await this.repo.lockEvaluation(m);
@@ -107,7 +109,7 @@ export class AlertsService {
         ...(await this.repo.open(m, candidates)),
         ...(await this.repo.foldEvents(m, FOLDED_EVENT_TYPES, new Date(now.getTime() - EVENT_LOOKBACK_DAYS * 86_400_000))),
       ];
-      if (opened.length && onOpened) await onOpened(m, await this.repo.byIds(m, opened));
+      await this.subscriptions.enqueue(m, opened);
       return { today, opened };
     });
   }
