@@ -41,8 +41,12 @@ describe('action log', () => {
 
   it('a regulator reads its districts only, filters by institution, pages; others 403', async () => {
     await t.request('PATCH', `/institutions/${b.inst.id}`, { key: b.r1, body: { basicAccountBank: 'BOC-SH', basicAccountNumber: '6212345678902' } });
-    const mine = (await t.request('GET', '/action-log?limit=500', { key: a.r1 })).body.items as { route: string; target: string | null }[];
+    const mine = (await t.request('GET', '/action-log?limit=500', { key: a.r1 })).body.items as { id: string; route: string; target: string | null }[];
     expect(mine.length).toBeGreaterThan(3);
+    // Newest first by the numeric id (ids 9 and 10 included: not sorted as text).
+    const ids = mine.map((x) => BigInt(x.id));
+    expect(ids).toEqual([...ids].sort((x, y) => (x > y ? -1 : x < y ? 1 : 0)));
+    expect(ids.some((id) => id < 10n) && ids.some((id) => id >= 10n)).toBe(true);
     expect(mine.some((x) => x.target?.includes(b.inst.id))).toBe(false);
     const theirs = (await t.request('GET', `/action-log?institutionId=${b.inst.id}`, { key: b.r1 })).body.items;
     expect(theirs[0]).toMatchObject({ method: 'PATCH', route: '/institutions/:id', role: 'regulator', status: 200, actorId: expect.any(String), requestId: expect.any(String), at: expect.any(String) });

@@ -67,7 +67,7 @@ export class ActionLogRepository {
     if (f.beforeId) where.push(`id < ${p(f.beforeId)}::bigint`);
     return m.query(
       `SELECT id::text, at, actor_id, role, scope, method, route, target, request_id, status, district_code, institution_id FROM action_log
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ${p(f.limit)}`,
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY action_log.id DESC LIMIT ${p(f.limit)}`,
       params,
     );
   }
