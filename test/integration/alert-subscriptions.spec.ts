@@ -32,7 +32,9 @@ describe('alert subscriptions', () => {
       expect(sub.status).toBe(201);
       expect(sub.body).toMatchObject({ url: flaky.url, districtCodes: ['310117'], disabledAt: null, secret: expect.stringMatching(/^whsec_/) });
       flaky.setSecret(sub.body.secret);
-      const dead = (await t.request('POST', '/alert-subscriptions', { key: s.r2, body: { url: broken.url, districtCodes: ['310117'] } })).body;
+      const dead = (await t.request('POST', '/alert-subscriptions', { key: s.r2, body: { url: broken.url, districtCodes: ['310117'] }, headers: { 'idempotency-key': 'sub-1' } })).body;
+      // The idempotency record keeps no secret: a replay answers without it.
+      expect(await t.db.query(`SELECT 1 FROM idempotency_keys WHERE response_body::text LIKE $1`, [`%${dead.secret.slice(6, 30)}%`])).toEqual([]);
       broken.setSecret(dead.secret);
       const theirs = (await t.request('POST', '/alert-subscriptions', { key: other.r1, body: { url: elsewhere.url } })).body;
       elsewhere.setSecret(theirs.secret);

@@ -41,7 +41,8 @@ export class AlertSubscriptionsController {
 
   @Post()
   @Roles('regulator', 'admin')
-  @Idempotent()
+  // The stored replay never holds the secret (as for banks' secrets and API keys).
+  @Idempotent({ redact: ['secret'] })
   @ApiOperation({ summary: 'Receive every new alert of your districts as a signed Standard Webhook (retried and recorded like settlement delivery)' })
   @ApiCreatedResponse({ type: CreatedSubscriptionDto })
   @ApiNotFoundResponse({ description: 'DISTRICT_NOT_FOUND: a code outside your jurisdiction', type: ErrorBodyDto })
