@@ -32,7 +32,7 @@ export const ARCHITECTURE = [
   {
     layer: 'ledger',
     elements: {
-      ledger: { owns: ['ledger_accounts', 'ledger_transactions', 'ledger_postings', 'ledger_balances'] },
+      ledger: { owns: ['ledger_accounts', 'ledger_transactions', 'ledger_postings', 'ledger_balances', 'ledger_chain_heads'] },
     },
   },
   {
@@ -92,8 +92,15 @@ export const ARCHITECTURE = [
     elements: {
       settlements: { owns: ['bank_webhook_receipts'] },
       // The escrow audit is a read model: one query over balances, accounts and institutions per district.
-      audit: { owns: [], reads: ['ledger_accounts', 'ledger_postings', 'ledger_balances', 'institutions', 'escrow_accounts'] },
+      audit: { owns: [], reads: ['ledger_accounts', 'ledger_postings', 'ledger_balances', 'institutions', 'escrow_accounts', 'alerts'] },
       'ledger-api': { owns: [] },
+      // The action log (issue 16): places each entry by the district of the institution it names.
+      'action-log': { owns: ['action_log', 'action_log_heads'], reads: ['institutions'] },
+      // Risk alerts (issue 16): evaluated from the balances, the movements and the supervision events (read models).
+      alerts: {
+        owns: ['alerts', 'alert_subscriptions', 'alert_deliveries', 'alert_delivery_attempts'],
+        reads: ['ledger_balances', 'ledger_accounts', 'ledger_postings', 'institutions', 'settlement_instructions', 'supervision_events'],
+      },
       diagnostics: { owns: ['queue_probes'] },
       'queue-admin': { owns: [] },
       health: { owns: [] },

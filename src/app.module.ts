@@ -38,6 +38,8 @@ import { InstalmentsModule } from '@modules/instalments/instalments.module';
 import { RefundsModule } from './modules/refunds/refunds.module';
 import { SuspenseModule } from './modules/suspense/suspense.module';
 import { ClosuresModule } from './modules/closures/closures.module';
+import { AlertsModule } from './modules/alerts/alerts.module';
+import { ActionLogModule } from './modules/action-log/action-log.module';
 
 /** Domain modules, one per bounded context. */
 export const DOMAIN_MODULES: Type[] = [
@@ -68,6 +70,8 @@ export const DOMAIN_MODULES: Type[] = [
   RefundsModule,
   SuspenseModule,
   ClosuresModule,
+  AlertsModule,
+  ActionLogModule,
 ];
 
 @Global()

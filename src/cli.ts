@@ -14,6 +14,8 @@ import { EmbeddedDatabaseMissingError } from './infra/embedded/embedded-postgres
 import { readRunningService } from './infra/embedded/service-info';
 import { ApiKeysService } from './modules/api-keys/api-keys.service';
 import { BanksService } from './modules/banks/banks.service';
+import { LedgerChainService } from './modules/ledger/ledger-chain.service';
+import { ActionLogService } from './modules/action-log/action-log.service';
 import { StatementsService } from './modules/statements/statements.service';
 
 const USAGE = `Usage: npm run cli -- <command> [options]
@@ -26,6 +28,9 @@ const USAGE = `Usage: npm run cli -- <command> [options]
   migrations:revert [--steps N]
   banks:reencrypt       seal bank secrets still in plaintext or under an older key with the
                         first key of BANK_SECRET_KEYS (every start does it too)
+  ledger:verify         recompute the ledger's hash chains; exit 1 and name the first broken
+                        transaction if a row was changed, removed or written around the ledger
+  action-log:verify     the same for the action log (exit 1 and name the first broken entry)
   statements:import FILE --bank <code>
                         import a bank statement file (camt.053, MT940 or the CSV layout) for a
                         bank that delivers by file transfer; the same file again changes nothing
@@ -190,6 +195,28 @@ async function main(argv: string[]): Promise<number> {
     case 'banks:reencrypt': {
       process.stdout.write(`${await reencryptBanks()}\n`);
       return 0;
+    }
+    case 'ledger:verify': {
+      const r = await withApp((ctx) => ctx.get(LedgerChainService).verify());
+      if (r.ok) {
+        process.stdout.write(`Ledger hash chains intact: ${r.transactions} transaction(s) in ${r.chains} chains; heads digest ${r.headsDigest}\n`);
+        return 0;
+      }
+      const b = r.firstBroken!;
+      process.stdout.write(
+        `LEDGER CHAIN BROKEN: first broken transaction ${b.transactionId} (${b.reason}${b.chain === null ? '' : `, chain ${b.chain}, seq ${b.seq}`}); ` +
+          `${r.brokenChains} broken chain(s), ${r.transactions} transaction(s) walked\n`,
+      );
+      return 1;
+    }
+    case 'action-log:verify': {
+      const r = await withApp((ctx) => ctx.get(ActionLogService).verify());
+      if (r.ok) {
+        process.stdout.write(`Action log chains intact: ${r.entries} entries\n`);
+        return 0;
+      }
+      process.stdout.write(`ACTION LOG CHAIN BROKEN: first broken entry ${r.firstBroken!.transactionId} (${r.firstBroken!.reason}); ${r.entries} entries walked\n`);
+      return 1;
     }
     case 'statements:import': {
       const file = positionals[0];

@@ -14,6 +14,7 @@ import { resolveRequestId } from '@infra/logging/request-id';
 import { AppConfig } from '@config/app-config';
 import { DatabaseUrl } from '@infra/database/database-url';
 import { MetricsService } from '@infra/metrics/metrics.service';
+import { ActionLogService } from '@modules/action-log/action-log.service';
 import { registerStatementBodyParser } from '@modules/statements/statement-body';
 
 const WORKER_ROUTES = /^\/(health\/|metrics)/;
@@ -58,6 +59,19 @@ export async function createApp(config: AppConfig, db: DatabaseUrl): Promise<Nes
     }
     const problem = forbiddenCharactersInUrl(request);
     if (problem) return reply.status(problem.status).send(errorBody(problem.code, problem.message, request.id, problem.details));
+  });
+  // The action log: written before the answer leaves, so no caller sees an outcome the log does not hold.
+  const actionLog = app.get(ActionLogService);
+  fastify.addHook('onSend', async (request: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    await actionLog.record({
+      principal: request.principal,
+      method: request.method,
+      route: request.routeOptions?.url ?? request.url.split('?')[0],
+      params: request.params as Record<string, string> | undefined,
+      requestId: String(request.id),
+      status: reply.statusCode,
+    });
+    return payload;
   });
   fastify.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
     const route = request.routeOptions?.url ?? 'unmatched';

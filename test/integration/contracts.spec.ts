@@ -317,7 +317,7 @@ describe('regulator escrow audit', () => {
       expect((await t.request('GET', `/audit/institutions/${inst.id}`, { key: pudong })).status).toBe(404);
       const csv = await t.request('GET', '/audit/districts/310117?format=csv', { key: r1 });
       expect(csv.headers.get('content-type')).toContain('text/csv');
-      expect(csv.text.split('\n')[0]).toBe('institutionId,name,uscc,districtCode,currency,bankCode,accountNumber,escrowState,obligations,paidIn,released,refunded,transferred,bankCash,suspense,coverage,lastReconciledDay');
+      expect(csv.text.split('\n')[0]).toBe('institutionId,name,uscc,districtCode,currency,bankCode,accountNumber,escrowState,obligations,paidIn,released,refunded,transferred,bankCash,suspense,coverage,lastReconciledDay,openAlertsCritical,openAlertsWarning,openAlertsInfo');
       expect(csv.text).toContain(`TOTAL,1 institutions,,310117,CNY,,,,1000.00,1000.00,0.00,0.00,0.00,1000.00,0.00,1.0000,`);
     } finally {
       await t.close();

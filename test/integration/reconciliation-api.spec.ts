@@ -260,7 +260,7 @@ describe('reconciliation API', () => {
     expect((await t.request('GET', `/audit/institutions/${s.inst.id}`, { key: s.r1 })).body.institutions[0].lastReconciledDay).toBe(D);
     expect((await t.request('GET', '/audit/districts/310117?asOf=2026-11-22T12:00:00Z', { key: s.r1 })).body.institutions.every((i: { lastReconciledDay: string | null }) => i.lastReconciledDay === null)).toBe(true);
     const csv = await t.request('GET', '/audit/districts/310117?format=csv', { key: s.r1 });
-    expect(csv.text).toContain(`,${D}\n`);
+    expect(csv.text).toContain(`,${D},0,0,0\n`);
   });
 
   it('reverses a resolution by a new one: the history stays, the exception reopens', async () => {

@@ -430,11 +430,11 @@ describe('the regulator register', () => {
 
       const csv = await t.request('GET', '/audit/districts/310120?format=csv', { key: r1 });
       const lines = csv.text.trim().split('\n');
-      expect(lines[0]).toBe('institutionId,name,uscc,districtCode,currency,bankCode,accountNumber,escrowState,obligations,paidIn,released,refunded,transferred,bankCash,suspense,coverage,lastReconciledDay');
+      expect(lines[0]).toBe('institutionId,name,uscc,districtCode,currency,bankCode,accountNumber,escrowState,obligations,paidIn,released,refunded,transferred,bankCash,suspense,coverage,lastReconciledDay,openAlertsCritical,openAlertsWarning,openAlertsInfo');
       expect(lines.slice(-3)).toEqual([
-        'TOTAL,1 institutions,,310120,CNY,,,,0.00,0.00,0.00,0.00,0.00,1000.00,1000.00,,',
-        'TOTAL,1 institutions,,310120,HKD,,,,0.00,0.00,0.00,0.00,0.00,500.75,500.75,,',
-        'TOTAL,1 institutions,,310120,JPY,,,,0,0,0,0,0,120000,120000,,',
+        'TOTAL,1 institutions,,310120,CNY,,,,0.00,0.00,0.00,0.00,0.00,1000.00,1000.00,,,,,',
+        'TOTAL,1 institutions,,310120,HKD,,,,0.00,0.00,0.00,0.00,0.00,500.75,500.75,,,,,',
+        'TOTAL,1 institutions,,310120,JPY,,,,0,0,0,0,0,120000,120000,,,,,',
       ]);
     });
   });

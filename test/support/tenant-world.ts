@@ -1,4 +1,5 @@
 import { Clock } from '@common/clock';
+import { AlertsService } from '@modules/alerts/alerts.service';
 import { ApiKeysService } from '@modules/api-keys/api-keys.service';
 import { ensureBank, institutionBody } from './register-fixtures';
 import { eventually, TestApp, TestResponse } from './test-app';
@@ -61,6 +62,10 @@ export interface Tenant {
   closureId: string;
   /** A transfer of the tenant's main contract proposed in that closure (to the tenant itself: the matrix checks who reaches it, not whether it can happen). */
   transferId: string;
+  /** An alert of the tenant's institution (its escrow balance is below the national floor). */
+  alertId: string;
+  /** An alert subscription of the tenant's regulator. */
+  subscriptionId: string;
 }
 
 /** A one-day statement in the CSV layout for an escrow account (unique by `ref`): one credit of `amount` on `day` (the 5th by default). */
@@ -184,6 +189,8 @@ export async function buildWorld(t: TestApp): Promise<World> {
       suspenseCreditId: x.suspenseCreditId,
       closureId: '',
       transferId: '',
+      alertId: '',
+      subscriptionId: '',
     };
   };
   const A = await finish('A', a);
@@ -197,6 +204,14 @@ export async function buildWorld(t: TestApp): Promise<World> {
       [x.closureId, x.contractId, x.institutionId],
     );
     x.transferId = transfer.id;
+  }
+
+  await t.app.get(AlertsService).evaluate();
+  for (const x of [A, B]) {
+    x.alertId = (await t.db.query<{ id: string }>(`SELECT id FROM alerts WHERE institution_id = $1 ORDER BY opened_at, id LIMIT 1`, [x.institutionId]))[0].id;
+  }
+  for (const [x, r] of [[A, a.r1], [B, b.r1]] as const) {
+    x.subscriptionId = must(await t.request('POST', '/alert-subscriptions', { key: r, body: { url: 'http://127.0.0.1:9/alerts' } }), 'subscription').id as string;
   }
 
   const keys = t.app.get(ApiKeysService);
@@ -217,7 +232,7 @@ export async function buildWorld(t: TestApp): Promise<World> {
   };
   const secretsOf = (n: TenantName) => {
     const x = n === 'A' ? A : B;
-    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.exceptionId, x.adjustmentId, x.refundId, x.contestedRefundId, x.suspenseCreditId, x.closureId, x.transferId];
+    return [x.institutionId, x.uscc, x.licenceId, x.escrowId, x.escrowNumber, x.courseId, x.contractId, x.contractReference, x.spareContractId, x.pendingLessonId, x.disputedLessonId, x.instructionId, x.exceptionId, x.adjustmentId, x.refundId, x.contestedRefundId, x.suspenseCreditId, x.closureId, x.transferId, x.alertId, x.subscriptionId];
   };
   const policyRules = must(await t.request('GET', '/policies/resolve?district=310117'), 'policy').rules;
   return { A, B, callers, spareKeyId, probeId, policyRules, secretsOf };

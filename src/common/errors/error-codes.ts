@@ -130,6 +130,10 @@ export const ERROR_STATUS = {
   SUSPENSE_ALREADY_RESOLVED: 409,
   CONTRACT_NOT_PAYABLE: 422,
   SUSPENSE_EXCEEDS_DUE: 422,
+  // alerts (issue 16)
+  ALERT_NOT_FOUND: 404,
+  INVALID_ALERT_TRANSITION: 409,
+  ALERT_SUBSCRIPTION_NOT_FOUND: 404,
 } as const satisfies Record<string, number>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;

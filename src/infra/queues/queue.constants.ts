@@ -15,6 +15,8 @@ export enum JobName {
   QueueProbe = 'diagnostics.queue-probe',
   DailySupervision = 'supervision.daily',
   SuspenseAging = 'supervision.suspense-aging',
+  AlertEvaluation = 'supervision.alert-evaluation',
+  DeliverAlert = 'supervision.alert-delivery',
   DeemedConfirmation = 'lessons.deemed-confirmation',
   ReleasePendingLessons = 'lessons.release-pending',
   WeeklySettlement = 'lessons.weekly-settlement',
@@ -39,6 +41,10 @@ export interface JobPayloads {
   [JobName.DailySupervision]: { today?: string };
   /** Unresolved suspense items older than their policy's days, for `today` (China time). */
   [JobName.SuspenseAging]: { today?: string };
+  /** Evaluates every alert rule now (issue 16). */
+  [JobName.AlertEvaluation]: Record<string, never>;
+  /** One delivery attempt of a new alert to a subscription (1-based), as settlement deliveries. */
+  [JobName.DeliverAlert]: { deliveryId: string; attempt: number; round: string };
   [JobName.DeemedConfirmation]: { today?: string };
   [JobName.ReleasePendingLessons]: { institutionId: string };
   /** Nets releases made before `today`'s week (China time) into one instruction per institution and week. */
@@ -77,6 +83,9 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.QueueProbe]: { queue: QueueName.Diagnostics, attempts: 5, backoffMs: 1_000 },
   [JobName.DailySupervision]: { queue: QueueName.Supervision, attempts: 8, backoffMs: 60_000 },
   [JobName.SuspenseAging]: { queue: QueueName.Supervision, attempts: 8, backoffMs: 60_000 },
+  [JobName.AlertEvaluation]: { queue: QueueName.Supervision, attempts: 3, backoffMs: 30_000 },
+  // Crash retries only; the delivery schedule is the shared delivery machinery's.
+  [JobName.DeliverAlert]: { queue: QueueName.Supervision, attempts: 5, backoffMs: 2_000 },
   [JobName.DeemedConfirmation]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 30_000 },
   [JobName.ReleasePendingLessons]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 5_000 },
   [JobName.WeeklySettlement]: { queue: QueueName.Lessons, attempts: 8, backoffMs: 60_000 },
@@ -99,6 +108,7 @@ export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
   { id: 'outbox-cleanup-daily', job: JobName.OutboxCleanup, pattern: '27 3 * * *' },
   { id: 'supervision-daily', job: JobName.DailySupervision, pattern: '5 0 * * *' },
   { id: 'suspense-aging-daily', job: JobName.SuspenseAging, pattern: '35 0 * * *' },
+  { id: 'alerts-evaluation', job: JobName.AlertEvaluation, pattern: '*/5 * * * *' },
   { id: 'lessons-deemed-confirmation', job: JobName.DeemedConfirmation, pattern: '15 * * * *' },
   { id: 'lessons-weekly-settlement', job: JobName.WeeklySettlement, pattern: '0 1 * * 1' },
   { id: 'lessons-completion-releases', job: JobName.CompletionReleases, pattern: '20 0 * * *' },

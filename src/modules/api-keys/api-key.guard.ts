@@ -48,6 +48,8 @@ export class ApiKeyGuard implements CanActivate {
     if (!match) throw new DomainError('UNAUTHENTICATED', 'Missing API key: send Authorization: Bearer <key>');
     const principal = await this.keys.authenticate(match[1]);
     if (!principal) throw new DomainError('UNAUTHENTICATED', 'Invalid or revoked API key');
+    // Known from here on, also when refused below: the action log records who was refused (issue 16).
+    request.principal = principal;
 
     const retryAfter = await this.limiter.take(principal.id);
     if (retryAfter > 0) throw new RateLimitedError(retryAfter);
@@ -56,7 +58,6 @@ export class ApiKeyGuard implements CanActivate {
     if (roles && !roles.includes(principal.role)) {
       throw new DomainError('FORBIDDEN', `This endpoint is for: ${roles.join(', ')}`);
     }
-    request.principal = principal;
     return true;
   }
 }

@@ -77,4 +77,20 @@ export class AuditRepository {
       asOf ? [patterns, institutionId, asOf] : [patterns, institutionId],
     );
   }
+
+  /** Open or acknowledged alerts per institution and severity (the alerts module owns the table; a read model here). */
+  async openAlerts(m: EntityManager, institutionIds: string[]): Promise<Map<string, { info: number; warning: number; critical: number }>> {
+    const out = new Map<string, { info: number; warning: number; critical: number }>();
+    if (institutionIds.length === 0) return out;
+    const rows: { institution_id: string; severity: 'info' | 'warning' | 'critical'; n: number }[] = await m.query(
+      `SELECT institution_id, severity, count(*)::int AS n FROM alerts WHERE state <> 'resolved' AND institution_id = ANY($1::uuid[]) GROUP BY 1, 2`,
+      [institutionIds],
+    );
+    for (const r of rows) {
+      const c = out.get(r.institution_id) ?? { info: 0, warning: 0, critical: 0 };
+      c[r.severity] = r.n;
+      out.set(r.institution_id, c);
+    }
+    return out;
+  }
 }

@@ -32,6 +32,14 @@ export interface InstitutionAudit {
   coverage: string | null;
   /** The latest business day on which one of its escrow accounts reconciled with the bank's statement (issue 13); null if none yet. */
   lastReconciledDay: string | null;
+  /** Its alerts open or acknowledged now (issue 16), counted by severity; now even when the audit is as of a past moment. */
+  openAlerts: OpenAlertCounts;
+}
+
+export interface OpenAlertCounts {
+  info: number;
+  warning: number;
+  critical: number;
 }
 
 const FIELDS = ['obligations', 'paidIn', 'released', 'refunded', 'transferred', 'bankCash', 'suspense'] as const;
@@ -54,7 +62,7 @@ function coverage(cash: Money, obligations: Money): string | null {
   return obligations.isZero() ? null : new Decimal(cash.toString()).div(obligations.toString()).toDecimalPlaces(4).toFixed(4);
 }
 
-function toAudit(r: AuditRow, lastReconciledDay: string | null): InstitutionAudit {
+function toAudit(r: AuditRow, lastReconciledDay: string | null, openAlerts: OpenAlertCounts): InstitutionAudit {
   const m = (v: string) => Money.fromDb(v, r.currency);
   // A closure short of cash pools what contracts hold above their share: still owed to payers.
   const held = m(r.held).plus(m(r.closure_pool));
@@ -80,6 +88,7 @@ function toAudit(r: AuditRow, lastReconciledDay: string | null): InstitutionAudi
     suspense: m(r.suspense).toString(),
     coverage: coverage(cash, held),
     lastReconciledDay,
+    openAlerts,
   };
 }
 
@@ -117,7 +126,9 @@ export class AuditService {
 
   private async build(district: string, rows: AuditRow[], asOf: Date | null): Promise<DistrictAudit> {
     const reconciled = await this.reconciliation.lastReconciledDays([...new Set(rows.map((r) => r.institution_id))], asOf ? chinaDate(asOf) : null);
-    const institutions = rows.map((r) => toAudit(r, reconciled.get(r.institution_id) ?? null));
+    const alerts = await this.repo.openAlerts(this.ds.manager, [...new Set(rows.map((r) => r.institution_id))]);
+    const none: OpenAlertCounts = { info: 0, warning: 0, critical: 0 };
+    const institutions = rows.map((r) => toAudit(r, reconciled.get(r.institution_id) ?? null, alerts.get(r.institution_id) ?? none));
     return {
       district,
       asOf: asOf ? asOf.toISOString() : null,
@@ -128,7 +139,7 @@ export class AuditService {
   }
 }
 
-const CSV_COLUMNS = ['institutionId', 'name', 'uscc', 'districtCode', 'currency', 'bankCode', 'accountNumber', 'escrowState', ...FIELDS, 'coverage', 'lastReconciledDay'];
+const CSV_COLUMNS = ['institutionId', 'name', 'uscc', 'districtCode', 'currency', 'bankCode', 'accountNumber', 'escrowState', ...FIELDS, 'coverage', 'lastReconciledDay', 'openAlertsCritical', 'openAlertsWarning', 'openAlertsInfo'];
 
 const csvCell = (v: unknown) => {
   const s = v === null || v === undefined ? '' : String(v);
@@ -140,13 +151,13 @@ export function auditCsv(a: DistrictAudit): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const i of a.institutions) {
     lines.push(
-      [i.institutionId, i.name, i.uscc, i.districtCode, i.currency, i.escrowAccount?.bankCode, i.escrowAccount?.accountNumber, i.escrowAccount?.state, ...FIELDS.map((f) => i[f]), i.coverage, i.lastReconciledDay]
+      [i.institutionId, i.name, i.uscc, i.districtCode, i.currency, i.escrowAccount?.bankCode, i.escrowAccount?.accountNumber, i.escrowAccount?.state, ...FIELDS.map((f) => i[f]), i.coverage, i.lastReconciledDay, i.openAlerts.critical, i.openAlerts.warning, i.openAlerts.info]
         .map(csvCell)
         .join(','),
     );
   }
   for (const t of a.totals) {
-    lines.push(['TOTAL', `${t.institutions} institutions`, '', a.district, t.currency, '', '', '', ...FIELDS.map((f) => t[f]), t.coverage, ''].map(csvCell).join(','));
+    lines.push(['TOTAL', `${t.institutions} institutions`, '', a.district, t.currency, '', '', '', ...FIELDS.map((f) => t[f]), t.coverage, '', '', '', ''].map(csvCell).join(','));
   }
   return `${lines.join('\n')}\n`;
 }

@@ -29,6 +29,6 @@ import { SecretBox } from './secret-box';
     BanksService,
     BankSignatureGuard,
   ],
-  exports: [BanksService, BankSignatureGuard],
+  exports: [BanksService, BankSignatureGuard, BANK_SECRET_BOX],
 })
 export class BanksModule {}

@@ -66,6 +66,8 @@ export interface PolicyRules {
     dailyOutflow: string;
     weeklyOutflow: string;
     singleMovementPercent: Percent;
+    /** Months after registration during which the lower floor applies (default 12 when a version predates it). */
+    newInstitutionMonths?: number;
   };
 }
 

@@ -7,28 +7,28 @@ import { AppConfig } from '@config/app-config';
 import { JobName, jobId } from '@infra/queues/queue.constants';
 import { QueueService } from '@infra/queues/queue.service';
 import { BanksService } from '@modules/banks/banks.service';
-import { signWebhook } from '@modules/banks/webhook-signature';
 import { isDeliverable } from '@modules/money-movements/movement-state-machine';
 import { MoneyMovementsService, MovementContext } from '@modules/money-movements/money-movements.service';
 import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { movementPayload } from './movement-payload';
 import { SettlementsRepository } from './settlements.repository';
+import { AttemptOutcome, DeliveryPort, scheduleOf, WebhookAttempt, WebhookDelivery, WebhookMessage } from './webhook-delivery';
 
-export type AttemptOutcome = 'acknowledged' | 'retry' | 'dead_lettered' | 'endpoint_gone' | 'waiting' | 'done';
+export type { AttemptOutcome } from './webhook-delivery';
+export { parseRetryAfter } from './webhook-delivery';
 
 /**
- * Delivers money movements of every kind to custody banks as Standard Webhooks (signed with
- * every current secret of the bank, so rotation overlaps). The webhook id is the movement id,
- * so a repeated delivery carries the same id and the bank can drop it. Only 2xx counts; 410
- * disables the endpoint and alerts; 429 and 503 honour Retry-After; otherwise the retry
- * schedule applies (with jitter): `SETTLEMENT_RETRY_DELAYS_MS` lists the delay before each
- * retry (the first delivery goes at once), and when the last retry fails too the movement is
- * dead-lettered. Every attempt is recorded.
+ * Delivers money movements of every kind to custody banks as Standard Webhooks, through the shared
+ * delivery machinery (`webhook-delivery.ts`: signature with every current secret of the bank, only
+ * 2xx counts, 410 disables the endpoint, 429 and 503 honour Retry-After, otherwise the retry
+ * schedule with jitter, dead letter after the last retry). This class is the movements' port: what
+ * to send (the webhook id is the movement id, so a repeat carries the same id) and how each
+ * outcome is recorded. Every attempt is recorded.
  */
 @Injectable()
-export class SettlementDeliveryService {
+export class SettlementDeliveryService implements DeliveryPort {
   private readonly logger = new Logger(SettlementDeliveryService.name);
-  private readonly delays: number[];
+  private readonly delivery: WebhookDelivery;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -37,20 +37,20 @@ export class SettlementDeliveryService {
     private readonly banks: BanksService,
     private readonly queues: QueueService,
     private readonly events: SupervisionEventsService,
-    private readonly config: AppConfig,
+    config: AppConfig,
     private readonly clock: Clock,
   ) {
-    this.delays = config.SETTLEMENT_RETRY_DELAYS_MS.split(',').map(Number);
+    this.delivery = new WebhookDelivery(scheduleOf(config));
   }
 
   /** The first delivery plus one retry per configured delay. */
   get maxAttempts(): number {
-    return this.delays.length + 1;
+    return this.delivery.maxAttempts;
   }
 
   /** Delay before the attempt after `attempt` failed; null when that was the last one. */
   retryDelay(attempt: number): number | null {
-    return attempt <= this.delays.length ? this.delays[attempt - 1] : null;
+    return this.delivery.retryDelay(attempt);
   }
 
   /**
@@ -58,7 +58,11 @@ export class SettlementDeliveryService {
    * (the first delivery, or an admin's redelivery): job ids are deterministic within a round, so a
    * crash while scheduling cannot double an attempt, and distinct across rounds.
    */
-  async attempt(instructionId: string, attempt: number, round = 'r0'): Promise<AttemptOutcome> {
+  attempt(instructionId: string, attempt: number, round = 'r0'): Promise<AttemptOutcome> {
+    return this.delivery.attempt(this, instructionId, attempt, round);
+  }
+
+  async prepare(instructionId: string, attempt: number, round: string): Promise<WebhookMessage | 'done' | 'waiting'> {
     let ctx = await this.movements.context(instructionId);
     if (!ctx || !isDeliverable(ctx.row.state)) return 'done';
     // Dead-lettered waits for an admin's redelivery (which clears the mark), whatever re-adds its jobs.
@@ -76,59 +80,33 @@ export class SettlementDeliveryService {
     }
     if (row.not_before && row.not_before > this.clock.today()) {
       const wait = Date.parse(`${row.not_before}T00:00:00+08:00`) - this.clock.now().getTime();
-      await this.schedule(row.id, attempt, Math.max(wait, 1000), round, `nb${row.not_before}`);
+      await this.scheduleAttempt(row.id, attempt, Math.max(wait, 1000), round, `nb${row.not_before}`);
       return 'waiting';
     }
     const sequence = await this.movements.assignSequence(row);
-    const body = JSON.stringify(movementPayload(ctx, sequence));
-    // The signature timestamp is a transport fact: real time, never the business clock.
-    const timestamp = Math.floor(Date.now() / 1000);
-    // node:crypto, like the check of the banks' own calls (the library hashes in JavaScript, ~17 ms per MB).
-    const signature = bank.secrets.map((s) => signWebhook(s, row.id, timestamp, body)).join(' ');
-    const started = Date.now();
-    let status: number | null = null;
-    let error: string | null = null;
-    let text = '';
-    let retryAfter: number | null = null;
-    try {
-      const res = await fetch(bank.webhookUrl, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': row.id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signature,
-        },
-        body,
-        signal: AbortSignal.timeout(this.config.SETTLEMENT_TIMEOUT_MS),
-      });
-      status = res.status;
-      text = (await res.text().catch(() => '')).slice(0, 500);
-      retryAfter = parseRetryAfter(res.headers.get('retry-after'));
-    } catch (err) {
-      error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    }
-    const latency = Date.now() - started;
-    const ok = status !== null && status >= 200 && status < 300;
-    // The attempt and the movement's new state commit together (one statement).
-    await this.movements.recordAttempt(row.id, ok, { attempt, statusCode: status, error, latencyMs: latency, response: text || null });
-    if (ok) return 'acknowledged';
-    if (status === 410) {
-      await this.disableBank(ctx, `HTTP 410 from ${bank.webhookUrl}`);
-      return 'endpoint_gone';
-    }
-    const delay = this.retryDelay(attempt);
-    if (delay === null) {
-      await this.deadLetter(ctx, status, error);
-      return 'dead_lettered';
-    }
-    const base = (status === 429 || status === 503) && retryAfter !== null ? retryAfter : delay;
-    const jitter = Math.floor(base * this.config.SETTLEMENT_RETRY_JITTER * Math.random());
-    await this.schedule(row.id, attempt + 1, base + jitter, round);
-    return 'retry';
+    return { webhookId: row.id, url: bank.webhookUrl, secrets: bank.secrets, body: JSON.stringify(movementPayload(ctx, sequence)) };
   }
 
-  private async schedule(instructionId: string, attempt: number, delayMs: number, round: string, tag = 'a'): Promise<void> {
+  /** The attempt and the movement's new state commit together (one statement). */
+  recordAttempt(instructionId: string, accepted: boolean, a: WebhookAttempt): Promise<void> {
+    return this.movements.recordAttempt(instructionId, accepted, a);
+  }
+
+  async endpointGone(instructionId: string, reason: string): Promise<void> {
+    const ctx = await this.movements.context(instructionId);
+    if (ctx) await this.disableBank(ctx, reason);
+  }
+
+  async deadLetter(instructionId: string, status: number | null, error: string | null): Promise<void> {
+    const ctx = await this.movements.context(instructionId);
+    if (ctx) await this.markDeadLettered(ctx, status, error);
+  }
+
+  schedule(instructionId: string, attempt: number, delayMs: number, round: string): Promise<void> {
+    return this.scheduleAttempt(instructionId, attempt, delayMs, round);
+  }
+
+  private async scheduleAttempt(instructionId: string, attempt: number, delayMs: number, round: string, tag = 'a'): Promise<void> {
     await this.movements.scheduleNextAttempt(instructionId, delayMs);
     await this.queues.add(JobName.DeliverSettlementInstruction, { instructionId, attempt, round }, jobId('deliver', instructionId, round, String(attempt), tag), { delay: delayMs });
   }
@@ -150,7 +128,7 @@ export class SettlementDeliveryService {
     this.logger.error(`Bank ${row.escrow_bank_code} webhook disabled: ${reason}`);
   }
 
-  private async deadLetter({ row }: MovementContext, status: number | null, error: string | null): Promise<void> {
+  private async markDeadLettered({ row }: MovementContext, status: number | null, error: string | null): Promise<void> {
     await this.ds.transaction(async (m) => {
       await this.movements.deadLetter(m, row.id);
       await this.events.raise(m, {
@@ -183,12 +161,4 @@ export class SettlementDeliveryService {
     for (const id of waiting) await this.redeliver(id);
     return waiting.length;
   }
-}
-
-/** Retry-After as seconds or an HTTP date, in ms; null when absent or unreadable. */
-export function parseRetryAfter(value: string | null): number | null {
-  if (!value) return null;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
 }

@@ -44,6 +44,12 @@ class AlertsDto {
   @ApiProperty({ example: '1000000.00' }) @IsAmount({ positive: true }) dailyOutflow: string;
   @ApiProperty({ example: '2000000.00' }) @IsAmount({ positive: true }) weeklyOutflow: string;
   @ApiProperty({ example: 10 }) @IsInt() @Min(1) @Max(100) singleMovementPercent: Percent;
+  @ApiPropertyOptional({ example: 12, description: 'Months after its registration during which an institution is new (its floor is newInstitutionBalanceFloor); default 12' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(120)
+  newInstitutionMonths?: number;
 }
 
 class PolicyRulesDto {
