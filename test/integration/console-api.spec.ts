@@ -27,7 +27,7 @@ describe('reads for the console and the parent page', () => {
     const ledger = await t.request('GET', `/ledger/contracts/${w.contractId}/balance`);
     expect(ledger.body.held).toBe('2899.71');
 
-    for (const headers of [{}, { 'payer-token': w.revokedPayerToken }, { 'payer-token': 'nope' }]) {
+    for (const headers of [{}, { 'payer-token': w.revokedPayerToken }, { 'payer-token': 'nope' }] as Record<string, string>[]) {
       const bad = await t.request('GET', '/payer/contract', { key: null, headers });
       expect(bad.status).toBe(401);
       expect(bad.body.error.code).toBe('INVALID_PAYER_TOKEN');

@@ -225,7 +225,7 @@ describeBrowser('console and parent page in a browser (real service process)', (
     const refunds = (await api('/payer/refunds', payer)).body.refunds as { state: string; computation: { refund: string } }[];
     expect(refunds).toEqual([expect.objectContaining({ state: 'requested', computation: expect.objectContaining({ refund: quote.refund }) })]);
     // Nothing on the page is wider than the phone.
-    expect(await p.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    expect(await p.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(390);
     await phone.close();
   });
 

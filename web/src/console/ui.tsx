@@ -2,7 +2,7 @@ import { Component, type ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { ApiError } from '../common/api';
 import { compareDecimal } from '../common/format';
-import { downloadCsv } from '../common/csv';
+import { downloadCsv } from '../common/download';
 import { translate } from '../common/i18n';
 import { T } from './texts';
 
