@@ -116,7 +116,7 @@ export function InstitutionPage({ id }: { id: string }) {
             { key: 'number', label: t('licenceNumber'), value: (l) => l.licenceNumber ?? '' },
             { key: 'state', label: t('state'), value: (l) => l.state },
             { key: 'valid', label: t('validity'), value: (l) => `${l.validFrom ?? ''} – ${l.validTo ?? ''}` },
-            { key: 'approvals', label: t('approvals'), value: (l) => `${l.approvals?.length ?? '–'}/${l.requiredApprovals ?? '–'}` },
+            { key: 'approvals', label: t('approvals'), value: (l) => (l.approvals ? `${l.approvals.length}/${l.requiredApprovals ?? '–'}` : String(l.requiredApprovals ?? '–')) },
           ]} />
         )}
       </Block>

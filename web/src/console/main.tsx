@@ -96,4 +96,7 @@ function LangSwitch() {
 }
 
 document.documentElement.lang = lang.get() === 'zh' ? 'zh-CN' : 'en';
-render(<Shell />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+// Preact 11 renders next to what is there: drop the static loading text first.
+root.textContent = '';
+render(<Shell />, root);

@@ -62,7 +62,7 @@ export const T: Dict = {
   licences: { zh: '办学许可与联合审核', en: 'Licence and joint review' },
   licenceNumber: { zh: '许可证号', en: 'Licence number' },
   validity: { zh: '有效期', en: 'Valid' },
-  approvals: { zh: '审核通过', en: 'Approvals' },
+  approvals: { zh: '联合审核（人数）', en: 'Joint review (approvers)' },
   inspections: { zh: '年检', en: 'Inspections' },
   year: { zh: '年度', en: 'Year' },
   result: { zh: '结果', en: 'Result' },

@@ -1,7 +1,7 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { ApiError, call } from '../common/api';
-import { formatDateTime, money } from '../common/format';
+import { money } from '../common/format';
 import { lang, setLang, translate } from '../common/i18n';
 import { useSignal } from '../common/signal';
 import { T } from './texts';
@@ -250,10 +250,12 @@ function App() {
       {schedule && schedule.mode && <ScheduleSection schedule={schedule} onDone={done} />}
       <RefundSection refunds={refunds} onDone={done} />
       {error ? <ErrorBox error={error} /> : null}
-      <p class="muted">{formatDateTime(new Date().toISOString())}</p>
     </main>
   );
 }
 
 document.documentElement.lang = lang.get() === 'zh' ? 'zh-CN' : 'en';
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+// Preact 11 renders next to what is there: drop the static loading text first.
+root.textContent = '';
+render(<App />, root);
