@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { buildConsoleWorld, ConsoleWorld } from '../support/console-world';
@@ -200,6 +200,34 @@ describeBrowser('console and parent page in a browser (real service process)', (
     await row.getByRole('button', { name: '下一步' }).click();
     await row.getByRole('button', { name: '确定' }).click();
     await page.getByRole('status').filter({ hasText: '已完成' }).first().waitFor();
+  });
+
+  it('work queues: a disputed lesson decided with the keyboard alone (reason, confirmation, result); a shown table exports as CSV', async () => {
+    await signIn(page, w.regulatorKey);
+    await page.getByRole('link', { name: '待办事项' }).click();
+    const row = page.locator('table#disputed-lessons tbody tr').filter({ hasText: '孩子那天请假' });
+    await row.getByRole('button', { name: '裁定有效（拨付）' }).focus();
+    await page.keyboard.press('Enter');
+    await row.getByLabel('原因 (裁定有效（拨付）)').and(page.locator(':focus')).waitFor(); // the reason field has the focus
+    await page.keyboard.type('家长已补交签到记录');
+    await page.keyboard.press('Control+Enter'); // next: the confirmation, whose button has the focus
+    await row.getByRole('button', { name: '确定' }).and(page.locator(':focus')).waitFor();
+    await page.keyboard.press('Enter');
+    await expect(page.locator('[data-testid="notice"]').textContent()).resolves.toContain('裁定有效（拨付）');
+    await page.locator('table#disputed-lessons').getByText('暂无').waitFor();
+    const lessons = (await api(`/contracts/${w.contractId}/lessons`, { key: w.regulatorKey })).body as { id: string; state: string; confirmation: string }[];
+    expect(lessons.find((l) => l.id === w.disputedLessonId)).toMatchObject({ state: 'confirmed', confirmation: 'regulator' });
+
+    const refunds = page.locator('table#contested-refunds tbody tr');
+    await refunds.first().waitFor();
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('section[aria-label="有争议的退费"]').getByRole('button', { name: '导出 CSV' }).click(),
+    ]);
+    expect(download.suggestedFilename()).toBe(`contested-refunds-${w.district}.csv`);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv.split('\r\n')[0]).toBe('\ufeff机构,金额,原因,机构异议,');
+    expect(csv).toContain(`${w.institutionName},2247.94,搬家转学,已上课时有争议,`);
   });
 
   it('a parent on a phone confirms a lesson and asks for a refund after seeing the computed amount', async () => {

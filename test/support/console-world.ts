@@ -22,6 +22,7 @@ export interface ConsoleWorld {
   contractId: string;
   payerToken: string;
   pendingLessonId: string;
+  disputedLessonId: string;
   revokedPayerToken: string;
 }
 
@@ -98,6 +99,7 @@ export async function buildConsoleWorld(t: TestApp): Promise<ConsoleWorld> {
     contractId: main.id,
     payerToken: main.payerToken,
     pendingLessonId: pending,
+    disputedLessonId: disputed,
     revokedPayerToken: revoked.payerToken,
   };
 }

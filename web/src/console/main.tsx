@@ -7,7 +7,7 @@ import { Dashboard } from './dashboard';
 import { InstitutionList, InstitutionPage } from './institutions';
 import { Queues } from './queues';
 import { session, signIn, signOut, signOutReason } from './session';
-import { t } from './ui';
+import { notice, t } from './ui';
 import './console.css';
 
 function useHash(): string {
@@ -66,6 +66,8 @@ function Shell() {
   useSignal(lang);
   const s = useSignal(session);
   const hash = useHash();
+  const done = useSignal(notice);
+  useEffect(() => notice.set(null), [hash]);
   if (!s) return <><LangSwitch /><SignIn /></>;
   const parts = hash.replace(/^#\/?/, '').split('/');
   const page = parts[0] || 'dashboard';
@@ -85,6 +87,7 @@ function Shell() {
         <button type="button" onClick={() => signOut()}>{t('signOut')}</button>
       </header>
       <main>
+        <div aria-live="polite">{done && <p class="msg ok" role="status" data-testid="notice">{done}</p>}</div>
         {page === 'institutions' && parts[1] ? <InstitutionPage id={parts[1]} /> : page === 'institutions' ? <InstitutionList district={s.district} /> : page === 'queues' ? <Queues district={s.district} /> : <Dashboard district={s.district} />}
       </main>
     </>

@@ -1,10 +1,14 @@
 import { Component, type ComponentChildren } from 'preact';
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError } from '../common/api';
 import { compareDecimal } from '../common/format';
 import { downloadCsv } from '../common/download';
 import { translate } from '../common/i18n';
+import { signal } from '../common/signal';
 import { T } from './texts';
+
+/** The result of the last action, shown at the top of the page (its row may be gone after the reload). */
+export const notice = signal<string | null>(null);
 
 export const t = (key: string, vars?: Record<string, string | number>) => translate(T, key, vars);
 
@@ -131,11 +135,19 @@ export function ReasonAction({ label, target, run, onDone, danger = false, extra
   const [error, setError] = useState<unknown>(null);
   const [done, setDone] = useState(false);
   const fieldId = useMemo(() => `r-${Math.random().toString(36).slice(2)}`, []);
+  // Keyboard users land where the next step is: the reason field, then the confirmation.
+  const reasonRef = useRef<HTMLTextAreaElement>(null);
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  useLayoutEffect(() => {
+    if (step === 'reason') reasonRef.current?.focus();
+    if (step === 'confirm') confirmRef.current?.focus();
+  }, [step]);
   const go = async () => {
     setStep('busy');
     setError(null);
     try {
       await run(reason.trim());
+      notice.set(t('done', { what: `${label} · ${target}` }));
       setDone(true);
       setStep('idle');
       setReason('');
@@ -152,7 +164,7 @@ export function ReasonAction({ label, target, run, onDone, danger = false, extra
         <form class="reason-form" onSubmit={(e) => { e.preventDefault(); if (reason.trim().length >= 2) setStep('confirm'); }}>
           {extra}
           <label for={fieldId}>{t('reason')} ({label})</label>
-          <textarea id={fieldId} required minLength={2} maxLength={1000} value={reason} onInput={(e) => setReason((e.target as HTMLTextAreaElement).value)} />
+          <textarea ref={reasonRef} id={fieldId} required minLength={2} maxLength={1000} value={reason} onInput={(e) => setReason((e.target as HTMLTextAreaElement).value)} onKeyDown={(e) => { if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) (e.currentTarget as HTMLTextAreaElement).form?.requestSubmit(); }} />
           <div class="buttons">
             <button type="submit" disabled={reason.trim().length < 2}>{t('next')}</button>
             <button type="button" onClick={() => setStep('idle')}>{t('cancel')}</button>
@@ -165,7 +177,7 @@ export function ReasonAction({ label, target, run, onDone, danger = false, extra
           <p>{t('reason')}: {reason}</p>
           <p class="muted">{t('confirmText', { action: label })}</p>
           <div class="buttons">
-            <button type="button" class={danger ? 'danger primary' : 'primary'} disabled={step === 'busy'} onClick={() => void go()}>{t('yes')}</button>
+            <button ref={confirmRef} type="button" class={danger ? 'danger primary' : 'primary'} disabled={step === 'busy'} onClick={() => void go()}>{t('yes')}</button>
             <button type="button" onClick={() => setStep('idle')}>{t('cancel')}</button>
           </div>
         </div>
