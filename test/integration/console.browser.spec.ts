@@ -257,10 +257,15 @@ describeBrowser('console and parent page in a browser (real service process)', (
     await phone.close();
   });
 
-  it('an expired or revoked payer link shows a clear message', async () => {
+  it('an expired or revoked payer link, and an API error, each show a clear message on the parent page', async () => {
     const p = await browser.newPage({ viewport: { width: 390, height: 844 } });
     await p.goto(`${base}/p/${w.revokedPayerToken}`);
     await expect(p.getByRole('alert').textContent()).resolves.toContain('这个链接已失效');
+    await p.route('**/payer/contract', (route) =>
+      route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ error: { code: 'SERVICE_UNAVAILABLE', message: 'Database unavailable', details: null }, requestId: 'req-parent-503' }) }),
+    );
+    await p.goto(`${base}/p/${w.payerToken}`);
+    await expect(p.getByRole('alert').textContent()).resolves.toBe('出错了：Database unavailable（编号 req-parent-503）。请稍后再试。');
     await p.close();
   });
 });

@@ -12,7 +12,7 @@ export const signOutReason = signal<string | null>(null);
 export function signIn(s: Session): void {
   sessionStorage.setItem('console-session', JSON.stringify(s));
   // The queue dashboard is a page of its own: it reads the admin key from this cookie (its path only).
-  document.cookie = `esk_queues=${encodeURIComponent(s.key)}; path=/admin/queues; SameSite=Strict`;
+  if (s.admin) document.cookie = `esk_queues=${encodeURIComponent(s.key)}; path=/admin/queues; SameSite=Strict`;
   signOutReason.set(null);
   session.set(s);
 }
