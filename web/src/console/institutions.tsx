@@ -55,7 +55,8 @@ export function AlertsTable({ rows, onChange, id }: { rows: Alert[]; onChange: (
 
 export function InstitutionPage({ id }: { id: string }) {
   const inst = useLoad(() => api<Institution>(`/institutions/${id}`), [id]);
-  const licences = useLoad(() => api<Licence[]>(`/institutions/${id}/licences`), [id]);
+  // The list has no approvals; each licence's own read has the joint review (who approved, when).
+  const licences = useLoad(async () => Promise.all((await api<Licence[]>(`/institutions/${id}/licences`)).map((l) => api<Licence>(`/licences/${l.id}`))), [id]);
   const inspections = useLoad(() => api<Inspection[]>(`/institutions/${id}/inspections`), [id]);
   const escrow = useLoad(() => api<Escrow[]>(`/institutions/${id}/escrow-accounts`), [id]);
   const audit = useLoad(() => api<{ institutions: AuditRow[] }>(`/audit/institutions/${id}`), [id]);
