@@ -8,6 +8,8 @@ COPY src ./src
 COPY migrations ./migrations
 COPY bench ./bench
 COPY scripts ./scripts
+# The console and the parent's page (Vite), built into dist/web by npm run build.
+COPY web ./web
 # Build first (tsc, then tsc-alias, a devDependency, rewrites the @… path aliases), then drop dev dependencies.
 RUN npm run build && npm prune --omit=dev
 

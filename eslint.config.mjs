@@ -104,6 +104,8 @@ export const ARCHITECTURE = [
       diagnostics: { owns: ['queue_probes'] },
       'queue-admin': { owns: [] },
       health: { owns: [] },
+      // The console, the parent's page (built assets) and the queue dashboard, served to browsers.
+      web: { owns: [] },
     },
   },
   {
@@ -136,7 +138,7 @@ const noNumberOnMoney = (what) => ({
 
 export default tseslint.config(
   {
-    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'test/support/shims/**', '.stryker-tmp/**', 'reports/**'],
+    ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'test/support/shims/**', '.stryker-tmp/**', 'reports/**', 'web/**'],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,

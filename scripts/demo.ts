@@ -204,6 +204,8 @@ async function main() {
     `\n${N} contracts, ${lessons.length} lessons (1 disputed, held back), ${sim.stats.executed} settlements executed by the bank, ${sim.stats.failed} failed (exceptions raised for the regulator).\n`,
   );
   process.stdout.write(`${refundLines.join('\n')}\n`);
+  // The same data in the browser: the console with this regulator's key, and one parent's page.
+  process.stdout.write(`\nIn the browser: ${base}/console (regulator key ${r1}, district ${DISTRICT}); a parent's page: ${base}/p/${contracts[contracts.length - 1].token}\n`);
   const exact = await report(call, r1, DISTRICT, statementDay, planned, summary);
   await sim.close();
   if (!exact) process.exitCode = 1;

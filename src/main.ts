@@ -47,6 +47,7 @@ async function main(): Promise<void> {
     `escrow-supervision ready in ${((Date.now() - startedAt) / 1000).toFixed(1)} s (role: ${config.PROCESS_ROLE})`,
     `  API:      ${base}`,
     config.DOCS_ENABLED ? `  Docs:     ${base}/docs   (OpenAPI: ${base}/openapi.json)` : '  Docs:     disabled',
+    config.PROCESS_ROLE === 'worker' ? '  Console:  none (worker process)' : `  Console:  ${base}/console   (parents: ${base}/p/<token>, job queues: ${base}/admin/queues)`,
     `  Database: ${runtime.embedded ? `embedded PostgreSQL (${runtime.embedded.dataDir}, port ${runtime.embedded.port})` : 'external PostgreSQL'} ${runtime.db.display}`,
     `  Queues:   ${app.get(QueueService).backendKind === 'redis' ? 'BullMQ on Redis' : 'BullMQ on PostgreSQL (same database)'}`,
   ];

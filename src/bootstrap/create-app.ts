@@ -16,6 +16,7 @@ import { DatabaseUrl } from '@infra/database/database-url';
 import { MetricsService } from '@infra/metrics/metrics.service';
 import { ActionLogService } from '@modules/action-log/action-log.service';
 import { registerStatementBodyParser } from '@modules/statements/statement-body';
+import { registerWeb } from '@modules/web/web';
 
 const WORKER_ROUTES = /^\/(health\/|metrics)/;
 
@@ -77,6 +78,8 @@ export async function createApp(config: AppConfig, db: DatabaseUrl): Promise<Nes
     const route = request.routeOptions?.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
+  // The console, the parent's page and the queue dashboard (not in the OpenAPI document).
+  await registerWeb(app);
   if (config.DOCS_ENABLED) {
     const doc = SwaggerModule.createDocument(
       app,

@@ -71,7 +71,7 @@ describe('hostile input from the OpenAPI document', () => {
     await t.request('POST', `/payer/lessons/${lessonId}/confirm`, { key: null, headers: { 'payer-token': c.payerToken } });
     const first = async (sql: string) => (await t.db.query<{ id: string }>(sql))[0]?.id;
     const licences = await t.request('GET', `/institutions/${s.inst.id}/licences`);
-    const queues = await t.request('GET', '/admin/queues');
+    const queues = await t.request('GET', '/admin/queues/summary');
     world = {
       institutionId: s.inst.id,
       licenceId: licences.body[0].id,

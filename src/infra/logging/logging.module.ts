@@ -18,7 +18,8 @@ import { resolveRequestId } from './request-id';
           redact: ['req.headers.authorization', 'req.headers["webhook-signature"]'],
           autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') || req.url === '/metrics' },
           serializers: {
-            req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url }),
+            // The parent's page carries the payer token in its path: never write it to a log.
+            req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.replace(/^\/p\/[^/?#]+/, '/p/***') }),
           },
         },
       }),

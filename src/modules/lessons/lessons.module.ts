@@ -12,14 +12,17 @@ import { LessonReleaseService } from './lesson-release.service';
 import { LessonsController } from './lessons.controller';
 import { LessonsRepository } from './lessons.repository';
 import { LessonsService } from './lessons.service';
+import { PayerContractController } from './payer-contract.controller';
+import { PayerViewService } from './payer-view.service';
 
 /** One lesson, one release; owner of `lessons`, `lesson_sessions` and `contract_releases`. */
 @Module({
   imports: [InstitutionsModule, CoursesModule, ContractsModule, EscrowAccountsModule, LedgerModule, MoneyMovementsModule, CalendarModule],
-  controllers: [LessonsController],
+  controllers: [LessonsController, PayerContractController],
   providers: [
     LessonsRepository,
     LessonsService,
+    PayerViewService,
     LessonReleaseService,
     DeemedConfirmationJob,
     ReleasePendingLessonsJob,

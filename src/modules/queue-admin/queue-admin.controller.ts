@@ -11,8 +11,8 @@ import { QueueAdminService } from './queue-admin.service';
 export class QueueAdminController {
   constructor(private readonly service: QueueAdminService) {}
 
-  @Get()
-  @ApiOperation({ summary: 'Every queue: job counts by state and the latest failed jobs' })
+  @Get('summary')
+  @ApiOperation({ summary: 'Every queue: job counts by state and the latest failed jobs (the dashboard itself is at /admin/queues)' })
   @ApiOkResponse({ description: 'One entry per queue' })
   overview() {
     return this.service.overview();

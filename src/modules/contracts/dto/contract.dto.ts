@@ -55,6 +55,8 @@ export class ContractDto {
   @ApiProperty({ example: '136****5678' }) payerPhone: string;
   @ApiProperty() studentName: string;
   @ApiProperty() lessons: number;
+  @ApiProperty({ description: 'Lessons consumed so far (withdrawn ones excluded)' }) lessonsConsumed: number;
+  @ApiProperty({ example: '462.96', description: 'What the consumed lessons cost, by the exact allocation' }) amountConsumed: string;
   @ApiProperty() startDate: string;
   @ApiProperty() endDate: string;
   @ApiProperty({ example: '11111.11' }) totalPrice: string;
@@ -84,6 +86,8 @@ export class ContractDto {
       payerPhone: maskPhone(c.payer_phone),
       studentName: c.student_name,
       lessons: c.lessons,
+      lessonsConsumed: c.lessons_consumed,
+      amountConsumed: c.amount_consumed,
       startDate: c.start_date,
       endDate: c.end_date,
       totalPrice: c.total_price,
