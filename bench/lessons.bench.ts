@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { generateApiKeyToken } from '@modules/api-keys/api-key-token';
-import { benchBankSecretKeys, benchDatabase, round } from './bench-support';
+import { benchBankSecretKeys, benchBaseline, benchDatabase, round } from './bench-support';
+import { withBaseline } from './pgbench-baseline';
 
 /**
  * npm run bench:lessons — starts the service (PROCESS_ROLE=api) on a seeded database and drives
@@ -154,6 +155,7 @@ async function run(base: string, name: string, pick: () => School, attendees: nu
 async function main() {
   const db = await benchDatabase(process.env);
   try {
+    const baseline = await benchBaseline(db);
     process.stdout.write(`bench:lessons on ${db.where}: seeding ${SPREAD} institutions x ${PER_INSTITUTION} contracts and 1 hot institution x ${HOT_CONTRACTS} (60 lessons each)...\n`);
     const schools = await seed(db.url);
     const hot = schools[0];
@@ -172,7 +174,19 @@ async function main() {
       await check.end();
       process.stdout.write(`checks: ${n} lessons recorded; contracts whose consumed amount differs from their lessons: ${bad}\n`);
       process.stdout.write(
-        `${JSON.stringify({ bench: 'lessons', single_per_s: Math.round(a.perS), batch_releases_per_s: Math.round(b.lessonsPerS), hot_batch_releases_per_s: Math.round(c.lessonsPerS), p99_ms: Math.max(a.p99, b.p99, c.p99) })}\n`,
+        `${JSON.stringify(
+          withBaseline(
+            {
+              bench: 'lessons',
+              single_per_s: Math.round(a.perS),
+              single_p99_ms: a.p99,
+              batch_releases_per_s: Math.round(b.lessonsPerS),
+              hot_batch_releases_per_s: Math.round(c.lessonsPerS),
+              p99_ms: Math.max(a.p99, b.p99, c.p99),
+            },
+            baseline,
+          ),
+        )}\n`,
       );
     } finally {
       await svc.stop();
