@@ -32,7 +32,7 @@ export const ARCHITECTURE = [
   {
     layer: 'ledger',
     elements: {
-      ledger: { owns: ['ledger_accounts', 'ledger_transactions', 'ledger_postings', 'ledger_balances'] },
+      ledger: { owns: ['ledger_accounts', 'ledger_transactions', 'ledger_postings', 'ledger_balances', 'ledger_day_closes', 'ledger_day_balances'] },
     },
   },
   {
@@ -88,7 +88,7 @@ export const ARCHITECTURE = [
     elements: {
       settlements: { owns: ['bank_webhook_receipts'] },
       // The escrow audit is a read model: one query over balances, accounts and institutions per district.
-      audit: { owns: [], reads: ['ledger_accounts', 'ledger_postings', 'ledger_balances', 'institutions', 'escrow_accounts'] },
+      audit: { owns: [], reads: ['ledger_accounts', 'ledger_postings', 'ledger_balances', 'ledger_day_closes', 'ledger_day_balances', 'institutions', 'escrow_accounts'] },
       'ledger-api': { owns: [] },
       diagnostics: { owns: ['queue_probes'] },
       'queue-admin': { owns: [] },

@@ -44,10 +44,10 @@ async function seed(url: string): Promise<void> {
   await c.query(`
     INSERT INTO contracts (id, reference, institution_id, course_id, escrow_account_id, payer_name, payer_phone, student_name, lessons, start_date, end_date,
                            total_price, amount_paid, currency, policy_id, policy_code, policy_version, deemed_confirmation_days, release_cadence,
-                           model_contract_version, state, payer_token_hash)
+                           model_contract_version, state, payer_token_hash, refund_response_working_days, refund_days_before_start, refund_days_after_start)
     SELECT id, 'HT' || replace(id::text, '-', ''), institution_id, course_id, escrow_id, '家长', '13600000000', '学生', 10, '2026-12-01', '2027-02-28',
            total, total, 'CNY', p.policy_id, p.policy_code, p.policy_version, p.deemed_days, p.cadence,
-           'GF-2021-2604', 'active', sha256(convert_to(id::text, 'UTF8'))
+           'GF-2021-2604', 'active', sha256(convert_to(id::text, 'UTF8')), 5, 5, 15
       FROM seed_contracts,
            (SELECT id AS policy_id, code AS policy_code, version AS policy_version, (rules->>'deemedConfirmationWorkingDays')::int AS deemed_days,
                    rules->'releaseCadence' AS cadence FROM jurisdiction_policies WHERE id = $1) p`, [policy]);

@@ -26,16 +26,24 @@ export interface AuditRow {
  * (read-only joins, as the architecture allows for read models) and never writes.
  * One aggregation per request, over balances (exact, maintained with every posting) rather
  * than postings: held for undelivered lessons, released (unsettled + settled), refunds,
- * bank cash and suspense per institution and currency. `asOf` reads the postings up to that
- * moment instead. Amounts of different currencies are never added together.
+ * bank cash and suspense per institution and currency. `asOf` reads the ledger's end-of-day
+ * balances of the last day closed before that moment plus the postings since (at most a day's
+ * when the daily close keeps up). Amounts of different currencies are never added together.
  */
 @Injectable()
 export class AuditRepository {
   byInstitution(m: EntityManager, patterns: string[] | null, institutionId: string | null, asOf: Date | null): Promise<AuditRow[]> {
+    // A past moment: the end-of-day balances of the last day closed before it (the ledger's daily
+    // close) plus the postings made since that close, so one day of postings is summed, not all history.
     const balances = asOf
-      ? `SELECT a.institution_id, a.type, a.currency, sum(p.amount * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END) AS total
-           FROM ledger_accounts a JOIN ledger_postings p ON p.account_id = a.id
-          WHERE a.institution_id IN (SELECT id FROM inst) AND p.created_at <= $3
+      ? `SELECT d.institution_id, d.account_type AS type, d.currency, d.balance AS total
+           FROM ledger_day_balances d
+          WHERE d.day = (SELECT day FROM base) AND d.institution_id IN (SELECT id FROM inst)
+         UNION ALL
+         SELECT a.institution_id, a.type, a.currency, sum(p.amount * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END) AS total
+           FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id
+          WHERE p.created_at <= $3 AND p.created_at >= coalesce((SELECT closes_at FROM base), '-infinity'::timestamptz)
+            AND a.institution_id IN (SELECT id FROM inst)
           GROUP BY 1, 2, 3`
       : `SELECT b.institution_id, b.account_type AS type, b.currency, sum(b.balance) AS total
            FROM ledger_balances b
@@ -45,6 +53,7 @@ export class AuditRepository {
       `WITH inst AS (
          SELECT id, name, uscc, district_code FROM institutions
           WHERE ($1::text[] IS NULL OR district_code LIKE ANY($1::text[])) AND ($2::uuid IS NULL OR id = $2::uuid)),
+       ${asOf ? `base AS (SELECT day, closes_at FROM ledger_day_closes WHERE closes_at <= $3 ORDER BY day DESC LIMIT 1),` : ''}
        bal AS (${balances}),
        piv AS (
          SELECT institution_id, currency,
