@@ -64,7 +64,7 @@ describe('ledger day close', () => {
       expect(first.closed).toEqual([4, 3, 2, 1].map((d) => addDaysTo(today, -d)));
       expect((await job.handle({})).closed).toEqual([]);
       const closes = await t.db.query(`SELECT day::text AS day, postings::int AS postings FROM ledger_day_closes ORDER BY day`);
-      expect(closes.map((r: { postings: number }) => r.postings)).toEqual([2, 0, 4, 0]);
+      expect((closes as { postings: number }[]).map((r) => r.postings)).toEqual([2, 0, 4, 0]);
       const yesterday = await t.db.query(
         `SELECT account_type, balance::text AS balance FROM ledger_day_balances WHERE day = $1 AND institution_id = $2 ORDER BY account_type`,
         [addDaysTo(today, -1), inst.id],

@@ -78,7 +78,8 @@ export class LessonsService {
       if (!created && (session.course_id !== course.id || new Date(session.starts_at).getTime() !== startsAt.getTime())) {
         throw new DomainError('SESSION_CONFLICT', `Session key ${cmd.sessionKey} is already used for another session`, { sessionId: session.id });
       }
-      const existing = new Map((await this.repo.existingLessons(m, session.id)).map((l) => [l.contract_id, l]));
+      // A session this transaction just created has no lessons yet: no query to ask.
+      const existing = new Map(created ? [] : (await this.repo.existingLessons(m, session.id)).map((l) => [l.contract_id, l]));
       const locked = new Map((await this.contracts.lockForConsumption(m, attendees)).map((c) => [c.id, c]));
       const failures: AttendeeFailure[] = [];
       const toRecord: ContractForConsumption[] = [];
