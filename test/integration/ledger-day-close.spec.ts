@@ -51,6 +51,13 @@ describe('ledger day close', () => {
         expect(res.status).toBe(200);
         return res.body.institutions.find((i: { institutionId: string }) => i.institutionId === inst.id);
       };
+      const auditNow = async () => {
+        const res = await t.request('GET', '/audit/districts/310117', { key: r1 });
+        expect(res.status).toBe(200);
+        return { row: res.body.institutions.find((i: { institutionId: string }) => i.institutionId === inst.id), totals: res.body.totals };
+      };
+      const nowBefore = await auditNow(); // from the balance rows: nothing is closed yet
+      expect(nowBefore.row).toMatchObject({ obligations: '1400.00', bankCash: '1412.34', suspense: '12.34' });
       const moments = [noon(5), noon(4), `${addDaysTo(today, -3)}T08:00:00+08:00`, noon(2), `${addDaysTo(today, -1)}T00:00:00+08:00`, noon(1)];
       const before = [];
       for (const m of moments) before.push(await audit(m));
@@ -76,6 +83,8 @@ describe('ledger day close', () => {
       ]);
 
       for (let i = 0; i < moments.length; i++) expect(await audit(moments[i])).toEqual(before[i]);
+      // Now, from yesterday's close plus today's postings: the same as from the balance rows.
+      expect(await auditNow()).toEqual(nowBefore);
       // The day balances are the ledger's: closed rows cannot change.
       await expect(t.db.query(`UPDATE ledger_day_balances SET balance = 0`)).rejects.toThrow(/append-only/);
       await expect(t.db.query(`DELETE FROM ledger_day_closes`)).rejects.toThrow(/append-only/);

@@ -40,10 +40,20 @@ const ASOF_CTES = `
 
 @Injectable()
 export class AuditRepository {
-  byInstitution(m: EntityManager, patterns: string[] | null, institutionId: string | null, asOf: Date | null): Promise<AuditRow[]> {
-    // A past moment: the end-of-day balances of the last day closed before it (the ledger's daily
-    // close) plus the postings made since that close, so one day of postings is summed, not all history.
-    const balances = asOf
+  /** When the last closed day ended (the ledger's daily close), or null before the first close. */
+  async lastCloseEnd(m: EntityManager): Promise<Date | null> {
+    const rows: { closes_at: Date }[] = await m.query(`SELECT closes_at FROM ledger_day_closes ORDER BY day DESC LIMIT 1`);
+    return rows[0]?.closes_at ?? null;
+  }
+
+  /**
+   * `fromClose`: the end-of-day balances of the last day closed before `asOf` (or the last one,
+   * for now) plus the postings made since that close, so at most a few days of postings are
+   * summed, not all history, and no per-contract balance row is read. Otherwise (now, with no
+   * recent close) the balance rows are summed.
+   */
+  byInstitution(m: EntityManager, patterns: string[] | null, institutionId: string | null, asOf: Date | null, fromClose = asOf !== null): Promise<AuditRow[]> {
+    const balances = fromClose
       ? `SELECT d.institution_id, d.account_type AS type, d.currency, d.balance AS total
            FROM ledger_day_balances d
           WHERE d.day = (SELECT day FROM base) AND d.institution_id IN (SELECT id FROM inst)
@@ -62,7 +72,7 @@ export class AuditRepository {
       `WITH inst AS (
          SELECT id, name, uscc, district_code FROM institutions
           WHERE ($1::text[] IS NULL OR district_code LIKE ANY($1::text[])) AND ($2::uuid IS NULL OR id = $2::uuid)),
-       ${asOf ? ASOF_CTES : ''}
+       ${fromClose ? ASOF_CTES : ''}
        bal AS (${balances}),
        piv AS (
          SELECT institution_id, currency,
@@ -84,7 +94,7 @@ export class AuditRepository {
          LEFT JOIN piv p ON p.institution_id = i.id
          LEFT JOIN escrow_accounts e ON e.institution_id = i.id AND e.state <> 'closed'
         ORDER BY i.district_code, i.name, i.id, 5`,
-      asOf ? [patterns, institutionId, asOf] : [patterns, institutionId],
+      fromClose ? [patterns, institutionId, asOf ?? 'infinity'] : [patterns, institutionId],
     );
   }
 }

@@ -89,6 +89,8 @@ function totalsByCurrency(institutions: InstitutionAudit[]): CurrencyTotals[] {
   });
 }
 
+const RECENT_CLOSE_MS = 2 * 86_400_000;
+
 /** The regulator's escrow audit: per institution and for the district, now or as of a past moment. */
 @Injectable()
 export class AuditService {
@@ -102,12 +104,23 @@ export class AuditService {
   async district(who: Principal, district: string, asOf: Date | null): Promise<DistrictAudit> {
     if (!/^\d{6}$/.test(district)) throw new DomainError('INVALID_DISTRICT_CODE', 'District codes are 6 digits', { district });
     requireDistrict(who, district);
-    return this.build(district, await this.repo.byInstitution(this.ds.manager, [codePattern(district)], null, asOf), asOf);
+    return this.build(district, await this.repo.byInstitution(this.ds.manager, [codePattern(district)], null, asOf, await this.fromClose(asOf)), asOf);
   }
 
   async institution(who: Principal, institutionId: string, asOf: Date | null): Promise<DistrictAudit> {
     const inst = await this.institutions.getVisible(who, institutionId);
     return this.build(inst.districtCode, await this.repo.byInstitution(this.ds.manager, null, institutionId, asOf), asOf);
+  }
+
+  /**
+   * A past moment always reads the daily close (plus postings since). Now reads it too when the
+   * last close ended within two days (at most two days of postings to add); otherwise, or before
+   * any close, the balance rows. Both give the same figures; the close is cheaper for a city.
+   */
+  private async fromClose(asOf: Date | null): Promise<boolean> {
+    if (asOf) return true;
+    const end = await this.repo.lastCloseEnd(this.ds.manager);
+    return end !== null && Date.now() - end.getTime() <= RECENT_CLOSE_MS;
   }
 
   private async build(district: string, rows: AuditRow[], asOf: Date | null): Promise<DistrictAudit> {
