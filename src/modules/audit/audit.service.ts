@@ -52,40 +52,56 @@ function coverage(cash: Money, obligations: Money): string | null {
   return obligations.isZero() ? null : new Decimal(cash.toString()).div(obligations.toString()).toDecimalPlaces(4).toFixed(4);
 }
 
-function toAudit(r: AuditRow, lastReconciledDay: string | null): InstitutionAudit {
+type Amounts = Record<Field, Money>;
+
+function toAudit(r: AuditRow, lastReconciledDay: string | null): { audit: InstitutionAudit; amounts: Amounts } {
   const m = (v: string) => Money.fromDb(v, r.currency);
   const held = m(r.held);
   const released = m(r.unsettled).plus(m(r.settled));
   // Refunds approved (still payable) and refunds the bank executed (cumulative memo).
   const refunded = m(r.refund_payable).plus(m(r.payer_refunded));
   const cash = m(r.bank_cash);
+  // The ledger invariant: paid in = released + refunded + still held.
+  const amounts: Amounts = { obligations: held, paidIn: held.plus(released).plus(refunded), released, refunded, bankCash: cash, suspense: m(r.suspense) };
   return {
-    institutionId: r.institution_id,
-    name: r.name,
-    uscc: r.uscc,
-    districtCode: r.district_code,
-    currency: r.currency,
-    escrowAccount: r.escrow_account_id ? { id: r.escrow_account_id, bankCode: r.bank_code!, accountNumber: r.account_number!, state: r.escrow_state! } : null,
-    obligations: held.toString(),
-    // The ledger invariant: paid in = released + refunded + still held.
-    paidIn: held.plus(released).plus(refunded).toString(),
-    released: released.toString(),
-    refunded: refunded.toString(),
-    bankCash: cash.toString(),
-    suspense: m(r.suspense).toString(),
-    coverage: coverage(cash, held),
-    lastReconciledDay,
+    audit: {
+      institutionId: r.institution_id,
+      name: r.name,
+      uscc: r.uscc,
+      districtCode: r.district_code,
+      currency: r.currency,
+      escrowAccount: r.escrow_account_id ? { id: r.escrow_account_id, bankCode: r.bank_code!, accountNumber: r.account_number!, state: r.escrow_state! } : null,
+      obligations: held.toString(),
+      paidIn: amounts.paidIn.toString(),
+      released: released.toString(),
+      refunded: refunded.toString(),
+      bankCash: cash.toString(),
+      suspense: amounts.suspense.toString(),
+      coverage: coverage(cash, held),
+      lastReconciledDay,
+    },
+    amounts,
   };
 }
 
-/** Sums per currency; `Money` refuses to add two currencies, so a mix-up fails loudly. */
-function totalsByCurrency(institutions: InstitutionAudit[]): CurrencyTotals[] {
-  const currencies = [...new Set(institutions.map((i) => i.currency))].sort();
-  return currencies.map((currency) => {
-    const rows = institutions.filter((i) => i.currency === currency);
-    const sum = (f: Field) => Money.sum(rows.map((i) => Money.fromDb(i[f], currency)), currency);
-    const totals = Object.fromEntries(FIELDS.map((f) => [f, sum(f).toString()])) as Record<Field, string>;
-    return { currency, institutions: rows.length, ...totals, coverage: coverage(sum('bankCash'), sum('obligations')) };
+/**
+ * Sums per currency, from the amounts already parsed per institution (a city has 20,000 rows: no
+ * second parse); `Money` refuses to add two currencies, so a mix-up fails loudly.
+ */
+function totalsByCurrency(rows: { audit: InstitutionAudit; amounts: Amounts }[]): CurrencyTotals[] {
+  const byCurrency = new Map<string, { institutions: number; sums: Amounts }>();
+  for (const { audit, amounts } of rows) {
+    const t = byCurrency.get(audit.currency);
+    if (!t) byCurrency.set(audit.currency, { institutions: 1, sums: { ...amounts } });
+    else {
+      t.institutions += 1;
+      for (const f of FIELDS) t.sums[f] = t.sums[f].plus(amounts[f]);
+    }
+  }
+  return [...byCurrency.keys()].sort().map((currency) => {
+    const { institutions, sums } = byCurrency.get(currency)!;
+    const totals = Object.fromEntries(FIELDS.map((f) => [f, sums[f].toString()])) as Record<Field, string>;
+    return { currency, institutions, ...totals, coverage: coverage(sums.bankCash, sums.obligations) };
   });
 }
 
@@ -125,13 +141,13 @@ export class AuditService {
 
   private async build(district: string, rows: AuditRow[], asOf: Date | null): Promise<DistrictAudit> {
     const reconciled = await this.reconciliation.lastReconciledDays([...new Set(rows.map((r) => r.institution_id))], asOf ? chinaDate(asOf) : null);
-    const institutions = rows.map((r) => toAudit(r, reconciled.get(r.institution_id) ?? null));
+    const audited = rows.map((r) => toAudit(r, reconciled.get(r.institution_id) ?? null));
     return {
       district,
       asOf: asOf ? asOf.toISOString() : null,
       generatedAt: new Date().toISOString(),
-      institutions,
-      totals: totalsByCurrency(institutions),
+      institutions: audited.map((a) => a.audit),
+      totals: totalsByCurrency(audited),
     };
   }
 }
