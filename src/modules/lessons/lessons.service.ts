@@ -63,7 +63,10 @@ export class LessonsService {
 
     return this.ds.transaction(async (m) => {
       // Who may register (the institution, an admin) is the endpoint's role list; which institution, the scope rule.
-      const inst = await this.institutions.access(who, institutionId, 'read', m);
+      // An institution registering its own lessons is in scope by the scope rule itself (read access
+      // to itself); that it exists follows from its course (found by institution and id). Anyone
+      // else is checked against the institution's row.
+      const inst = who.role === 'institution' && who.institutionId === institutionId ? { id: institutionId } : await this.institutions.access(who, institutionId, 'read', m);
       const course = await this.courses.get(m, inst.id, cmd.courseId);
       const { session, created } = await this.repo.upsertSession(m, {
         institution_id: inst.id,
