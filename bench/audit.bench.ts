@@ -2,18 +2,41 @@ import { AddressInfo } from 'node:net';
 import { Client } from 'pg';
 import { createApp } from '@bootstrap/create-app';
 import { loadConfig } from '@config/load-config';
+import { chinaDate } from '@common/clock';
+import { addDaysTo } from '@common/dates';
 import { DatabaseUrl } from '@infra/database/database-url';
 import { ApiKeysService } from '@modules/api-keys/api-keys.service';
-import { benchBankSecretKeys, benchDatabase, percentile, round } from './bench-support';
+import { LedgerDayCloseService } from '@modules/ledger/ledger-day-close.service';
+import { benchBankSecretKeys, benchBaseline, benchDatabase, percentile, round } from './bench-support';
+import { withBaseline } from './pgbench-baseline';
 
 /**
- * npm run bench:audit — seeds one district with 2,000 institutions and 500,000 funded
- * contracts (a third with a lesson released), all through balanced ledger postings, then times
- * GET /audit/districts/310117 over HTTP as a regulator. Ends with one JSON line.
+ * npm run bench:audit — seeds funded contracts (a third with a lesson released), all through
+ * balanced ledger postings with their balance rows, then times the audit over HTTP as a regulator.
+ *   (default) `--shape district`: one district (310117), 2,000 institutions, 500,000 contracts.
+ *   `--shape city`: Shanghai (310000) over its 16 districts, 20,000 institutions, 5,000,000
+ *   contracts, postings spread over the last 30 days (a 30th of them today), the ledger's daily
+ *   close run for the past days; times GET /audit/districts/310000 now and as of yesterday noon.
+ * `--institutions N --contracts N` change the size, `--baseline` runs pgbench first. Ends with one JSON line.
  */
-const INSTITUTIONS = Number(process.env.BENCH_INSTITUTIONS ?? 2000);
-const CONTRACTS = Number(process.env.BENCH_CONTRACTS ?? 500_000);
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 30);
+const USAGE = 'npm run bench:audit -- [--shape district|city] [--institutions N] [--contracts N] [--requests 30] [--baseline]';
+function arg(name: string): string | undefined {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+const SHAPE = arg('--shape') ?? 'district';
+if (SHAPE !== 'district' && SHAPE !== 'city') throw new Error(USAGE);
+const CITY = SHAPE === 'city';
+const INSTITUTIONS = Number(arg('--institutions') ?? process.env.BENCH_INSTITUTIONS ?? (CITY ? 20_000 : 2000));
+const CONTRACTS = Number(arg('--contracts') ?? process.env.BENCH_CONTRACTS ?? (CITY ? 5_000_000 : 500_000));
+const REQUESTS = Number(arg('--requests') ?? process.env.BENCH_REQUESTS ?? 30);
+/** Shanghai's 16 districts; the district shape puts everything in Jiading (310117). */
+const DISTRICTS = CITY
+  ? ['310101', '310104', '310105', '310106', '310107', '310109', '310110', '310112', '310113', '310114', '310115', '310116', '310117', '310118', '310120', '310151']
+  : ['310117'];
+const AUDITED = CITY ? '310000' : '310117';
+/** Postings spread over this many days back (the city shape), so past days can be closed. */
+const HISTORY_DAYS = CITY ? 30 : 0;
 
 async function seed(url: string): Promise<void> {
   const c = new Client({ connectionString: url });
@@ -23,8 +46,8 @@ async function seed(url: string): Promise<void> {
   await c.query(`SET session_replication_role = replica`);
   await c.query(`
     INSERT INTO institutions (id, name, uscc, district_code, category, profit_type, address, legal_representative, contact_name, contact_phone)
-    SELECT gen_random_uuid(), '基准机构' || i, 'B' || lpad(i::text, 17, '0'), '310117', 'non_subject', 'for_profit', '地址 ' || i, '法人' || i, '联系人', '13800000000'
-      FROM generate_series(1, $1) i`, [INSTITUTIONS]);
+    SELECT gen_random_uuid(), '基准机构' || i, 'B' || lpad(i::text, 17, '0'), ($2::text[])[1 + i % cardinality($2::text[])], 'non_subject', 'for_profit', '地址 ' || i, '法人' || i, '联系人', '13800000000'
+      FROM generate_series(1, $1) i`, [INSTITUTIONS, DISTRICTS]);
   await c.query(`
     INSERT INTO escrow_accounts (institution_id, bank_code, account_number, account_name, mode, agreement_reference)
     SELECT id, 'ICBC-SH', 'A' || uscc, name || '监管专户', 'full_custody', 'AGR-' || uscc FROM institutions`);
@@ -44,10 +67,10 @@ async function seed(url: string): Promise<void> {
   await c.query(`
     INSERT INTO contracts (id, reference, institution_id, course_id, escrow_account_id, payer_name, payer_phone, student_name, lessons, start_date, end_date,
                            total_price, amount_paid, currency, policy_id, policy_code, policy_version, deemed_confirmation_days, release_cadence,
-                           model_contract_version, state, payer_token_hash)
+                           model_contract_version, state, payer_token_hash, refund_response_working_days, refund_days_before_start, refund_days_after_start)
     SELECT id, 'HT' || replace(id::text, '-', ''), institution_id, course_id, escrow_id, '家长', '13600000000', '学生', 10, '2026-12-01', '2027-02-28',
            total, total, 'CNY', p.policy_id, p.policy_code, p.policy_version, p.deemed_days, p.cadence,
-           'GF-2021-2604', 'active', sha256(convert_to(id::text, 'UTF8'))
+           'GF-2021-2604', 'active', sha256(convert_to(id::text, 'UTF8')), 5, 5, 15
       FROM seed_contracts,
            (SELECT id AS policy_id, code AS policy_code, version AS policy_version, (rules->>'deemedConfirmationWorkingDays')::int AS deemed_days,
                    rules->'releaseCadence' AS cadence FROM jurisdiction_policies WHERE id = $1) p`, [policy]);
@@ -57,19 +80,23 @@ async function seed(url: string): Promise<void> {
   // One funding per contract; a lesson released for every third.
   await c.query(`
     CREATE TEMP TABLE seed_moves AS
-    SELECT row_number() OVER () + (SELECT coalesce(max(id), 0) FROM ledger_transactions) AS txn, kind, s.id AS contract_id, s.institution_id, s.escrow_id, amount
+    SELECT row_number() OVER () + (SELECT coalesce(max(id), 0) FROM ledger_transactions) AS txn, kind, s.id AS contract_id, s.institution_id, s.escrow_id, amount,
+           now() - make_interval(days => CASE WHEN $1::int = 0 THEN 0 WHEN kind = 'funding' THEN n % $1::int ELSE (n % $1::int) / 2 END, secs => n % 3000) AS at
       FROM (SELECT id, institution_id, escrow_id, 'funding' AS kind, total AS amount, n FROM seed_contracts
-            UNION ALL SELECT id, institution_id, escrow_id, 'release', lesson, n FROM seed_contracts WHERE n % 3 = 0) s`);
-  await c.query(`INSERT INTO ledger_transactions (id, type, request_hash) SELECT txn, kind, 'bench' FROM seed_moves`);
+            UNION ALL SELECT id, institution_id, escrow_id, 'release', lesson, n FROM seed_contracts WHERE n % 3 = 0) s
+     ORDER BY at`, [HISTORY_DAYS]);
+  await c.query(`INSERT INTO ledger_transactions (id, type, request_hash, created_at) SELECT txn, kind, 'bench', at FROM seed_moves`);
   await c.query(`SELECT setval(pg_get_serial_sequence('ledger_transactions', 'id'), (SELECT max(id) FROM ledger_transactions))`);
   await c.query(`
-    INSERT INTO ledger_postings (transaction_id, account_id, amount, currency)
-    SELECT m.txn, a.id, CASE WHEN m.kind = 'funding' THEN m.amount ELSE -m.amount END, 'CNY'
-      FROM seed_moves m JOIN ledger_accounts a ON a.code = CASE WHEN m.kind = 'funding' THEN 'escrow:' || m.escrow_id || ':bank_cash:CNY'
-                                                               ELSE 'institution:' || m.institution_id || ':institution_unsettled:CNY' END
-    UNION ALL
-    SELECT m.txn, a.id, CASE WHEN m.kind = 'funding' THEN -m.amount ELSE m.amount END, 'CNY'
-      FROM seed_moves m JOIN ledger_accounts a ON a.code = 'contract:' || m.contract_id || ':contract_held:CNY'`);
+    INSERT INTO ledger_postings (transaction_id, account_id, amount, currency, created_at)
+    SELECT txn, account_id, amount, 'CNY', at FROM (
+      SELECT m.txn, a.id AS account_id, CASE WHEN m.kind = 'funding' THEN m.amount ELSE -m.amount END AS amount, m.at
+        FROM seed_moves m JOIN ledger_accounts a ON a.code = CASE WHEN m.kind = 'funding' THEN 'escrow:' || m.escrow_id || ':bank_cash:CNY'
+                                                                 ELSE 'institution:' || m.institution_id || ':institution_unsettled:CNY' END
+      UNION ALL
+      SELECT m.txn, a.id, CASE WHEN m.kind = 'funding' THEN -m.amount ELSE m.amount END, m.at
+        FROM seed_moves m JOIN ledger_accounts a ON a.code = 'contract:' || m.contract_id || ':contract_held:CNY') x
+     ORDER BY at, txn`);
   await c.query(`INSERT INTO ledger_balances (account_id, stripe, institution_id, account_type, currency)
                  SELECT a.id, s, a.institution_id, a.type, a.currency FROM ledger_accounts a, generate_series(0, a.stripes - 1) s`);
   await c.query(`
@@ -86,42 +113,73 @@ async function seed(url: string): Promise<void> {
 
 async function main() {
   const db = await benchDatabase(process.env);
+  const baseline = await benchBaseline(db);
   const t0 = Date.now();
-  process.stdout.write(`bench:audit on ${db.where}: seeding ${INSTITUTIONS} institutions and ${CONTRACTS} contracts...\n`);
+  process.stdout.write(`bench:audit (${SHAPE}) on ${db.where}: seeding ${INSTITUTIONS} institutions in ${DISTRICTS.length} districts and ${CONTRACTS} contracts...\n`);
   await seed(db.url);
-  process.stdout.write(`seeded in ${round((Date.now() - t0) / 1000)} s\n`);
+  const seedS = round((Date.now() - t0) / 1000);
+  process.stdout.write(`seeded in ${seedS} s\n`);
   const config = loadConfig({ DATABASE_URL: db.url, BANK_SECRET_KEYS: benchBankSecretKeys(process.env), PROCESS_ROLE: 'api', LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1' });
   const app = await createApp(config, new DatabaseUrl(db.url, false));
   try {
+    let closeS: number | null = null;
+    if (HISTORY_DAYS > 0) {
+      const t1 = Date.now();
+      const closed = await app.get(LedgerDayCloseService).closeDays(chinaDate(new Date()));
+      closeS = round((Date.now() - t1) / 1000);
+      const c = new Client({ connectionString: db.url });
+      await c.connect();
+      await c.query(`ANALYZE ledger_day_balances`);
+      await c.end();
+      process.stdout.write(`daily close of ${closed.closed.length} past days in ${closeS} s (${round(closeS / Math.max(1, closed.closed.length), 2)} s a day)\n`);
+    }
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.getHttpServer().address() as AddressInfo;
-    const key = (await app.get(ApiKeysService).create({ name: 'bench regulator', role: 'regulator', districts: ['310117'] })).token;
+    const key = (await app.get(ApiKeysService).create({ name: 'bench regulator', role: 'regulator', districts: [AUDITED] })).token;
     const get = async (query = '') => {
       const s = process.hrtime.bigint();
-      const res = await fetch(`http://127.0.0.1:${port}/audit/districts/310117${query}`, { headers: { authorization: `Bearer ${key}` } });
+      const res = await fetch(`http://127.0.0.1:${port}/audit/districts/${AUDITED}${query}`, { headers: { authorization: `Bearer ${key}` } });
       const body = await res.text();
       if (res.status !== 200) throw new Error(`audit answered ${res.status}: ${body.slice(0, 200)}`);
       return { ms: Number(process.hrtime.bigint() - s) / 1e6, body };
     };
-    await get(); // warm-up
-    const times: number[] = [];
-    let last = '';
-    for (let i = 0; i < REQUESTS; i++) {
-      const r = await get();
-      times.push(r.ms);
-      last = r.body;
-    }
-    times.sort((a, b) => a - b);
-    const audit = JSON.parse(last) as { institutions: unknown[]; totals: Record<string, string>[] };
+    const timed = async (query: string) => {
+      await get(query); // warm-up
+      const times: number[] = [];
+      let last = '';
+      for (let i = 0; i < REQUESTS; i++) {
+        const r = await get(query);
+        times.push(r.ms);
+        last = r.body;
+      }
+      return { times: times.sort((a, b) => a - b), last };
+    };
+    const now = await timed('');
+    const audit = JSON.parse(now.last) as { institutions: unknown[]; totals: Record<string, string>[] };
     const totals = audit.totals.find((x) => x.currency === 'CNY')!;
     const csv = await get('?format=csv');
     process.stdout.write(
-      `GET /audit/districts/310117 x${REQUESTS}: ${audit.institutions.length} institutions, obligations ${totals.obligations}, ` +
-        `bank cash ${totals.bankCash}, coverage ${totals.coverage} | p50 ${round(percentile(times, 50))} ms, p99 ${round(percentile(times, 99))} ms | CSV ${round(csv.ms)} ms\n`,
+      `GET /audit/districts/${AUDITED} x${REQUESTS}: ${audit.institutions.length} institutions, obligations ${totals.obligations}, ` +
+        `bank cash ${totals.bankCash}, coverage ${totals.coverage} | p50 ${round(percentile(now.times, 50))} ms, p99 ${round(percentile(now.times, 99))} ms | CSV ${round(csv.ms)} ms\n`,
     );
+    // A past day: yesterday noon, China time (the close of the day before plus half a day of postings).
+    const asOfAt = new Date(`${addDaysTo(chinaDate(new Date()), -1)}T12:00:00+08:00`).toISOString();
+    const past = await timed(`?asOf=${asOfAt}`);
+    const pastTotals = (JSON.parse(past.last) as { totals: Record<string, string>[] }).totals.find((x) => x.currency === 'CNY');
     process.stdout.write(
-      `${JSON.stringify({ bench: 'audit', institutions: audit.institutions.length, contracts: CONTRACTS, p50_ms: round(percentile(times, 50)), p99_ms: round(percentile(times, 99)) })}\n`,
+      `GET /audit/districts/${AUDITED}?asOf=${asOfAt} x${REQUESTS}: obligations ${pastTotals?.obligations} | p50 ${round(percentile(past.times, 50))} ms, p99 ${round(percentile(past.times, 99))} ms\n`,
     );
+    const line: Record<string, unknown> = CITY ? { bench: 'audit', shape: 'city' } : { bench: 'audit' };
+    Object.assign(line, {
+      institutions: audit.institutions.length,
+      contracts: CONTRACTS,
+      p50_ms: round(percentile(now.times, 50)),
+      p99_ms: round(percentile(now.times, 99)),
+      asof_p99_ms: round(percentile(past.times, 99)),
+      seed_s: seedS,
+      ...(closeS === null ? {} : { day_close_s: closeS }),
+    });
+    process.stdout.write(`${JSON.stringify(withBaseline(line, baseline))}\n`);
   } finally {
     await app.close();
     await db.drop();

@@ -8,7 +8,8 @@ import { loadConfig } from '@config/load-config';
 import { DatabaseUrl } from '@infra/database/database-url';
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { LedgerOwner } from '@modules/ledger/ledger.types';
-import { benchBankSecretKeys, benchDatabase, percentile, round } from './bench-support';
+import { benchBankSecretKeys, benchBaseline, benchDatabase, percentile, round } from './bench-support';
+import { withBaseline } from './pgbench-baseline';
 
 /**
  * npm run bench:ledger — the path production uses: every transfer is a `LedgerService.release`
@@ -33,6 +34,7 @@ async function inParallel(n: number, width: number, task: (i: number) => Promise
 
 async function main() {
   const db = await benchDatabase(process.env);
+  const baseline = await benchBaseline(db);
   const config = loadConfig({
     DATABASE_URL: db.url,
     // Required with a database; the ledger never uses it.
@@ -104,12 +106,17 @@ async function main() {
     );
     process.stdout.write(`checks: unbalanced transactions ${check[0].n}; hot account balance ${hotBalance} = sum of its postings ${hotSum[0].s}: ${hotBalance.toString() === hotSum[0].s}\n`);
     process.stdout.write(
-      `${JSON.stringify({
-        bench: 'ledger',
-        spread_per_s: Math.round(results.spread.perSecond),
-        hot_per_s: Math.round(results.hot.perSecond),
-        p99_ms: round(Math.max(results.spread.p99, results.hot.p99), 2),
-      })}\n`,
+      `${JSON.stringify(
+        withBaseline(
+          {
+            bench: 'ledger',
+            spread_per_s: Math.round(results.spread.perSecond),
+            hot_per_s: Math.round(results.hot.perSecond),
+            p99_ms: round(Math.max(results.spread.p99, results.hot.p99), 2),
+          },
+          baseline,
+        ),
+      )}\n`,
     );
   } finally {
     await app.close();

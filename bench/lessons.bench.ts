@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { generateApiKeyToken } from '@modules/api-keys/api-key-token';
-import { benchBankSecretKeys, benchDatabase, round } from './bench-support';
+import { benchBankSecretKeys, benchBaseline, benchDatabase, round } from './bench-support';
+import { withBaseline } from './pgbench-baseline';
 
 /**
  * npm run bench:lessons — starts the service (PROCESS_ROLE=api) on a seeded database and drives
@@ -57,10 +58,10 @@ async function seedWith(c: Client): Promise<School[]> {
   await c.query(`
     INSERT INTO contracts (id, reference, institution_id, course_id, escrow_account_id, payer_name, payer_phone, student_name, lessons, start_date, end_date,
                            total_price, amount_paid, currency, policy_id, policy_code, policy_version, deemed_confirmation_days, release_cadence,
-                           model_contract_version, state, payer_token_hash)
+                           model_contract_version, state, payer_token_hash, refund_response_working_days, refund_days_before_start, refund_days_after_start)
     SELECT id, 'B' || replace(id::text, '-', ''), institution_id, course_id, escrow_id, '家长', '13600000000', '学生', 60, '2026-01-01', '2026-03-31',
            6000.00, 6000.00, 'CNY', p.policy_id, p.policy_code, p.policy_version, p.deemed_days, p.cadence,
-           'GF-2021-2604', 'active', sha256(convert_to(id::text, 'UTF8')) FROM seed,
+           'GF-2021-2604', 'active', sha256(convert_to(id::text, 'UTF8')), 5, 5, 15 FROM seed,
            (SELECT id AS policy_id, code AS policy_code, version AS policy_version, (rules->>'deemedConfirmationWorkingDays')::int AS deemed_days,
                    rules->'releaseCadence' AS cadence FROM jurisdiction_policies WHERE id = $1) p`, [policy]);
   // Funded through balanced postings: bank cash → each contract's held funds.
@@ -154,6 +155,7 @@ async function run(base: string, name: string, pick: () => School, attendees: nu
 async function main() {
   const db = await benchDatabase(process.env);
   try {
+    const baseline = await benchBaseline(db);
     process.stdout.write(`bench:lessons on ${db.where}: seeding ${SPREAD} institutions x ${PER_INSTITUTION} contracts and 1 hot institution x ${HOT_CONTRACTS} (60 lessons each)...\n`);
     const schools = await seed(db.url);
     const hot = schools[0];
@@ -172,7 +174,19 @@ async function main() {
       await check.end();
       process.stdout.write(`checks: ${n} lessons recorded; contracts whose consumed amount differs from their lessons: ${bad}\n`);
       process.stdout.write(
-        `${JSON.stringify({ bench: 'lessons', single_per_s: Math.round(a.perS), batch_releases_per_s: Math.round(b.lessonsPerS), hot_batch_releases_per_s: Math.round(c.lessonsPerS), p99_ms: Math.max(a.p99, b.p99, c.p99) })}\n`,
+        `${JSON.stringify(
+          withBaseline(
+            {
+              bench: 'lessons',
+              single_per_s: Math.round(a.perS),
+              single_p99_ms: a.p99,
+              batch_releases_per_s: Math.round(b.lessonsPerS),
+              hot_batch_releases_per_s: Math.round(c.lessonsPerS),
+              p99_ms: Math.max(a.p99, b.p99, c.p99),
+            },
+            baseline,
+          ),
+        )}\n`,
       );
     } finally {
       await svc.stop();

@@ -3,7 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { benchBankSecretKeys, benchDatabase, percentile, round } from './bench-support';
+import { benchBankSecretKeys, benchBaseline, benchDatabase, percentile, round } from './bench-support';
+import { withBaseline } from './pgbench-baseline';
 import { BenchFormat, camtFile, mt940File } from './reconcile-files';
 import { deleteRedisPrefix, peakRssMb, Service, signer, startService } from './reconcile-processes';
 import { seedPlatform, statementsOf } from './reconcile-seed';
@@ -35,7 +36,7 @@ interface Options {
 }
 
 const USAGE = `npm run bench:reconcile -- [--format camt053|mt940] [--accounts 1000] [--lines 1000] [--per-file 1] [--concurrency 2]
-  [--workers 1] [--worker-concurrency 4] [--queue postgres|redis] [--day 2026-11-30] [--worker-after-import]
+  [--workers 1] [--worker-concurrency 4] [--queue postgres|redis] [--day 2026-11-30] [--worker-after-import] [--baseline]
 Database: BENCH_DATABASE_URL or TEST_DATABASE_URL (a server URL), else an embedded PostgreSQL. Redis: REDIS_URL (default redis://127.0.0.1:6379).
 Node options of the service processes: BENCH_SERVICE_NODE_ARGS (e.g. --cpu-prof).`;
 
@@ -69,6 +70,7 @@ function parseArgs(argv: string[]): Options {
       if (!/^\d{4}-\d{2}-\d{2}$/.test(d ?? '')) throw new Error(`--day YYYY-MM-DD\n${USAGE}`);
       o.day = d;
     } else if (a === '--worker-after-import') o.workerAfterImport = true;
+    else if (a === '--baseline') continue; // read by benchBaseline
     else if (a === '--help' || a === '-h') {
       process.stdout.write(`${USAGE}\n`);
       process.exit(0);
@@ -83,6 +85,7 @@ const BANK = 'BENCH-BANK';
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const db = await benchDatabase(process.env);
+  const baseline = await benchBaseline(db);
   const dir = mkdtempSync(join(tmpdir(), 'escrow-recon-bench-'));
   const services: Service[] = [];
   const queuePrefix = `rb${randomBytes(3).toString('hex')}`;
@@ -229,7 +232,7 @@ async function main() {
     process.stdout.write(`peak RSS (VmHWM): ${rss.map((r) => `${r.name} ${r.mb ?? '?'} MB`).join(', ')}; largest ${peakMax} MB, sum ${peakSum} MB (PostgreSQL not counted)\n`);
     const wall = importS + (reconcileS ?? 0);
     process.stdout.write(
-      `${JSON.stringify({
+      `${JSON.stringify(withBaseline({
         bench: 'reconcile',
         format: o.format,
         lines: totalLines,
@@ -238,7 +241,7 @@ async function main() {
         reconcile_s: reconcileS === null ? null : round(reconcileS),
         lines_per_s: Math.round(totalLines / wall),
         peak_rss_mb: peakMax,
-      })}\n`,
+      }, baseline))}\n`,
     );
     if (failed) process.exitCode = 1;
   } finally {

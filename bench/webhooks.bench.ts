@@ -7,7 +7,8 @@ import { DatabaseUrl } from '@infra/database/database-url';
 import { JobName, jobId } from '@infra/queues/queue.constants';
 import { QueueService } from '@infra/queues/queue.service';
 import { newWebhookSecret } from '@modules/banks/banks.service';
-import { benchBankSecretKeys, benchDatabase, round } from './bench-support';
+import { benchBankSecretKeys, benchBaseline, benchDatabase, round } from './bench-support';
+import { PgbenchBaseline, withBaseline } from './pgbench-baseline';
 
 /**
  * npm run bench:webhooks — 10,000 settlement instructions (over 100 escrow accounts) delivered as
@@ -53,8 +54,9 @@ async function seed(url: string, webhookUrl: string): Promise<string[]> {
   return rows.map((r) => r.id);
 }
 
-async function runOn(backend: 'postgres' | 'redis'): Promise<number> {
+async function runOn(backend: 'postgres' | 'redis', onDatabase?: (db: Awaited<ReturnType<typeof benchDatabase>>) => Promise<void>): Promise<number> {
   const db = await benchDatabase(process.env);
+  await onDatabase?.(db);
   const receiver = await startReceiver();
   try {
     const ids = await seed(db.url, receiver.url);
@@ -103,10 +105,13 @@ async function runOn(backend: 'postgres' | 'redis'): Promise<number> {
 
 async function main() {
   process.stdout.write(`bench:webhooks: ${INSTRUCTIONS} signed settlement webhooks to a local receiver\n`);
-  const postgres = await runOn('postgres');
+  let baseline: PgbenchBaseline | null = null;
+  const postgres = await runOn('postgres', async (db) => {
+    baseline = await benchBaseline(db);
+  });
   const redis = process.env.REDIS_URL ? await runOn('redis') : null;
   if (redis === null) process.stdout.write('redis    skipped: REDIS_URL is not set\n');
-  process.stdout.write(`${JSON.stringify({ bench: 'webhooks', postgres_per_s: Math.round(postgres), redis_per_s: redis === null ? null : Math.round(redis) })}\n`);
+  process.stdout.write(`${JSON.stringify(withBaseline({ bench: 'webhooks', postgres_per_s: Math.round(postgres), redis_per_s: redis === null ? null : Math.round(redis) }, baseline))}\n`);
 }
 
 main().catch((err) => {

@@ -265,7 +265,7 @@ if (noRedis) process.stdout.write(`[faults] SKIPPED: Redis restarted while deliv
       await expectEachDeliveredOnce(t, receiver, 12);
       expect(await t.db.query(`SELECT 1 FROM settlement_delivery_attempts WHERE status_code IS NULL`)).not.toHaveLength(0);
       // The repeating jobs came back too.
-      expect((await maintenance()).map((s) => s.key ?? s.id).sort()).toEqual(['idempotency-cleanup-daily', 'outbox-cleanup-daily']);
+      expect((await maintenance()).map((s) => s.key ?? s.id).sort()).toEqual(['idempotency-cleanup-daily', 'ledger-day-close', 'outbox-cleanup-daily']);
       expect(worker.child.exitCode).toBeNull();
       const duplicates = receiver.deliveries.filter((d) => !d.effect).length;
       process.stdout.write(`[faults] Redis restart: 12 instructions (8 waiting for a retry, 4 instructed while Redis was down) all executed once ${deliveredMs} ms after Redis was back; ${duplicates} repeated deliveries dropped by the bank\n`);

@@ -12,6 +12,7 @@ export enum QueueName {
 export enum JobName {
   IdempotencyCleanup = 'maintenance.idempotency-cleanup',
   OutboxCleanup = 'maintenance.outbox-cleanup',
+  LedgerDayClose = 'maintenance.ledger-day-close',
   QueueProbe = 'diagnostics.queue-probe',
   DailySupervision = 'supervision.daily',
   SuspenseAging = 'supervision.suspense-aging',
@@ -36,6 +37,8 @@ export enum JobName {
 export interface JobPayloads {
   [JobName.IdempotencyCleanup]: Record<string, never>;
   [JobName.OutboxCleanup]: Record<string, never>;
+  /** Closes every China day before `today` (default: the day the job runs) not closed yet: end-of-day balances. */
+  [JobName.LedgerDayClose]: { today?: string };
   [JobName.QueueProbe]: { probeId: string; holdMs: number };
   /** `today` (YYYY-MM-DD, China time) defaults to the day the job runs. */
   [JobName.DailySupervision]: { today?: string };
@@ -80,6 +83,7 @@ export interface JobSpec {
 export const JOB_SPECS: Record<JobName, JobSpec> = {
   [JobName.IdempotencyCleanup]: { queue: QueueName.Maintenance, attempts: 5, backoffMs: 60_000 },
   [JobName.OutboxCleanup]: { queue: QueueName.Maintenance, attempts: 5, backoffMs: 60_000 },
+  [JobName.LedgerDayClose]: { queue: QueueName.Maintenance, attempts: 5, backoffMs: 60_000 },
   [JobName.QueueProbe]: { queue: QueueName.Diagnostics, attempts: 5, backoffMs: 1_000 },
   [JobName.DailySupervision]: { queue: QueueName.Supervision, attempts: 8, backoffMs: 60_000 },
   [JobName.SuspenseAging]: { queue: QueueName.Supervision, attempts: 8, backoffMs: 60_000 },
@@ -106,6 +110,7 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
 export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
   { id: 'idempotency-cleanup-daily', job: JobName.IdempotencyCleanup, pattern: '17 3 * * *' },
   { id: 'outbox-cleanup-daily', job: JobName.OutboxCleanup, pattern: '27 3 * * *' },
+  { id: 'ledger-day-close', job: JobName.LedgerDayClose, pattern: '2 * * * *' },
   { id: 'supervision-daily', job: JobName.DailySupervision, pattern: '5 0 * * *' },
   { id: 'suspense-aging-daily', job: JobName.SuspenseAging, pattern: '35 0 * * *' },
   { id: 'alerts-evaluation', job: JobName.AlertEvaluation, pattern: '*/5 * * * *' },

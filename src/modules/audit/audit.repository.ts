@@ -29,16 +29,43 @@ export interface AuditRow {
  * (read-only joins, as the architecture allows for read models) and never writes.
  * One aggregation per request, over balances (exact, maintained with every posting) rather
  * than postings: held for undelivered lessons, released (unsettled + settled), refunds,
- * bank cash and suspense per institution and currency. `asOf` reads the postings up to that
- * moment instead. Amounts of different currencies are never added together.
+ * bank cash and suspense per institution and currency. `asOf` reads the ledger's end-of-day
+ * balances of the last day closed before that moment plus the postings since (at most a day's
+ * when the daily close keeps up). Amounts of different currencies are never added together.
  */
+/** The last day closed before `asOf` ($3), and the postings since its end up to `asOf` per account (a BRIN range). */
+const ASOF_CTES = `
+       base AS (SELECT day, closes_at FROM ledger_day_closes WHERE closes_at <= $3 ORDER BY day DESC LIMIT 1),
+       moved AS MATERIALIZED (
+         SELECT account_id, sum(amount) AS amount FROM ledger_postings
+          WHERE created_at <= $3 AND created_at >= coalesce((SELECT closes_at FROM base), '-infinity'::timestamptz)
+          GROUP BY account_id),`;
+
 @Injectable()
 export class AuditRepository {
-  byInstitution(m: EntityManager, patterns: string[] | null, institutionId: string | null, asOf: Date | null): Promise<AuditRow[]> {
-    const balances = asOf
-      ? `SELECT a.institution_id, a.type, a.currency, sum(p.amount * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END) AS total
-           FROM ledger_accounts a JOIN ledger_postings p ON p.account_id = a.id
-          WHERE a.institution_id IN (SELECT id FROM inst) AND p.created_at <= $3
+  /** When the last closed day ended (the ledger's daily close), or null before the first close. */
+  async lastCloseEnd(m: EntityManager): Promise<Date | null> {
+    const rows: { closes_at: Date }[] = await m.query(`SELECT closes_at FROM ledger_day_closes ORDER BY day DESC LIMIT 1`);
+    return rows[0]?.closes_at ?? null;
+  }
+
+  /**
+   * `fromClose`: the end-of-day balances of the last day closed before `asOf` (or the last one,
+   * for now) plus the postings made since that close, so at most a few days of postings are
+   * summed, not all history, and no per-contract balance row is read. Otherwise (now, with no
+   * recent close) the balance rows are summed.
+   */
+  byInstitution(m: EntityManager, patterns: string[] | null, institutionId: string | null, asOf: Date | null, fromClose = asOf !== null): Promise<AuditRow[]> {
+    const balances = fromClose
+      ? `SELECT d.institution_id, d.account_type AS type, d.currency, d.balance AS total
+           FROM ledger_day_balances d
+          WHERE d.day = (SELECT day FROM base) AND d.institution_id IN (SELECT id FROM inst)
+         UNION ALL
+         SELECT a.institution_id, a.type, a.currency, sum(m.amount * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END) AS total
+           FROM moved m
+           -- One primary-key probe per account moved (OFFSET 0 keeps the planner from hashing every account).
+           CROSS JOIN LATERAL (SELECT institution_id, type, currency, normal_side FROM ledger_accounts WHERE id = m.account_id OFFSET 0) a
+          WHERE a.institution_id IN (SELECT id FROM inst)
           GROUP BY 1, 2, 3`
       : `SELECT b.institution_id, b.account_type AS type, b.currency, sum(b.balance) AS total
            FROM ledger_balances b
@@ -48,6 +75,7 @@ export class AuditRepository {
       `WITH inst AS (
          SELECT id, name, uscc, district_code FROM institutions
           WHERE ($1::text[] IS NULL OR district_code LIKE ANY($1::text[])) AND ($2::uuid IS NULL OR id = $2::uuid)),
+       ${fromClose ? ASOF_CTES : ''}
        bal AS (${balances}),
        piv AS (
          SELECT institution_id, currency,
@@ -74,7 +102,7 @@ export class AuditRepository {
          LEFT JOIN piv p ON p.institution_id = i.id
          LEFT JOIN escrow_accounts e ON e.institution_id = i.id AND e.state <> 'closed'
         ORDER BY i.district_code, i.name, i.id, 5`,
-      asOf ? [patterns, institutionId, asOf] : [patterns, institutionId],
+      fromClose ? [patterns, institutionId, asOf ?? 'infinity'] : [patterns, institutionId],
     );
   }
 

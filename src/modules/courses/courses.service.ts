@@ -16,9 +16,14 @@ export interface CreateCourseCommand {
   listPricePerLesson: string;
 }
 
+/** Courses found, by institution and course id: a course is never changed or deleted once created. */
+const CACHE_LIMIT = 10_000;
+
 /** Courses an institution offers (its own or, for regulators and admins, any in scope). */
 @Injectable()
 export class CoursesService {
+  private readonly found = new Map<string, CourseRow>();
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: CoursesRepository,
@@ -44,9 +49,19 @@ export class CoursesService {
     return this.repo.listForInstitution(this.ds.manager, institutionId);
   }
 
+  /**
+   * A course of the institution. Courses are immutable (no statement updates or deletes them), so a
+   * course once found is kept in memory and registering a lesson costs no query for it; a course
+   * not found is not remembered (it may be created next).
+   */
   async get(m: EntityManager, institutionId: string, courseId: string): Promise<CourseRow> {
+    const key = `${institutionId}/${courseId}`;
+    const cached = this.found.get(key);
+    if (cached) return cached;
     const course = await this.repo.find(m, institutionId, courseId);
     if (!course) throw new DomainError('COURSE_NOT_FOUND', `Course ${courseId} not found for this institution`);
+    if (this.found.size >= CACHE_LIMIT) this.found.clear();
+    this.found.set(key, Object.freeze(course));
     return course;
   }
 }

@@ -64,7 +64,10 @@ export class LessonsService {
 
     return this.ds.transaction(async (m) => {
       // Who may register (the institution, an admin) is the endpoint's role list; which institution, the scope rule.
-      const inst = await this.institutions.access(who, institutionId, 'read', m);
+      // An institution registering its own lessons is in scope by the scope rule itself (read access
+      // to itself); that it exists follows from its course (found by institution and id). Anyone
+      // else is checked against the institution's row.
+      const inst = who.role === 'institution' && who.institutionId === institutionId ? { id: institutionId } : await this.institutions.access(who, institutionId, 'read', m);
       const course = await this.courses.get(m, inst.id, cmd.courseId);
       const { session, created } = await this.repo.upsertSession(m, {
         institution_id: inst.id,
@@ -79,7 +82,8 @@ export class LessonsService {
       if (!created && (session.course_id !== course.id || new Date(session.starts_at).getTime() !== startsAt.getTime())) {
         throw new DomainError('SESSION_CONFLICT', `Session key ${cmd.sessionKey} is already used for another session`, { sessionId: session.id });
       }
-      const existing = new Map((await this.repo.existingLessons(m, session.id)).map((l) => [l.contract_id, l]));
+      // A session this transaction just created has no lessons yet: no query to ask.
+      const existing = new Map(created ? [] : (await this.repo.existingLessons(m, session.id)).map((l) => [l.contract_id, l]));
       const locked = new Map((await this.contracts.lockForConsumption(m, attendees)).map((c) => [c.id, c]));
       const failures: AttendeeFailure[] = [];
       const toRecord: ContractForConsumption[] = [];

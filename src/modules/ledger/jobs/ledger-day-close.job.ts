@@ -1,0 +1,22 @@
+import { Injectable } from '@nestjs/common';
+import { Clock } from '@common/clock';
+import { JobHandler, JobHandlerOf } from '@infra/queues/job-handler.decorator';
+import { JobName, JobPayloads } from '@infra/queues/queue.constants';
+import { DayCloseResult, LedgerDayCloseService } from '../ledger-day-close.service';
+
+/**
+ * Hourly (the schedule), so a day is closed soon after China midnight and a missed run or a day
+ * that had to wait is caught up by the next one; closing is exactly once per day whatever runs.
+ */
+@Injectable()
+@JobHandler(JobName.LedgerDayClose)
+export class LedgerDayCloseJob implements JobHandlerOf<JobName.LedgerDayClose> {
+  constructor(
+    private readonly days: LedgerDayCloseService,
+    private readonly clock: Clock,
+  ) {}
+
+  handle(payload: JobPayloads[JobName.LedgerDayClose] = {}): Promise<DayCloseResult> {
+    return this.days.closeDays(payload.today ?? this.clock.today());
+  }
+}

@@ -1,0 +1,74 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+
+export interface DayCloseRow {
+  day: string;
+  closes_at: Date;
+}
+
+/**
+ * The ledger's daily close (end-of-day balances per institution, account type and currency).
+ * Reads postings, writes only `ledger_day_closes` and `ledger_day_balances` (append-only).
+ */
+@Injectable()
+export class LedgerDayCloseRepository {
+  /** One closer at a time (transaction-scoped): a day is closed exactly once. */
+  async lockCloser(m: EntityManager): Promise<void> {
+    await m.query(`SELECT pg_advisory_xact_lock(hashtext('ledger_day_close'))`);
+  }
+
+  async lastClosed(m: EntityManager): Promise<DayCloseRow | null> {
+    const rows: DayCloseRow[] = await m.query(`SELECT day::text AS day, closes_at FROM ledger_day_closes ORDER BY day DESC LIMIT 1`);
+    return rows[0] ?? null;
+  }
+
+  /** When the first posting was made (by the primary key, not a scan). */
+  async firstPostingAt(m: EntityManager): Promise<Date | null> {
+    const rows: { created_at: Date }[] = await m.query(`SELECT created_at FROM ledger_postings ORDER BY id LIMIT 1`);
+    return rows[0]?.created_at ?? null;
+  }
+
+  /**
+   * Transactions of this database that began before `at` and are still open. A posting's time is
+   * its transaction's start, so while one is open a posting dated before `at` may still commit:
+   * the day ending at `at` cannot be closed yet.
+   */
+  async openTransactionsStartedBefore(m: EntityManager, at: Date): Promise<number> {
+    const [{ n }]: { n: number }[] = await m.query(
+      `SELECT count(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start < $1`,
+      [at],
+    );
+    return n;
+  }
+
+  /**
+   * Closes `day`: its balances are the previous close's plus the postings made from that close's
+   * end (or the beginning) up to `closesAt`. Zero balances are not stored (absent means zero).
+   */
+  async close(m: EntityManager, day: string, closesAt: Date, previous: DayCloseRow | null): Promise<{ postings: string; balances: number }> {
+    const [row]: { postings: string; balances: number }[] = await m.query(
+      `WITH moved AS (
+         SELECT a.institution_id, a.type AS account_type, a.currency,
+                sum(p.amount * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END) AS delta, count(*) AS n
+           FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id
+          WHERE p.created_at < $2 AND ($3::timestamptz IS NULL OR p.created_at >= $3) AND a.institution_id IS NOT NULL
+          GROUP BY 1, 2, 3),
+       prev AS (SELECT institution_id, account_type, currency, balance FROM ledger_day_balances WHERE day = $4::date),
+       next AS (
+         SELECT coalesce(m.institution_id, p.institution_id) AS institution_id, coalesce(m.account_type, p.account_type) AS account_type,
+                coalesce(m.currency, p.currency) AS currency, coalesce(p.balance, 0) + coalesce(m.delta, 0) AS balance
+           FROM moved m FULL JOIN prev p ON p.institution_id = m.institution_id AND p.account_type = m.account_type AND p.currency = m.currency),
+       closed AS (
+         INSERT INTO ledger_day_closes (day, closes_at, postings, balances)
+         SELECT $1::date, $2, coalesce((SELECT sum(n) FROM moved), 0), (SELECT count(*) FROM next WHERE balance <> 0)
+         RETURNING postings::text, balances),
+       written AS (
+         INSERT INTO ledger_day_balances (day, institution_id, account_type, currency, balance)
+         SELECT $1::date, institution_id, account_type, currency, balance FROM next WHERE balance <> 0)
+       SELECT postings, balances FROM closed`,
+      [day, closesAt, previous?.closes_at ?? null, previous?.day ?? null],
+    );
+    return row;
+  }
+}
