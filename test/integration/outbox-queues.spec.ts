@@ -140,7 +140,7 @@ describe.each(QUEUE_BACKENDS)('schedules on %s', (backend) => {
         const schedulers = await queues.queue(name as never).getJobSchedulers();
         ids.push(...schedulers.map((s) => String(s.key ?? s.id)));
       }
-      expect(ids.sort()).toEqual(['idempotency-cleanup-daily', 'ledger-day-close', 'outbox-cleanup-daily', 'supervision-daily', 'suspense-aging-daily']);
+      expect(ids.sort()).toEqual(['alerts-evaluation', 'idempotency-cleanup-daily', 'ledger-day-close', 'outbox-cleanup-daily', 'supervision-daily', 'suspense-aging-daily']);
     } finally {
       await again.close();
       await t.close();
