@@ -46,8 +46,8 @@ export class LedgerDayCloseRepository {
    * Closes `day`: its balances are the previous close's plus the postings made from that close's
    * end (or the beginning) up to `closesAt`. Zero balances are not stored (absent means zero).
    */
-  async close(m: EntityManager, day: string, closesAt: Date, previous: DayCloseRow | null): Promise<{ postings: string; balances: number }> {
-    const [row]: { postings: string; balances: number }[] = await m.query(
+  async close(m: EntityManager, day: string, closesAt: Date, previous: DayCloseRow | null): Promise<{ postings: string; storedRows: number }> {
+    const [row]: { postings: string; storedRows: number }[] = await m.query(
       `WITH moved AS (
          SELECT a.institution_id, a.type AS account_type, a.currency,
                 sum(p.amount * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END) AS delta, count(*) AS n
@@ -66,7 +66,7 @@ export class LedgerDayCloseRepository {
        written AS (
          INSERT INTO ledger_day_balances (day, institution_id, account_type, currency, balance)
          SELECT $1::date, institution_id, account_type, currency, balance FROM next WHERE balance <> 0)
-       SELECT postings, balances FROM closed`,
+       SELECT postings, balances AS "storedRows" FROM closed`,
       [day, closesAt, previous?.closes_at ?? null, previous?.day ?? null],
     );
     return row;

@@ -53,7 +53,7 @@ export class LedgerDayCloseService {
         if (closesAt.getTime() > Date.now()) return { done: true as const };
         if ((await this.repo.openTransactionsStartedBefore(m, closesAt)) > 0) return { done: true as const, waitingFor: day };
         const r = await this.repo.close(m, day, closesAt, last);
-        this.logger.log(`Ledger day ${day} closed: ${r.postings} postings, ${r.balances} balances`);
+        this.logger.log(`Ledger day ${day} closed: ${r.postings} postings, ${r.storedRows} balance rows`);
         return { done: false as const, day };
       });
       if (step.done) return { closed, waitingFor: 'waitingFor' in step ? (step.waitingFor ?? null) : null };
