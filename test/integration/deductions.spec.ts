@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { Clock } from '@common/clock';
+import { ClosureRefundsJob } from '@modules/closures/jobs/closure-refunds.job';
 import { DeductionsDueJob } from '@modules/deductions/jobs/deductions-due.job';
 import { school } from '../support/contract-fixtures';
 import { invariantViolations } from '../support/invariants';
@@ -189,6 +190,29 @@ describe('scheduled deductions (periodic release)', () => {
     await job().handle({ today: '2027-03-05' });
     expect(await x.states()).toEqual(['instructed', 'cancelled', 'cancelled']);
     expect(await x.balance()).toMatchObject({ paidIn: '10000.00', released: '3333.33', refunded: '6666.67', held: '0.00' });
+    expect(await invariantViolations(t.db.url)).toEqual([]);
+  });
+
+  it("a closure refunds a contract under periodic release by its schedule: the plan's claim, the report and the refund are the one amount", async () => {
+    const x = await setup();
+    await job().handle({ today: '2027-02-01' });
+    for (const [i, m] of (await x.movements()).entries()) expect((await x.report(m.id, m.amount, { status: 'executed', bankTransactionId: `DC${x.c.id.slice(0, 6)}${i}` })).status).toBe(201);
+    expect(await x.states()).toEqual(['deducted', 'deducted', 'scheduled']);
+    clock().travelTo(new Date('2027-02-10T04:00:00Z'));
+    const opened = await t.request('POST', `/institutions/${x.s.inst.id}/closures`, { key: x.s.r1, body: { kind: 'immediate', reason: '举办者失联' } });
+    expect(opened.status).toBe(201);
+    expect(await t.app.get(ClosureRefundsJob).handle({ closureId: opened.body.id })).toEqual({ processed: 1, remaining: 0 });
+
+    // Two periods taken (6,666.66): the payer is owed the third, 3,333.34, and is refunded exactly that; nothing is left owed.
+    const closure = (await t.request('GET', `/closures/${opened.body.id}`, { key: x.s.r1 })).body;
+    expect(closure).toMatchObject({ state: 'refunds_done', pool: '3333.34', claims: '3333.34', progress: { refunded: 1, owed: 0, refundedAmount: '3333.34', owedAmount: '0.00' } });
+    const [line] = (await t.request('GET', `/closures/${opened.body.id}/report`, { key: x.s.r1 })).body.contracts;
+    expect(line).toMatchObject({ outcome: 'refunded', amount: '3333.34', owed: '0.00' });
+    expect((await t.request('GET', `/refunds/${line.refundId}`, { key: x.s.r1 })).body).toMatchObject({ state: 'approved', amount: '3333.34', computation: { refund: '3333.34' } });
+    const refunds = await t.db.query<{ amount: string }>(`SELECT amount::text FROM settlement_instructions WHERE contract_id = $1 AND kind = 'refund'`, [x.c.id]);
+    expect(refunds).toEqual([{ amount: '3333.34' }]);
+    expect(await x.states()).toEqual(['deducted', 'deducted', 'cancelled']);
+    expect(await x.balance()).toMatchObject({ paidIn: '10000.00', released: '6666.66', held: '0.00' });
     expect(await invariantViolations(t.db.url)).toEqual([]);
   });
 
