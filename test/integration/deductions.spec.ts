@@ -69,7 +69,7 @@ describe('scheduled deductions (periodic release)', () => {
         headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(s.secret).sign(id, at, payload) },
       });
     };
-    return { s, c, payer, schedule, states, balance, movements, report };
+    return { s, c, code, payer, schedule, states, balance, movements, report };
   };
 
   it('three monthly periods at signing, shown to the institution and the payer; each instructed once on its day, missed days caught up; executed, the contract completes', async () => {
@@ -213,6 +213,32 @@ describe('scheduled deductions (periodic release)', () => {
     expect(refunds).toEqual([{ amount: '3333.34' }]);
     expect(await x.states()).toEqual(['deducted', 'deducted', 'cancelled']);
     expect(await x.balance()).toMatchObject({ paidIn: '10000.00', released: '6666.66', held: '0.00' });
+    expect(await invariantViolations(t.db.url)).toEqual([]);
+  });
+
+  it('a closure transfers a contract under periodic release with what its schedule does not keep; its periods not due end with it', async () => {
+    const x = await setup();
+    await job().handle({ today: '2027-01-01' });
+    const [m1] = await x.movements();
+    expect((await x.report(m1.id, m1.amount, { status: 'executed', bankTransactionId: `DT${x.c.id.slice(0, 6)}1` })).status).toBe(201);
+    clock().travelTo(new Date('2027-01-10T04:00:00Z'));
+    const receiver = await school(t, { district: x.code, payerAccounts: true });
+    const closure = (await t.request('POST', `/institutions/${x.s.inst.id}/closures`, { key: x.s.r1, body: { kind: 'immediate', reason: '举办者失联' } })).body;
+    const id = (await t.request('POST', `/closures/${closure.id}/transfers`, { key: x.s.r1, body: { contractId: x.c.id, receivingInstitutionId: receiver.inst.id, reason: '就近转入' } })).body.id as string;
+    expect((await t.request('POST', `/transfers/${id}/accept`, { key: receiver.instKey, body: { courseId: receiver.course.id } })).status).toBe(200);
+    const consented = await t.request('POST', `/payer/transfers/${id}/consent`, { key: null, headers: { 'payer-token': x.c.payerToken } });
+    // One period taken (3,333.33): the rest, 6,666.67, moves with the student, as a refund would have paid it.
+    expect(consented.status).toBe(200);
+    expect(consented.body).toMatchObject({ state: 'instructed', amount: '6666.67' });
+    expect(await x.states()).toEqual(['deducted', 'cancelled', 'cancelled']);
+    expect(await x.balance()).toMatchObject({ paidIn: '10000.00', released: '3333.33', held: '0.00' });
+    const [transfer] = await t.db.query<{ id: string }>(`SELECT id FROM settlement_instructions WHERE contract_id = $1 AND kind = 'transfer'`, [x.c.id]);
+    expect((await x.report(transfer.id, '6666.67', { status: 'executed', bankTransactionId: `TR${x.c.id.slice(0, 6)}` })).status).toBe(201);
+    expect((await t.request('GET', `/contracts/${consented.body.newContractId}`, { key: receiver.instKey })).body).toMatchObject({ state: 'active', amountPaid: '6666.67' });
+    expect((await t.request('GET', `/closures/${closure.id}/report`, { key: x.s.r1 })).body.contracts).toEqual([expect.objectContaining({ outcome: 'transferred', amount: '6666.67', owed: '0.00' })]);
+    // Nothing of the old schedule is instructed afterwards.
+    await job().handle({ today: '2027-03-05' });
+    expect(await x.movements()).toHaveLength(1);
     expect(await invariantViolations(t.db.url)).toEqual([]);
   });
 
