@@ -161,6 +161,43 @@ describe('planned closures, transfers and pro rata refunds', () => {
     expect(await invariantViolations(t.db.url)).toEqual([]);
   });
 
+  it('a student transferred into a course its district releases on a schedule: the new contract is periodic, with its deduction schedule', async () => {
+    clock().travelTo(new Date('2026-11-22T04:00:00Z'));
+    const district = '310199';
+    const s = await school(t, { district, payerAccounts: true });
+    const receiver = await school(t, { district, payerAccounts: true });
+    const rules = (await t.request('GET', `/policies/resolve?district=${district}`, { key: s.r1 })).body.rules;
+    const published = await t.request('POST', '/policies', {
+      key: s.r1,
+      body: { code: district, effectiveFrom: clock().today(), rules: { ...rules, priceCaps: [], periodicRelease: { courseKinds: ['time_based'], frequency: 'monthly' } } },
+    });
+    expect(published.status).toBe(201);
+    const course = (
+      await t.request('POST', `/institutions/${receiver.inst.id}/courses`, {
+        key: receiver.instKey,
+        body: { name: '三个月编程', category: 'subject', kind: 'time_based', lessonMinutes: 60, classSizeBand: 'large', listPricePerLesson: '100.00' },
+      })
+    ).body;
+    const moving = await s.contract(10, '1000.00');
+    const closure = (await t.request('POST', `/institutions/${s.inst.id}/closures`, { key: s.r1, body: { kind: 'immediate', reason: '举办者失联' } })).body;
+    const id = (await t.request('POST', `/closures/${closure.id}/transfers`, { key: s.r1, body: { contractId: moving.id, receivingInstitutionId: receiver.inst.id, reason: '就近转入' } })).body.id as string;
+    expect((await t.request('POST', `/transfers/${id}/accept`, { key: receiver.instKey, body: { courseId: course.id } })).status).toBe(200);
+    const consented = await t.request('POST', `/payer/transfers/${id}/consent`, { key: null, headers: { 'payer-token': moving.payerToken } });
+    expect(consented.body).toMatchObject({ state: 'instructed', amount: '1000.00' });
+    const next = consented.body.newContractId as string;
+    const [{ release_cadence }] = await t.db.query<{ release_cadence: unknown }>(`SELECT release_cadence FROM contracts WHERE id = $1`, [next]);
+    expect(release_cadence).toEqual({ kind: 'periodic', frequency: 'monthly' });
+    // The schedule of any periodic signing: monthly periods from 1 December to 28 February, an exact split of the 1,000.00 moved.
+    const schedule = (await t.request('GET', `/contracts/${next}/schedule`, { key: receiver.instKey })).body;
+    expect(schedule).toMatchObject({ mode: 'deduction', instalments: [] });
+    expect(schedule.periods.map((p: { amount: string; periodFrom: string }) => [p.periodFrom, p.amount])).toEqual([
+      ['2026-12-01', '333.33'],
+      ['2027-01-01', '333.33'],
+      ['2027-02-01', '333.34'],
+    ]);
+    expect(await invariantViolations(t.db.url)).toEqual([]);
+  });
+
   it('the receiver’s acceptance and the payer’s consent racing: one new contract, one transfer movement', async () => {
     clock().travelTo(new Date('2026-11-22T04:00:00Z'));
     const s = await school(t, { payerAccounts: true });

@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { Clock } from '@common/clock';
+import { ClosureRefundsJob } from '@modules/closures/jobs/closure-refunds.job';
 import { DeductionsDueJob } from '@modules/deductions/jobs/deductions-due.job';
 import { school } from '../support/contract-fixtures';
 import { invariantViolations } from '../support/invariants';
@@ -68,7 +69,7 @@ describe('scheduled deductions (periodic release)', () => {
         headers: { 'webhook-id': id, 'webhook-timestamp': String(Math.floor(at.getTime() / 1000)), 'webhook-signature': new Webhook(s.secret).sign(id, at, payload) },
       });
     };
-    return { s, c, payer, schedule, states, balance, movements, report };
+    return { s, c, code, payer, schedule, states, balance, movements, report };
   };
 
   it('three monthly periods at signing, shown to the institution and the payer; each instructed once on its day, missed days caught up; executed, the contract completes', async () => {
@@ -189,6 +190,55 @@ describe('scheduled deductions (periodic release)', () => {
     await job().handle({ today: '2027-03-05' });
     expect(await x.states()).toEqual(['instructed', 'cancelled', 'cancelled']);
     expect(await x.balance()).toMatchObject({ paidIn: '10000.00', released: '3333.33', refunded: '6666.67', held: '0.00' });
+    expect(await invariantViolations(t.db.url)).toEqual([]);
+  });
+
+  it("a closure refunds a contract under periodic release by its schedule: the plan's claim, the report and the refund are the one amount", async () => {
+    const x = await setup();
+    await job().handle({ today: '2027-02-01' });
+    for (const [i, m] of (await x.movements()).entries()) expect((await x.report(m.id, m.amount, { status: 'executed', bankTransactionId: `DC${x.c.id.slice(0, 6)}${i}` })).status).toBe(201);
+    expect(await x.states()).toEqual(['deducted', 'deducted', 'scheduled']);
+    clock().travelTo(new Date('2027-02-10T04:00:00Z'));
+    const opened = await t.request('POST', `/institutions/${x.s.inst.id}/closures`, { key: x.s.r1, body: { kind: 'immediate', reason: '举办者失联' } });
+    expect(opened.status).toBe(201);
+    expect(await t.app.get(ClosureRefundsJob).handle({ closureId: opened.body.id })).toEqual({ processed: 1, remaining: 0 });
+
+    // Two periods taken (6,666.66): the payer is owed the third, 3,333.34, and is refunded exactly that; nothing is left owed.
+    const closure = (await t.request('GET', `/closures/${opened.body.id}`, { key: x.s.r1 })).body;
+    expect(closure).toMatchObject({ state: 'refunds_done', pool: '3333.34', claims: '3333.34', progress: { refunded: 1, owed: 0, refundedAmount: '3333.34', owedAmount: '0.00' } });
+    const [line] = (await t.request('GET', `/closures/${opened.body.id}/report`, { key: x.s.r1 })).body.contracts;
+    expect(line).toMatchObject({ outcome: 'refunded', amount: '3333.34', owed: '0.00' });
+    expect((await t.request('GET', `/refunds/${line.refundId}`, { key: x.s.r1 })).body).toMatchObject({ state: 'approved', amount: '3333.34', computation: { refund: '3333.34' } });
+    const refunds = await t.db.query<{ amount: string }>(`SELECT amount::text FROM settlement_instructions WHERE contract_id = $1 AND kind = 'refund'`, [x.c.id]);
+    expect(refunds).toEqual([{ amount: '3333.34' }]);
+    expect(await x.states()).toEqual(['deducted', 'deducted', 'cancelled']);
+    expect(await x.balance()).toMatchObject({ paidIn: '10000.00', released: '6666.66', held: '0.00' });
+    expect(await invariantViolations(t.db.url)).toEqual([]);
+  });
+
+  it('a closure transfers a contract under periodic release with what its schedule does not keep; its periods not due end with it', async () => {
+    const x = await setup();
+    await job().handle({ today: '2027-01-01' });
+    const [m1] = await x.movements();
+    expect((await x.report(m1.id, m1.amount, { status: 'executed', bankTransactionId: `DT${x.c.id.slice(0, 6)}1` })).status).toBe(201);
+    clock().travelTo(new Date('2027-01-10T04:00:00Z'));
+    const receiver = await school(t, { district: x.code, payerAccounts: true });
+    const closure = (await t.request('POST', `/institutions/${x.s.inst.id}/closures`, { key: x.s.r1, body: { kind: 'immediate', reason: '举办者失联' } })).body;
+    const id = (await t.request('POST', `/closures/${closure.id}/transfers`, { key: x.s.r1, body: { contractId: x.c.id, receivingInstitutionId: receiver.inst.id, reason: '就近转入' } })).body.id as string;
+    expect((await t.request('POST', `/transfers/${id}/accept`, { key: receiver.instKey, body: { courseId: receiver.course.id } })).status).toBe(200);
+    const consented = await t.request('POST', `/payer/transfers/${id}/consent`, { key: null, headers: { 'payer-token': x.c.payerToken } });
+    // One period taken (3,333.33): the rest, 6,666.67, moves with the student, as a refund would have paid it.
+    expect(consented.status).toBe(200);
+    expect(consented.body).toMatchObject({ state: 'instructed', amount: '6666.67' });
+    expect(await x.states()).toEqual(['deducted', 'cancelled', 'cancelled']);
+    expect(await x.balance()).toMatchObject({ paidIn: '10000.00', released: '3333.33', held: '0.00' });
+    const [transfer] = await t.db.query<{ id: string }>(`SELECT id FROM settlement_instructions WHERE contract_id = $1 AND kind = 'transfer'`, [x.c.id]);
+    expect((await x.report(transfer.id, '6666.67', { status: 'executed', bankTransactionId: `TR${x.c.id.slice(0, 6)}` })).status).toBe(201);
+    expect((await t.request('GET', `/contracts/${consented.body.newContractId}`, { key: receiver.instKey })).body).toMatchObject({ state: 'active', amountPaid: '6666.67' });
+    expect((await t.request('GET', `/closures/${closure.id}/report`, { key: x.s.r1 })).body.contracts).toEqual([expect.objectContaining({ outcome: 'transferred', amount: '6666.67', owed: '0.00' })]);
+    // Nothing of the old schedule is instructed afterwards.
+    await job().handle({ today: '2027-03-05' });
+    expect(await x.movements()).toHaveLength(1);
     expect(await invariantViolations(t.db.url)).toEqual([]);
   });
 

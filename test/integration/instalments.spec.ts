@@ -70,9 +70,14 @@ describe('instalment debits', () => {
         `SELECT id, amount::text, source_ref, state, payee_account_number FROM settlement_instructions WHERE contract_id = $1 AND kind = 'debit' ORDER BY created_at`,
         [c.id],
       );
-    const report = (movementId: string, amount: string, result: { status: 'executed'; bankTransactionId: string } | { status: 'failed'; reasonCode: string }) => {
-      // Money in: the side that pays is the payer's mandated account.
-      const payload = JSON.stringify({ instructionId: movementId, amount, currency: 'CNY', fromAccountNumber: mandate.accountNumber, ...result });
+    const report = (
+      movementId: string,
+      amount: string,
+      result: { status: 'executed'; bankTransactionId: string } | { status: 'failed'; reasonCode: string },
+      fromAccountNumber = mandate.accountNumber,
+    ) => {
+      // Money in: the side that pays is the payer's mandated account (money out: the escrow account).
+      const payload = JSON.stringify({ instructionId: movementId, amount, currency: 'CNY', fromAccountNumber, ...result });
       const id = `debit-result-${++seq}`;
       const at = new Date();
       return t.request('POST', '/bank/settlement-results', {
@@ -211,6 +216,51 @@ describe('instalment debits', () => {
     await job().handle({ today: '2027-03-15' });
     expect(await x.states()).toEqual(['paid', 'cancelled', 'cancelled', 'cancelled']);
     expect(await x.debits()).toHaveLength(1);
+    expect(await invariantViolations(t.db.url)).toEqual([]);
+  });
+
+  it('a debit the bank executes after a refund terminated the contract goes straight back to the payer, once', async () => {
+    const x = await setup();
+    await job().handle({ today: '2026-12-15' });
+    await x.report((await x.debits())[0].id, '3000.00', { status: 'executed', bankTransactionId: `DB${x.c.id.slice(0, 8)}1` });
+    // The second debit is on its way to the bank when the payer asks for a refund and the institution approves it.
+    clock().travelTo(new Date('2027-03-15T04:00:00Z'));
+    await job().handle({ today: '2027-03-15' });
+    const [, d2] = await x.debits();
+    expect(d2).toMatchObject({ state: 'pending' });
+    const asked = await t.request('POST', '/payer/refunds', { ...x.payer, body: { reason: '搬家' } });
+    expect(asked.body).toMatchObject({ computation: { refund: '3000.00' } });
+    expect((await t.request('POST', `/refunds/${asked.body.id}/approve`, { key: x.s.instKey })).status).toBe(200);
+    const outs = () =>
+      t.db.query<{ id: string; amount: string; source_ref: string; state: string; payee_account_number: string }>(
+        `SELECT id, amount::text, source_ref, state, payee_account_number FROM settlement_instructions WHERE contract_id = $1 AND kind = 'refund' ORDER BY created_at`,
+        [x.c.id],
+      );
+    const [refund] = await outs();
+    expect((await x.report(refund.id, '3000.00', { status: 'executed', bankTransactionId: `RF${x.c.id.slice(0, 8)}1` }, x.s.escrow.accountNumber)).status).toBe(201);
+    expect(await x.contract()).toMatchObject({ state: 'refunded', amountPaid: '3000.00' });
+
+    // The bank executes the second debit now (and repeats its result): the money is returned at once, one movement.
+    const executed = { status: 'executed' as const, bankTransactionId: `DB${x.c.id.slice(0, 8)}2` };
+    expect((await x.report(d2.id, '3000.00', executed)).status).toBe(201);
+    expect((await x.report(d2.id, '3000.00', executed)).status).toBe(201);
+    const [, ret, ...none] = await outs();
+    expect(none).toEqual([]);
+    expect(ret).toMatchObject({ amount: '3000.00', source_ref: `debit-return.${d2.id}`, payee_account_number: mandate.accountNumber, state: 'pending' });
+    expect(await x.contract()).toMatchObject({ state: 'refunded', amountPaid: '6000.00' });
+    expect(await x.balance()).toMatchObject({ paidIn: '6000.00', held: '0.00' });
+    const events = await t.db.query(`SELECT type FROM supervision_events WHERE institution_id = $1 AND type = 'LATE_DEBIT_RETURNED'`, [x.s.inst.id]);
+    expect(events).toHaveLength(1);
+    expect(await invariantViolations(t.db.url)).toEqual([]);
+
+    // The bank pays it out: nothing of the payer's is left in escrow.
+    expect((await x.report(ret.id, '3000.00', { status: 'executed', bankTransactionId: `RF${x.c.id.slice(0, 8)}2` }, x.s.escrow.accountNumber)).status).toBe(201);
+    const [{ owed }] = await t.db.query<{ owed: string }>(
+      `SELECT coalesce(sum(b.balance), 0)::text AS owed FROM ledger_accounts a JOIN ledger_balances b ON b.account_id = a.id
+        WHERE a.escrow_account_id = $1 AND a.type IN ('contract_held', 'refund_payable', 'suspense')`,
+      [x.s.escrow.id],
+    );
+    expect(owed).toBe('0.00');
     expect(await invariantViolations(t.db.url)).toEqual([]);
   });
 

@@ -1,6 +1,6 @@
 import { addMonths } from '@common/dates';
 import { Money } from '@common/money/money';
-import { ContractTerms, policyViolations } from '@modules/contracts/contract-rules';
+import { ContractTerms, policyViolations, releaseCadenceFor } from '@modules/contracts/contract-rules';
 import { inheritanceChain, PolicyRules } from '@modules/policies/policy-rules';
 import { policyRules } from '../support/policy-fixtures';
 
@@ -100,5 +100,14 @@ describe('tranche plan', () => {
       [3, 10, '400.01'],
     ]);
     expect(Money.sum(plan.map((p) => p.amount)).toString()).toBe('1000.01');
+  });
+});
+
+describe('the release cadence a contract gets at signing (and at a transfer)', () => {
+  it('periodic when the policy names the course kind, else the policy cadence', () => {
+    const rules = policyRules({ releaseCadence: { kind: 'per_lesson' }, periodicRelease: { courseKinds: ['time_based'], frequency: 'weekly' } });
+    expect(releaseCadenceFor(rules, 'time_based')).toEqual({ kind: 'periodic', frequency: 'weekly' });
+    expect(releaseCadenceFor(rules, 'lesson_pack')).toEqual({ kind: 'per_lesson' });
+    expect(releaseCadenceFor(policyRules({ releaseCadence: { kind: 'per_lesson' } }), 'time_based')).toEqual({ kind: 'per_lesson' });
   });
 });

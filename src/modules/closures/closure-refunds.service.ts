@@ -8,7 +8,7 @@ import { EscrowAccountsService } from '@modules/escrow-accounts/escrow-accounts.
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { LedgerOwner } from '@modules/ledger/ledger.types';
 import { MoneyMovementsService } from '@modules/money-movements/money-movements.service';
-import { computationOf, RefundsService } from '@modules/refunds/refunds.service';
+import { RefundsService } from '@modules/refunds/refunds.service';
 import { ClosureRow, ClosuresRepository, PlanRow } from './closures.repository';
 import { ClosureTransfersRepository } from './closure-transfers.repository';
 import { proRata } from './pro-rata';
@@ -82,7 +82,7 @@ export class ClosureRefundsService {
       const rows: { id: string; claim: Money; held: Money }[] = [];
       for (const id of ids) {
         const c = (await this.contracts.lockForUpdate(m, id))!;
-        const claim = computationOf(c).refund;
+        const claim = (await this.refunds.computation(m, c)).refund;
         rows.push({ id, claim: claim.isPositive() ? claim : Money.zero(currency), held: await this.ledger.balanceOf('contract_held', ownerOf(c), m) });
       }
       // What the refunds can reach: the contracts' held money and the institution's unsettled money not on its way out, within the cash.
@@ -133,7 +133,7 @@ export class ClosureRefundsService {
     try {
       return await this.ds.transaction(async (m) => {
         const contract = (await this.contracts.lockForUpdate(m, contractId))!;
-        const claim = computationOf(contract).refund;
+        const claim = (await this.refunds.computation(m, contract)).refund;
         // A contract without a plan line (its transfer failed after the plan was made) gets its whole claim unless cash is short.
         const share = plan ? Money.fromDb(plan.payable, contract.currency) : shortfall ? Money.zero(contract.currency) : claim;
         const payable = share.gt(claim) ? claim : share;
@@ -153,7 +153,7 @@ export class ClosureRefundsService {
       return this.ds.transaction(async (m) => {
         const contract = await this.contracts.lockForUpdate(m, contractId);
         if (!contract || !(OPEN_STATES as readonly string[]).includes(contract.state)) return false;
-        const owed = computationOf(contract).refund;
+        const owed = (await this.refunds.computation(m, contract)).refund;
         const outcome = err.code === 'NOTHING_TO_REFUND' ? 'nothing' : 'owed';
         const recorded = await this.repo.record(m, { closureId: closure.id, contractId, outcome, amount: owed.toString(), owed: owed.toString(), refundId: null, note: `${err.code}: ${err.message}`.slice(0, 500) });
         if (recorded) await this.contracts.terminate(m, contractId);

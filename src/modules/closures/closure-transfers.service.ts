@@ -15,7 +15,8 @@ import { LedgerService } from '@modules/ledger/ledger.service';
 import { LessonReleaseService } from '@modules/lessons/lesson-release.service';
 import { MovementRow } from '@modules/money-movements/money-movement.types';
 import { MoneyMovementsService } from '@modules/money-movements/money-movements.service';
-import { computationOf } from '@modules/refunds/refunds.service';
+import { DeductionsService } from '@modules/deductions/deductions.service';
+import { RefundsService } from '@modules/refunds/refunds.service';
 import { EligibilityService } from '@modules/supervision/eligibility.service';
 import { OPEN_STATES } from './closure-refunds.service';
 import { ClosuresRepository } from './closures.repository';
@@ -50,6 +51,8 @@ export class ClosureTransfersService implements OnModuleInit {
     private readonly movements: MoneyMovementsService,
     private readonly releases: LessonReleaseService,
     private readonly ledger: LedgerService,
+    private readonly refunds: RefundsService,
+    private readonly deductions: DeductionsService,
     private readonly clock: Clock,
   ) {}
 
@@ -133,7 +136,7 @@ export class ClosureTransfersService implements OnModuleInit {
     const contract = (await this.contracts.lockForUpdate(m, t.contract_id))!;
     const amount = await this.transferable(m, contract);
     const receiving = await this.receivingEscrow(m, t.receiving_institution_id, contract.currency);
-    const computation = computationOf(contract);
+    const computation = await this.refunds.computation(m, contract);
     const { contract: next, payerToken } = await this.contracts.signForTransfer(m, contract, {
       institutionId: t.receiving_institution_id,
       courseId: t.course_id!,
@@ -144,6 +147,8 @@ export class ClosureTransfersService implements OnModuleInit {
       actor: t.accepted_by!,
     });
     await this.contracts.terminate(m, contract.id);
+    // Like a refund, the transfer ends a deduction schedule: the periods not yet due go with the money; those taken or due stay the institution's.
+    await this.deductions.cancelOnRefund(m, contract.id, this.clock.today(), `transfer ${t.id}`);
     const { movement } = await this.movements.instruct(m, {
       kind: 'transfer',
       escrowAccountId: contract.escrow_account_id,
@@ -175,7 +180,8 @@ export class ClosureTransfersService implements OnModuleInit {
   /** What moves: the lessons not delivered, at the price paid; the contract must be open, paid into, hold it and name the payer's account. */
   private async transferable(m: EntityManager, contract: ContractRow): Promise<Money> {
     if (!(OPEN_STATES as readonly string[]).includes(contract.state)) throw new DomainError('TRANSFER_NOT_POSSIBLE', `A contract that is ${contract.state} is not transferred`, { contractState: contract.state });
-    const c = computationOf(contract);
+    // The refund's own computation (a contract under periodic release: paid in less what its schedule keeps).
+    const c = await this.refunds.computation(m, contract);
     if (!c.refund.isPositive() || c.remainingLessons < 1) throw new DomainError('TRANSFER_NOT_POSSIBLE', 'Nothing paid in is left for lessons not delivered');
     const held = await this.ledger.balanceOf('contract_held', { escrowAccountId: contract.escrow_account_id, institutionId: contract.institution_id, contractId: contract.id, currency: contract.currency }, m);
     if (held.lt(c.refund)) throw new DomainError('TRANSFER_NOT_POSSIBLE', `Less is held for the contract (${held}) than its lessons not delivered (${c.refund})`, { held: held.toString(), undelivered: c.refund.toString() });

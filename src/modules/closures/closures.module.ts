@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { BankCreditsModule } from '@modules/bank-credits/bank-credits.module';
 import { ContractsModule } from '@modules/contracts/contracts.module';
+import { DeductionsModule } from '@modules/deductions/deductions.module';
 import { EscrowAccountsModule } from '@modules/escrow-accounts/escrow-accounts.module';
 import { InstitutionsModule } from '@modules/institutions/institutions.module';
 import { LedgerModule } from '@modules/ledger/ledger.module';
@@ -21,7 +22,7 @@ import { PlannedClosuresJob } from './jobs/planned-closures.job';
 
 /** Closures of institutions: planned and immediate, bulk refunds (pro rata when cash is short), transfers, completion; owner of `closures`, `closure_contracts`, `closure_plans`, `closure_transfers`. */
 @Module({
-  imports: [BankCreditsModule, ContractsModule, EscrowAccountsModule, InstitutionsModule, LedgerModule, LessonsModule, MoneyMovementsModule, PoliciesModule, RefundsModule, SupervisionModule],
+  imports: [BankCreditsModule, ContractsModule, DeductionsModule, EscrowAccountsModule, InstitutionsModule, LedgerModule, LessonsModule, MoneyMovementsModule, PoliciesModule, RefundsModule, SupervisionModule],
   controllers: [ClosuresController, TransfersController],
   providers: [ClosuresRepository, ClosureTransfersRepository, ClosuresService, ClosureRefundsService, ClosureTransfersService, ClosureRefundsJob, PlannedClosuresJob],
 })

@@ -1,7 +1,7 @@
 import Decimal from 'decimal.js';
 import { addDaysTo, addMonths } from '@common/dates';
 import { Money } from '@common/money/money';
-import { PolicyRules } from '@modules/policies/policy-rules';
+import { PolicyRules, ReleaseCadence } from '@modules/policies/policy-rules';
 
 export interface ContractTerms {
   category: 'subject' | 'non_subject';
@@ -83,4 +83,13 @@ export function lessonAllocation(total: Money, lessons: number): { count: number
   const regular = lessonAmount(total, lessons, 0, Money.zero(total.currency));
   const before = Money.fromMinor(regular.toMinor() * BigInt(lessons - 1), total.currency);
   return { count: lessons, regular: regular.toString(), last: lessonAmount(total, lessons, lessons - 1, before).toString() };
+}
+
+/**
+ * The release cadence a contract gets at signing (a normal signing and a closure's transfer alike):
+ * periodic release when the policy's `periodicRelease` names the course's kind, else the policy's cadence.
+ */
+export function releaseCadenceFor(rules: PolicyRules, courseKind: string): ReleaseCadence {
+  const periodic = rules.periodicRelease;
+  return periodic && (periodic.courseKinds as string[]).includes(courseKind) ? { kind: 'periodic', frequency: periodic.frequency } : rules.releaseCadence;
 }

@@ -13,7 +13,7 @@ import { InstitutionsService } from '@modules/institutions/institutions.service'
 import { PoliciesService } from '@modules/policies/policies.service';
 import type { PolicyRules } from '@modules/policies/policy-rules';
 import { EligibilityService } from '@modules/supervision/eligibility.service';
-import { lessonAllocation, lessonAmount, policyViolations, Violation } from './contract-rules';
+import { lessonAllocation, lessonAmount, policyViolations, releaseCadenceFor, Violation } from './contract-rules';
 import { CAPS_CHECKED_PER_INSTALMENT, instalmentPlanViolations } from './instalment-plan-rules';
 import { nextContractState, PAYABLE_STATES } from './contract-state-machine';
 import { CompletionTerms, ContractForConsumption, ContractRow, ReleaseTerms } from './contract.types';
@@ -88,7 +88,8 @@ export class ContractsService {
         total,
         today,
       });
-      const periodic = policy.rules.periodicRelease?.courseKinds.includes(course.kind) ?? false;
+      const releaseCadence = releaseCadenceFor(policy.rules, course.kind);
+      const periodic = releaseCadence.kind === 'periodic';
       if (cmd.instalmentPlan) {
         // Sold in instalments: the prepaid caps apply to each instalment, not to the whole contract.
         const plan = cmd.instalmentPlan.instalments.map((p, i) => ({ ...p, amount: Money.parse(p.amount, currency, `instalmentPlan.instalments.${i}.amount`) }));
@@ -125,7 +126,7 @@ export class ContractsService {
           policyCode: policy.code,
           policyVersion: policy.version,
           deemedConfirmationDays: policy.rules.deemedConfirmationWorkingDays,
-          releaseCadence: periodic && policy.rules.periodicRelease ? { kind: 'periodic', frequency: policy.rules.periodicRelease.frequency } : policy.rules.releaseCadence,
+          releaseCadence,
           refundResponseWorkingDays: policy.rules.refundResponseWorkingDays ?? 5,
           refundDaysBeforeStart: policy.rules.refundDeadlineBeforeStartDays ?? 5,
           refundDaysAfterStart: policy.rules.refundDeadlineAfterStartDays ?? 15,
@@ -175,7 +176,8 @@ export class ContractsService {
         policyCode: policy.code,
         policyVersion: policy.version,
         deemedConfirmationDays: policy.rules.deemedConfirmationWorkingDays,
-        releaseCadence: policy.rules.releaseCadence,
+        // The receiving district's cadence for the receiving course, as at any signing (periodic release included).
+        releaseCadence: releaseCadenceFor(policy.rules, course.kind),
         refundResponseWorkingDays: policy.rules.refundResponseWorkingDays ?? 5,
         refundDaysBeforeStart: policy.rules.refundDeadlineBeforeStartDays ?? 5,
         refundDaysAfterStart: policy.rules.refundDeadlineAfterStartDays ?? 15,
@@ -184,6 +186,19 @@ export class ContractsService {
       payerTokenHash: hashToken(token),
       createdBy: to.actor,
     });
+    // The same listeners as any signing (a contract under periodic release gets its deduction schedule); no instalment plan is carried over.
+    const cmd: SignContractCommand = {
+      courseId: course.id,
+      payerName: contract.payer_name,
+      payerPhone: contract.payer_phone,
+      studentName: contract.student_name,
+      lessons: contract.lessons,
+      startDate: contract.start_date,
+      endDate: contract.end_date,
+      totalPrice: contract.total_price,
+      modelContractVersion: contract.model_contract_version ?? undefined,
+    };
+    for (const listener of this.signedListeners) await listener(m, contract, cmd, policy.rules);
     return { contract, payerToken: token };
   }
 

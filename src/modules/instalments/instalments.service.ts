@@ -5,6 +5,7 @@ import { Clock } from '@common/clock';
 import { addDaysTo } from '@common/dates';
 import { DomainError } from '@common/errors/domain-error';
 import { Money } from '@common/money/money';
+import { PAYABLE_STATES } from '@modules/contracts/contract-state-machine';
 import { ContractRow } from '@modules/contracts/contract.types';
 import { ContractsService, SignContractCommand } from '@modules/contracts/contracts.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
@@ -16,6 +17,8 @@ import { afterFailedTry, InstalmentEvent, requireInstalmentEvent } from './insta
 import { InstalmentRow, InstalmentsRepository, PlanRow } from './instalments.repository';
 
 const SOURCE_PREFIX = 'debit.';
+/** A late debit's return (not `debit.`: the instalments' own listener must not see it; not `refund.`: no refund request owns it). */
+const RETURN_PREFIX = 'debit-return.';
 
 export interface InstalmentView {
   plan: PlanRow | null;
@@ -207,6 +210,7 @@ export class InstalmentsService implements OnModuleInit {
       await this.repo.apply(m, i.id, 'executed');
       // The kind posted bank cash → held (funding) in this transaction: the contract's paid-in figure moves with it.
       await this.contracts.recordFunding(m, contract, Money.fromDb(movement.amount, movement.currency), { instalment: true });
+      if (!PAYABLE_STATES.includes(contract.state)) await this.returnLateDebit(m, contract, movement);
       return;
     }
     const plan = (await this.repo.plan(m, i.contract_id))!;
@@ -228,6 +232,38 @@ export class InstalmentsService implements OnModuleInit {
       message: `Instalment ${i.seq} of contract ${contract.reference} (${i.amount} ${plan.currency}) could not be debited after ${i.attempts} tries (${movement.failure_code ?? 'no reason'})`,
       details: { contractId: contract.id, instalmentId: i.id, seq: i.seq, attempts: i.attempts, reasonCode: movement.failure_code },
       dedupeKey: `instalment-failed:${i.id}`,
+    });
+  }
+
+  /**
+   * A debit the bank executed after the contract stopped taking payments (a refund or a closure
+   * terminated it while the debit was on its way, or it completed): the money is the payer's and
+   * nothing can use it, so in the same callback transaction it goes straight back to the account it
+   * was debited from as a `refund` movement (contract held → refund payable, delivered, retried and
+   * reconciled like any refund). Exactly once: its source is the debit's (`debit-return.<movement>`,
+   * unique), and the bank's repeated result of the same debit does not reach this listener again.
+   */
+  private async returnLateDebit(m: EntityManager, contract: ContractRow, debit: MovementRow): Promise<void> {
+    const amount = Money.fromDb(debit.amount, debit.currency);
+    await this.movements.instruct(m, {
+      kind: 'refund',
+      escrowAccountId: debit.escrow_account_id,
+      institutionId: debit.institution_id,
+      contractId: contract.id,
+      amount,
+      payee: { bank: debit.payee_bank ?? '', accountNumber: debit.payee_account_number ?? '', accountName: debit.payee_account_name ?? '' },
+      sourceRef: `${RETURN_PREFIX}${debit.id}`,
+      memo: `debit ${debit.end_to_end_ref} executed after the contract was ${contract.state}: returned to the payer`,
+    });
+    const inst = await this.institutions.findById(m, contract.institution_id);
+    await this.events.raise(m, {
+      institutionId: contract.institution_id,
+      districtCode: inst?.districtCode ?? '',
+      type: 'LATE_DEBIT_RETURNED',
+      severity: 'info',
+      message: `A debit of ${amount} ${amount.currency} executed after contract ${contract.reference} was ${contract.state}: returned to the payer's account`,
+      details: { contractId: contract.id, debitMovementId: debit.id, amount: amount.toString() },
+      dedupeKey: `late-debit-returned:${debit.id}`,
     });
   }
 

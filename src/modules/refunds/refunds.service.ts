@@ -191,7 +191,7 @@ export class RefundsService implements OnModuleInit {
     }
     const event = r.state === 'contested' ? 'decide' : 'approve';
     // A closure short of cash pays each payer a pro rata share of the refund (the rest stays owed, recorded by the closure).
-    const partial = share && share.lt(computationOf(contract).refund) ? share : null;
+    const partial = share && share.lt((await this.computation(m, contract)).refund) ? share : null;
     const decision = partial ? 'partial' : event === 'decide' ? 'full' : undefined;
     return this.applyApproval(m, r, event, { approval: 'closure', decidedBy: 'closure', decision, reason, partial });
   }
@@ -380,8 +380,12 @@ export class RefundsService implements OnModuleInit {
     return (await this.credits.originalPayerAccount(m, contractId)) ?? (await this.instalments.mandateAccount(m, contractId));
   }
 
-  /** The refund as the contract stands; a contract under a deduction schedule keeps what its schedule took or owes the institution. */
-  private async computation(m: EntityManager, contract: ContractRow): Promise<RefundComputation> {
+  /**
+   * The refund as the contract stands, the one amount every refund of it pays (a payer's request,
+   * its approval, a closure's plan, claim and owed): lessons not consumed, or, for a contract under a
+   * deduction schedule, what was paid in less what its schedule took or owes the institution.
+   */
+  async computation(m: EntityManager, contract: ContractRow): Promise<RefundComputation> {
     const kept = await this.deductions.keptOnRefund(m, contract.id, this.clock.today());
     return kept ? scheduledRefund(computationOf(contract), kept) : computationOf(contract);
   }
