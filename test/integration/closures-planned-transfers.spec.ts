@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { Clock } from '@common/clock';
 import { Money } from '@common/money/money';
@@ -215,6 +216,121 @@ describe('planned closures, transfers and pro rata refunds', () => {
     expect(await t.db.query(`SELECT 1 FROM settlement_instructions WHERE contract_id = $1 AND kind = 'transfer'`, [c.id])).toHaveLength(1);
     expect(await t.db.query(`SELECT 1 FROM contracts WHERE institution_id = $1`, [receiver.inst.id])).toHaveLength(1);
     expect((await t.request('GET', `/transfers/${id}`, { key: s.r1 })).body).toMatchObject({ state: 'instructed', amount: '600.00' });
+  });
+
+  it('a transfer nobody answers is withdrawn after the bulk refunds ran: the closure refunds the contract and its refunds are done', async () => {
+    clock().travelTo(new Date('2026-11-22T04:00:00Z'));
+    const s = await school(t, { payerAccounts: true });
+    const receiver = await school(t, { payerAccounts: true });
+    const far = await school(t, { district: '310115' });
+    const moving = await s.contract(8, '800.00');
+    const staying = await s.contract(4, '400.00');
+    const closure = (await t.request('POST', `/institutions/${s.inst.id}/closures`, { key: s.r1, body: { kind: 'immediate', reason: '举办者失联' } })).body;
+    const id = (await t.request('POST', `/closures/${closure.id}/transfers`, { key: s.r1, body: { contractId: moving.id, receivingInstitutionId: receiver.inst.id, reason: '就近转入' } })).body.id as string;
+    // The receiver accepted, the payer never consents: the bulk refunds leave the contract and the closure stays refunding.
+    expect((await t.request('POST', `/transfers/${id}/accept`, { key: receiver.instKey, body: { courseId: receiver.course.id } })).status).toBe(200);
+    expect(await refunds().processRefunds(closure.id)).toEqual({ processed: 1, remaining: 1 });
+    expect((await t.request('GET', `/closures/${closure.id}`, { key: s.r1 })).body.state).toBe('refunding');
+
+    const withdraw = (key: string, transferId = id) => t.request('POST', `/transfers/${transferId}/withdraw`, { key, body: { reason: '家长未答复' } });
+    // Scope: another district's regulator does not see it, an institution (either side) may not withdraw.
+    expect((await withdraw(far.r1)).status).toBe(404);
+    expect((await withdraw(s.instKey)).status).toBe(403);
+    expect((await withdraw(receiver.instKey)).status).toBe(403);
+    expect((await t.request('POST', `/transfers/${id}/withdraw`, { key: s.r1, body: { reason: '' } })).status).toBe(400);
+    const withdrawn = await withdraw(s.r1);
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body).toMatchObject({ id, state: 'withdrawn', withdrawalReason: '家长未答复', withdrawnAt: expect.any(String), movementId: null });
+    // The same withdrawal again answers the same; a late consent finds it withdrawn and moves nothing.
+    expect((await withdraw(s.r1)).body).toEqual(withdrawn.body);
+    expect((await t.request('POST', `/payer/transfers/${id}/consent`, { key: null, headers: { 'payer-token': moving.payerToken } })).body.error.code).toBe('TRANSFER_NOT_POSSIBLE');
+    expect(await t.db.query(`SELECT 1 FROM contracts WHERE institution_id = $1`, [receiver.inst.id])).toHaveLength(0);
+
+    // The closure's bulk refund is queued again in the withdrawal's transaction, once (the same withdrawal again queues nothing more).
+    expect(await t.db.query(`SELECT 1 FROM outbox WHERE job_id LIKE $1`, [`closure-refunds.${closure.id}%`])).toHaveLength(2);
+    expect(await refunds().processRefunds(closure.id)).toEqual({ processed: 1, remaining: 0 });
+    expect(await refunds().processRefunds(closure.id)).toEqual({ processed: 0, remaining: 0 });
+    const done = (await t.request('GET', `/closures/${closure.id}`, { key: s.r1 })).body;
+    expect(done).toMatchObject({ state: 'refunds_done', progress: { processed: 2, refunded: 2, transferred: 0, refundedAmount: '1200.00' } });
+    const report = (await t.request('GET', `/closures/${closure.id}/report`, { key: s.r1 })).body;
+    const byRef = Object.fromEntries(report.contracts.map((c: { reference: string }) => [c.reference, c]));
+    expect(byRef[moving.reference]).toMatchObject({ outcome: 'refunded', amount: '800.00', owed: '0.00', transferId: null });
+    expect(byRef[staying.reference]).toMatchObject({ outcome: 'refunded', amount: '400.00', owed: '0.00' });
+    expect(await t.db.query(`SELECT 1 FROM settlement_instructions WHERE contract_id = $1 AND kind = 'refund'`, [moving.id])).toHaveLength(1);
+    expect(await t.db.query(`SELECT 1 FROM settlement_instructions WHERE contract_id = $1 AND kind = 'transfer'`, [moving.id])).toHaveLength(0);
+    expect(await invariantViolations(t.db.url)).toEqual([]);
+  });
+
+  it('a withdrawal racing the last answer: either withdrawn or transferred, never both; an instructed transfer is not withdrawn', async () => {
+    clock().travelTo(new Date('2026-11-22T04:00:00Z'));
+    const s = await school(t, { payerAccounts: true });
+    const receiver = await school(t, { payerAccounts: true });
+    const contracts = [await s.contract(6, '600.00'), await s.contract(6, '600.00'), await s.contract(6, '600.00')];
+    const last = await s.contract(6, '600.00');
+    const closure = (await t.request('POST', `/institutions/${s.inst.id}/closures`, { key: s.r1, body: { kind: 'immediate', reason: '举办者失联' } })).body;
+    const outcomes: string[] = [];
+    // Each race is run with a connection holding the transfer's row lock until both requests wait on it (PostgreSQL
+    // grants it in arrival order), so both orders are exercised: the third race runs free.
+    const waiting = async () => Number((await t.db.query<{ n: string }>(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`))[0].n);
+    const until = async (n: number) => {
+      for (let i = 0; i < 200 && (await waiting()) < n; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await waiting()).toBeGreaterThanOrEqual(n);
+    };
+    for (const [i, c] of contracts.entries()) {
+      const id = (await t.request('POST', `/closures/${closure.id}/transfers`, { key: s.r1, body: { contractId: c.id, receivingInstitutionId: receiver.inst.id, reason: '转入' } })).body.id as string;
+      expect((await t.request('POST', `/transfers/${id}/accept`, { key: receiver.instKey, body: { courseId: receiver.course.id } })).status).toBe(200);
+      const withdraw = () => t.request('POST', `/transfers/${id}/withdraw`, { key: s.r1, body: { reason: '撤回' } });
+      const consent = () => t.request('POST', `/payer/transfers/${id}/consent`, { key: null, headers: { 'payer-token': c.payerToken } });
+      let withdrawn: Awaited<ReturnType<typeof withdraw>>;
+      let consented: Awaited<ReturnType<typeof consent>>;
+      if (i < 2) {
+        const blocker = new Client({ connectionString: t.db.url });
+        await blocker.connect();
+        await blocker.query('BEGIN');
+        await blocker.query('SELECT 1 FROM closure_transfers WHERE id = $1 FOR UPDATE', [id]);
+        const [first, second] = i === 0 ? [withdraw, consent] : [consent, withdraw];
+        const a = first();
+        await until(1);
+        const b = second();
+        await until(2);
+        await blocker.query('ROLLBACK');
+        await blocker.end();
+        [withdrawn, consented] = i === 0 ? [await a, await b] : [await b, await a];
+      } else {
+        [withdrawn, consented] = await Promise.all([withdraw(), consent()]);
+      }
+      const state = (await t.request('GET', `/transfers/${id}`, { key: s.r1 })).body.state as string;
+      const moved = await t.db.query(`SELECT 1 FROM settlement_instructions WHERE contract_id = $1 AND kind = 'transfer'`, [c.id]);
+      if (state === 'withdrawn') {
+        expect([withdrawn.status, consented.status, consented.body.error?.code]).toEqual([200, 422, 'TRANSFER_NOT_POSSIBLE']);
+        expect(moved).toHaveLength(0);
+      } else {
+        expect(state).toBe('instructed');
+        expect([withdrawn.status, withdrawn.body.error?.code, consented.status]).toEqual([409, 'TRANSFER_NOT_WITHDRAWABLE', 200]);
+        expect(moved).toHaveLength(1);
+      }
+      outcomes.push(state);
+    }
+    expect(outcomes.slice(0, 2)).toEqual(['withdrawn', 'instructed']);
+
+    // An executed transfer (its money moved and arrived) is not withdrawn: 409, nothing changes.
+    const lastId = (await t.request('POST', `/closures/${closure.id}/transfers`, { key: s.r1, body: { contractId: last.id, receivingInstitutionId: receiver.inst.id, reason: '转入' } })).body.id as string;
+    expect((await t.request('POST', `/transfers/${lastId}/accept`, { key: receiver.instKey, body: { courseId: receiver.course.id } })).status).toBe(200);
+    const instructed = await t.request('POST', `/payer/transfers/${lastId}/consent`, { key: null, headers: { 'payer-token': last.payerToken } });
+    expect(instructed.body.state).toBe('instructed');
+    const executed = await t.request('POST', '/bank/settlement-results', sign(s, { instructionId: instructed.body.movementId, status: 'executed', amount: '600.00', currency: 'CNY', fromAccountNumber: s.escrow.accountNumber, bankTransactionId: `TRF-${++seq}` }));
+    expect(executed.status).toBe(201);
+    const refused = await t.request('POST', `/transfers/${lastId}/withdraw`, { key: s.r1, body: { reason: '撤回' } });
+    expect([refused.status, refused.body.error?.code, refused.body.error?.details]).toEqual([409, 'TRANSFER_NOT_WITHDRAWABLE', { state: 'completed' }]);
+    expect((await t.request('GET', `/transfers/${lastId}`, { key: s.r1 })).body.state).toBe('completed');
+
+    // Whatever the race gave, each contract ends exactly once: transferred or refunded by the closure.
+    await refunds().processRefunds(closure.id);
+    const report = (await t.request('GET', `/closures/${closure.id}/report`, { key: s.r1 })).body;
+    const expected = [...outcomes.map((o) => (o === 'withdrawn' ? 'refunded' : 'transferred')), 'transferred'];
+    expect(report.contracts.map((r: { outcome: string }) => r.outcome).sort()).toEqual(expected.sort());
+    expect((await t.request('GET', `/closures/${closure.id}`, { key: s.r1 })).body.state).toBe('refunds_done');
+    expect(await invariantViolations(t.db.url)).toEqual([]);
   });
 
   it('cash below what the payers are owed: each paid an exact pro rata share, the rest recorded as owed', async () => {

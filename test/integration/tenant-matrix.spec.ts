@@ -141,6 +141,7 @@ export const RULES: Record<string, Rule> = {
   'GET /transfers/{id}': { reach: 'institution', call: (x) => ({ params: { id: x.transferId } }) },
   'POST /transfers/{id}/accept': { reach: 'institution', call: (x) => ({ params: { id: x.transferId }, body: { courseId: x.courseId } }) },
   'POST /payer/transfers/{id}/consent': { reach: 'payer', call: (x) => ({ params: { id: x.transferId } }) },
+  'POST /transfers/{id}/withdraw': { reach: 'supervise', call: (x) => ({ params: { id: x.transferId }, body: reason }) },
   'POST /suspense/{creditId}/resolve': { reach: 'supervise', call: (x) => ({ params: { creditId: x.suspenseCreditId }, body: { action: 'return', ...reason } }) },
   'POST /admin/suspense/aging-run': { reach: 'admin', call: () => ({ body: {} }) },
   'POST /settlement-instructions/{id}/reinstruct': { reach: 'supervise', call: (x) => ({ params: { id: x.instructionId }, body: reason }) },

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { rowsOf } from '@infra/database/sql';
 
 export interface TransferRow {
   id: string;
   closure_id: string;
   contract_id: string;
   receiving_institution_id: string;
-  state: 'proposed' | 'instructed' | 'completed' | 'failed';
+  state: 'proposed' | 'instructed' | 'completed' | 'failed' | 'withdrawn';
   reason: string;
   proposed_by: string;
   accepted_by: string | null;
@@ -16,11 +17,14 @@ export interface TransferRow {
   amount: string | null;
   new_contract_id: string | null;
   movement_id: string | null;
+  withdrawn_at: Date | null;
+  withdrawn_by: string | null;
+  withdrawal_reason: string | null;
   created_at: Date;
 }
 
 const COLUMNS = `id, closure_id, contract_id, receiving_institution_id, state, reason, proposed_by, accepted_by, accepted_at, course_id, consented_at,
-  amount::text, new_contract_id, movement_id, created_at`;
+  amount::text, new_contract_id, movement_id, withdrawn_at, withdrawn_by, withdrawal_reason, created_at`;
 
 /** The only writer of `closure_transfers`. */
 @Injectable()
@@ -70,6 +74,15 @@ export class ClosureTransfersRepository {
 
   async instructed(m: EntityManager, id: string, r: { amount: string; newContractId: string; movementId: string }): Promise<void> {
     await m.query(`UPDATE closure_transfers SET state = 'instructed', amount = $2, new_contract_id = $3, movement_id = $4 WHERE id = $1 AND state = 'proposed'`, [id, r.amount, r.newContractId, r.movementId]);
+  }
+
+  /** Withdrawn before any money moved (only a proposed transfer; the caller holds its row lock). */
+  async withdraw(m: EntityManager, id: string, by: string, reason: string): Promise<boolean> {
+    const result: unknown = await m.query(
+      `UPDATE closure_transfers SET state = 'withdrawn', withdrawn_at = now(), withdrawn_by = $2, withdrawal_reason = $3 WHERE id = $1 AND state = 'proposed' RETURNING id`,
+      [id, by, reason],
+    );
+    return rowsOf(result).length === 1;
   }
 
   /** The bank's result (or a re-instruction after a failure, which follows the new movement). */

@@ -6,6 +6,8 @@ import { Principal } from '@common/auth/principal';
 import { Clock } from '@common/clock';
 import { DomainError } from '@common/errors/domain-error';
 import { Money } from '@common/money/money';
+import { OutboxService } from '@infra/outbox/outbox.service';
+import { JobName, jobId } from '@infra/queues/queue.constants';
 import { BankCreditsService } from '@modules/bank-credits/bank-credits.service';
 import { ContractRow } from '@modules/contracts/contract.types';
 import { ContractsService } from '@modules/contracts/contracts.service';
@@ -54,6 +56,7 @@ export class ClosureTransfersService implements OnModuleInit {
     private readonly refunds: RefundsService,
     private readonly deductions: DeductionsService,
     private readonly clock: Clock,
+    private readonly outbox: OutboxService,
   ) {}
 
   onModuleInit(): void {
@@ -67,7 +70,7 @@ export class ClosureTransfersService implements OnModuleInit {
       const inst = closure ? await this.institutions.findById(m, closure.institution_id) : null;
       requireInstitutionAccess(who, inst, 'supervise', () => new DomainError('CLOSURE_NOT_FOUND', `Closure ${closureId} not found`));
       const existing = await this.repo.ofContract(m, cmd.contractId);
-      if (existing && existing.closure_id === closureId && existing.receiving_institution_id === cmd.receivingInstitutionId) return existing;
+      if (existing && existing.state !== 'withdrawn' && existing.closure_id === closureId && existing.receiving_institution_id === cmd.receivingInstitutionId) return existing;
       if (existing) throw new DomainError('TRANSFER_ALREADY_PROPOSED', 'This contract already has a transfer', { transferId: existing.id });
       if (!['announced', 'refunding'].includes(closure!.state)) throw new DomainError('TRANSFER_NOT_POSSIBLE', `The closure is ${closure!.state}: its contracts are settled`, { state: closure!.state });
       const contract = await this.contracts.lockForUpdate(m, cmd.contractId);
@@ -126,6 +129,31 @@ export class ClosureTransfersService implements OnModuleInit {
       if (t.state !== 'proposed') throw new DomainError('TRANSFER_NOT_POSSIBLE', `The transfer is ${t.state}`);
       await this.repo.consent(m, t.id);
       return this.executeIfAgreed(m, t.id);
+    });
+  }
+
+  /**
+   * The district's regulator (or an admin) withdraws a transfer nobody finished answering, so the
+   * closure can refund the contract. Only while no money moved (`proposed`, whoever answered);
+   * under the transfer's row lock that acceptance and consent take, so a withdrawal racing the last
+   * answer either withdraws (the answer then finds it withdrawn) or finds it instructed (409).
+   * A closure already refunding gets its bulk refund job again through the outbox, in this
+   * transaction: the job is resumable and records each contract once, so the contract is refunded
+   * exactly once by the same path as every other contract, and the closure's refunds are done after it.
+   */
+  withdraw(who: Principal, id: string, reason: string): Promise<TransferRow> {
+    return this.ds.transaction(async (m) => {
+      const t = await this.repo.find(m, id, true);
+      // The closure's row too (after the transfer's, the order the last answer takes them in): a planned start racing this sees it withdrawn, or this sees the closure refunding.
+      const closure = t ? await this.closures.find(m, t.closure_id, true) : null;
+      const closing = closure ? await this.institutions.findById(m, closure.institution_id) : null;
+      requireInstitutionAccess(who, closing, 'supervise', () => transferNotFound(id));
+      if (t!.state === 'withdrawn') return t!;
+      if (t!.state !== 'proposed' || !(await this.repo.withdraw(m, t!.id, who.id, reason))) {
+        throw new DomainError('TRANSFER_NOT_WITHDRAWABLE', `The transfer is ${t!.state}: its money has been instructed`, { state: t!.state });
+      }
+      if (closure!.state === 'refunding') await this.outbox.enqueue(m, JobName.ClosureRefunds, { closureId: closure!.id }, jobId('closure-refunds', closure!.id, 'withdrawn', t!.id));
+      return (await this.repo.find(m, t!.id))!;
     });
   }
 

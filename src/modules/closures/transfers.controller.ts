@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
+import { ApiConflictResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiTags, ApiUnprocessableEntityResponse } from '@nestjs/swagger';
 import { IsString, IsUUID, Length } from 'class-validator';
 import { CurrentPrincipal, Public, Roles } from '@common/auth/auth.decorators';
 import { Principal } from '@common/auth/principal';
@@ -18,18 +18,24 @@ class AcceptTransferDto {
   @ApiProperty({ description: 'The receiving institution’s course the student continues in' }) @IsUUID() courseId: string;
 }
 
+class WithdrawTransferDto {
+  @ApiProperty({ example: '接收机构未答复' }) @IsString() @Length(2, 1000) reason: string;
+}
+
 class TransferDto {
   @ApiProperty() id: string;
   @ApiProperty() closureId: string;
   @ApiProperty() contractId: string;
   @ApiProperty() receivingInstitutionId: string;
-  @ApiProperty({ enum: ['proposed', 'instructed', 'completed', 'failed'] }) state: string;
+  @ApiProperty({ enum: ['proposed', 'instructed', 'completed', 'failed', 'withdrawn'] }) state: string;
   @ApiProperty() reason: string;
   @ApiProperty() accepted: boolean;
   @ApiProperty() consented: boolean;
   @ApiProperty({ nullable: true, description: 'What moves: the lessons not delivered, at the price paid' }) amount: string | null;
   @ApiProperty({ nullable: true }) newContractId: string | null;
   @ApiProperty({ nullable: true }) movementId: string | null;
+  @ApiProperty({ nullable: true }) withdrawnAt: Date | null;
+  @ApiProperty({ nullable: true }) withdrawalReason: string | null;
   @ApiProperty({ nullable: true, description: 'The new contract’s payer token, shown once, to whoever answered last' }) newPayerToken?: string | null;
 
   static from(t: TransferRow, newPayerToken?: string | null): TransferDto {
@@ -45,6 +51,8 @@ class TransferDto {
       amount: t.amount,
       newContractId: t.new_contract_id,
       movementId: t.movement_id,
+      withdrawnAt: t.withdrawn_at,
+      withdrawalReason: t.withdrawal_reason,
       ...(newPayerToken !== undefined ? { newPayerToken } : {}),
     };
   }
@@ -84,6 +92,17 @@ export class TransfersController {
   async accept(@CurrentPrincipal() who: Principal, @Param('id', uuid) id: string, @Body() dto: AcceptTransferDto): Promise<TransferDto> {
     const r = await this.transfers.accept(who, id, dto.courseId);
     return TransferDto.from(r.transfer, r.payerToken);
+  }
+
+  @Post('transfers/:id/withdraw')
+  @HttpCode(200)
+  @Roles('regulator', 'admin')
+  @Idempotent()
+  @ApiOperation({ summary: 'The district’s regulator withdraws a transfer before its money moves; the closure refunds the contract' })
+  @ApiOkResponse({ type: TransferDto })
+  @ApiConflictResponse({ description: 'TRANSFER_NOT_WITHDRAWABLE: the transfer is instructed, completed or failed', type: ErrorBodyDto })
+  async withdraw(@CurrentPrincipal() who: Principal, @Param('id', uuid) id: string, @Body() dto: WithdrawTransferDto): Promise<TransferDto> {
+    return TransferDto.from(await this.transfers.withdraw(who, id, dto.reason));
   }
 
   @Post('payer/transfers/:id/consent')
