@@ -32,7 +32,7 @@ export const ARCHITECTURE = [
   {
     layer: 'ledger',
     elements: {
-      ledger: { owns: ['ledger_accounts', 'ledger_transactions', 'ledger_postings', 'ledger_balances', 'ledger_chain_heads', 'ledger_day_closes', 'ledger_day_balances'] },
+      ledger: { owns: ['ledger_accounts', 'ledger_transactions', 'ledger_postings', 'ledger_balances', 'ledger_chain_heads', 'ledger_day_closes', 'ledger_day_balances', 'ledger_checkpoints', 'ledger_checkpoint_balances'] },
     },
   },
   {
@@ -92,7 +92,7 @@ export const ARCHITECTURE = [
     elements: {
       settlements: { owns: ['bank_webhook_receipts'] },
       // The escrow audit is a read model: one query over balances, accounts and institutions per district.
-      audit: { owns: [], reads: ['ledger_accounts', 'ledger_postings', 'ledger_balances', 'ledger_day_closes', 'ledger_day_balances', 'institutions', 'escrow_accounts', 'alerts'] },
+      audit: { owns: [], reads: ['ledger_accounts', 'ledger_postings', 'ledger_balances', 'ledger_day_closes', 'ledger_day_balances', 'ledger_checkpoints', 'ledger_checkpoint_balances', 'institutions', 'escrow_accounts', 'alerts'] },
       'ledger-api': { owns: [] },
       // The action log (issue 16): places each entry by the district of the institution it names.
       'action-log': { owns: ['action_log', 'action_log_heads'], reads: ['institutions'] },

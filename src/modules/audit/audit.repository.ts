@@ -29,37 +29,64 @@ export interface AuditRow {
  * (read-only joins, as the architecture allows for read models) and never writes.
  * One aggregation per request, over balances (exact, maintained with every posting) rather
  * than postings: held for undelivered lessons, released (unsettled + settled), refunds,
- * bank cash and suspense per institution and currency. `asOf` reads the ledger's end-of-day
- * balances of the last day closed before that moment plus the postings since (at most a day's
- * when the daily close keeps up). Amounts of different currencies are never added together.
+ * bank cash and suspense per institution and currency. It starts from the ledger's nearest
+ * snapshot of balances per institution (an hourly checkpoint, kept a week, or a daily close) and
+ * adds the postings since (now: at most about an hour's), or for a past moment subtracts the
+ * postings between it and a later snapshot when that one is nearer. Amounts of different
+ * currencies are never added together.
  */
-/** The last day closed before `asOf` ($3), and the postings since its end up to `asOf` per account (a BRIN range). */
-const ASOF_CTES = `
-       base AS (SELECT day, closes_at FROM ledger_day_closes WHERE closes_at <= $3 ORDER BY day DESC LIMIT 1),
+/**
+ * `base`: the snapshot nearest to `asOf` ($3; for now, NULL: the latest), before or after it;
+ * `moved`: per account, the postings from the base's end up to `asOf`, or minus those after
+ * `asOf` up to a later base's end (a BRIN range either way). A snapshot at T holds every posting
+ * created before T, and only those (it is taken once none dated before T can still commit).
+ */
+const SNAPSHOT_CTES = `
+       cands AS (
+         (SELECT closes_at, NULL::date AS day FROM ledger_checkpoints WHERE closes_at <= coalesce($3::timestamptz, 'infinity'::timestamptz) ORDER BY closes_at DESC LIMIT 1)
+         UNION ALL (SELECT closes_at, day FROM ledger_day_closes WHERE closes_at <= coalesce($3::timestamptz, 'infinity'::timestamptz) ORDER BY day DESC LIMIT 1)
+         UNION ALL (SELECT closes_at, NULL FROM ledger_checkpoints WHERE closes_at > $3::timestamptz ORDER BY closes_at LIMIT 1)
+         UNION ALL (SELECT closes_at, day FROM ledger_day_closes WHERE closes_at > $3::timestamptz ORDER BY day LIMIT 1)),
+       base AS (
+         SELECT closes_at, day, closes_at > coalesce($3::timestamptz, 'infinity'::timestamptz) AS after FROM cands
+          ORDER BY CASE WHEN $3::timestamptz IS NULL THEN -extract(epoch FROM closes_at) ELSE abs(extract(epoch FROM closes_at - $3::timestamptz)) END,
+                   closes_at > coalesce($3::timestamptz, 'infinity'::timestamptz), day NULLS FIRST
+          LIMIT 1),
        moved AS MATERIALIZED (
          SELECT account_id, sum(amount) AS amount FROM ledger_postings
-          WHERE created_at <= $3 AND created_at >= coalesce((SELECT closes_at FROM base), '-infinity'::timestamptz)
+          WHERE (SELECT after FROM base) IS NOT TRUE
+            AND created_at >= coalesce((SELECT closes_at FROM base), '-infinity'::timestamptz) AND created_at <= coalesce($3::timestamptz, 'infinity'::timestamptz)
+          GROUP BY account_id
+         UNION ALL
+         SELECT account_id, -sum(amount) FROM ledger_postings
+          WHERE (SELECT after FROM base) AND created_at > $3::timestamptz AND created_at < (SELECT closes_at FROM base)
           GROUP BY account_id),`;
 
 @Injectable()
 export class AuditRepository {
-  /** When the last closed day ended (the ledger's daily close), or null before the first close. */
-  async lastCloseEnd(m: EntityManager): Promise<Date | null> {
-    const rows: { closes_at: Date }[] = await m.query(`SELECT closes_at FROM ledger_day_closes ORDER BY day DESC LIMIT 1`);
+  /** When the latest snapshot (hourly checkpoint or daily close) ended, or null before the first. */
+  async lastSnapshotEnd(m: EntityManager): Promise<Date | null> {
+    const rows: { closes_at: Date | null }[] = await m.query(
+      `SELECT greatest((SELECT max(closes_at) FROM ledger_checkpoints), (SELECT closes_at FROM ledger_day_closes ORDER BY day DESC LIMIT 1)) AS closes_at`,
+    );
     return rows[0]?.closes_at ?? null;
   }
 
   /**
-   * `fromClose`: the end-of-day balances of the last day closed before `asOf` (or the last one,
-   * for now) plus the postings made since that close, so at most a few days of postings are
-   * summed, not all history, and no per-contract balance row is read. Otherwise (now, with no
-   * recent close) the balance rows are summed.
+   * `fromSnapshot`: the nearest checkpoint or daily close plus or minus the postings between it
+   * and the moment (now or `asOf`), so at most an hour of postings (half a day for moments
+   * older than the checkpoints) is summed and no per-contract balance row is read. Otherwise
+   * (now, with no recent snapshot) the balance rows are summed.
    */
-  byInstitution(m: EntityManager, patterns: string[] | null, institutionId: string | null, asOf: Date | null, fromClose = asOf !== null): Promise<AuditRow[]> {
-    const balances = fromClose
+  byInstitution(m: EntityManager, patterns: string[] | null, institutionId: string | null, asOf: Date | null, fromSnapshot = asOf !== null): Promise<AuditRow[]> {
+    const balances = fromSnapshot
       ? `SELECT d.institution_id, d.account_type AS type, d.currency, d.balance AS total
            FROM ledger_day_balances d
           WHERE d.day = (SELECT day FROM base) AND d.institution_id IN (SELECT id FROM inst)
+         UNION ALL
+         SELECT c.institution_id, c.account_type AS type, c.currency, c.balance AS total
+           FROM ledger_checkpoint_balances c
+          WHERE c.closes_at = (SELECT closes_at FROM base WHERE day IS NULL) AND c.institution_id IN (SELECT id FROM inst)
          UNION ALL
          SELECT a.institution_id, a.type, a.currency, sum(m.amount * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END) AS total
            FROM moved m
@@ -75,7 +102,7 @@ export class AuditRepository {
       `WITH inst AS (
          SELECT id, name, uscc, district_code FROM institutions
           WHERE ($1::text[] IS NULL OR district_code LIKE ANY($1::text[])) AND ($2::uuid IS NULL OR id = $2::uuid)),
-       ${fromClose ? ASOF_CTES : ''}
+       ${fromSnapshot ? SNAPSHOT_CTES : ''}
        bal AS (${balances}),
        piv AS (
          SELECT institution_id, currency,
@@ -102,7 +129,7 @@ export class AuditRepository {
          LEFT JOIN piv p ON p.institution_id = i.id
          LEFT JOIN escrow_accounts e ON e.institution_id = i.id AND e.state <> 'closed'
         ORDER BY i.district_code, i.name, i.id, 5`,
-      fromClose ? [patterns, institutionId, asOf ?? 'infinity'] : [patterns, institutionId],
+      fromSnapshot ? [patterns, institutionId, asOf] : [patterns, institutionId],
     );
   }
 

@@ -119,7 +119,7 @@ function totalsByCurrency(rows: { audit: InstitutionAudit; amounts: Amounts }[])
   });
 }
 
-const RECENT_CLOSE_MS = 2 * 86_400_000;
+const RECENT_SNAPSHOT_MS = 2 * 86_400_000;
 
 /** The regulator's escrow audit: per institution and for the district, now or as of a past moment. */
 @Injectable()
@@ -134,7 +134,7 @@ export class AuditService {
   async district(who: Principal, district: string, asOf: Date | null): Promise<DistrictAudit> {
     if (!/^\d{6}$/.test(district)) throw new DomainError('INVALID_DISTRICT_CODE', 'District codes are 6 digits', { district });
     requireDistrict(who, district);
-    return this.build(district, await this.repo.byInstitution(this.ds.manager, [codePattern(district)], null, asOf, await this.fromClose(asOf)), asOf);
+    return this.build(district, await this.repo.byInstitution(this.ds.manager, [codePattern(district)], null, asOf, await this.fromSnapshot(asOf)), asOf);
   }
 
   async institution(who: Principal, institutionId: string, asOf: Date | null): Promise<DistrictAudit> {
@@ -143,14 +143,15 @@ export class AuditService {
   }
 
   /**
-   * A past moment always reads the daily close (plus postings since). Now reads it too when the
-   * last close ended within two days (at most two days of postings to add); otherwise, or before
-   * any close, the balance rows. Both give the same figures; the close is cheaper for a city.
+   * A past moment always reads the nearest snapshot (hourly checkpoint or daily close) plus or
+   * minus the postings in between. Now reads the latest one too when it ended within two days
+   * (at most two days of postings to add; the hourly job keeps it within about an hour);
+   * otherwise, or before any, the balance rows. Both give the same figures.
    */
-  private async fromClose(asOf: Date | null): Promise<boolean> {
+  private async fromSnapshot(asOf: Date | null): Promise<boolean> {
     if (asOf) return true;
-    const end = await this.repo.lastCloseEnd(this.ds.manager);
-    return end !== null && Date.now() - end.getTime() <= RECENT_CLOSE_MS;
+    const end = await this.repo.lastSnapshotEnd(this.ds.manager);
+    return end !== null && Date.now() - end.getTime() <= RECENT_SNAPSHOT_MS;
   }
 
   private async build(district: string, rows: AuditRow[], asOf: Date | null): Promise<DistrictAudit> {

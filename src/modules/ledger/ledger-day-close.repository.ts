@@ -6,9 +6,14 @@ export interface DayCloseRow {
   closes_at: Date;
 }
 
+/** What a checkpoint starts from: an earlier checkpoint, a daily close, or (null) the beginning. */
+export type CheckpointBase = { kind: 'checkpoint'; closes_at: Date } | { kind: 'day'; day: string; closes_at: Date } | null;
+
 /**
- * The ledger's daily close (end-of-day balances per institution, account type and currency).
- * Reads postings, writes only `ledger_day_closes` and `ledger_day_balances` (append-only).
+ * The ledger's daily close (end-of-day balances per institution, account type and currency) and
+ * its hourly checkpoints (the same balances at each hour's end, kept a few days). Reads postings,
+ * writes only `ledger_day_closes` and `ledger_day_balances` (append-only) and
+ * `ledger_checkpoints` / `ledger_checkpoint_balances` (never updated; old ones deleted whole).
  */
 @Injectable()
 export class LedgerDayCloseRepository {
@@ -70,5 +75,71 @@ export class LedgerDayCloseRepository {
       [day, closesAt, previous?.closes_at ?? null, previous?.day ?? null],
     );
     return row;
+  }
+  /** One checkpoint taker at a time (transaction-scoped): each hour is taken exactly once. */
+  async lockCheckpointer(m: EntityManager): Promise<void> {
+    await m.query(`SELECT pg_advisory_xact_lock(hashtext('ledger_checkpoint'))`);
+  }
+
+  async lastCheckpointAt(m: EntityManager): Promise<Date | null> {
+    const rows: { closes_at: Date }[] = await m.query(`SELECT closes_at FROM ledger_checkpoints ORDER BY closes_at DESC LIMIT 1`);
+    return rows[0]?.closes_at ?? null;
+  }
+
+  /** The last daily close that ended at or before `at`. */
+  async lastClosedBy(m: EntityManager, at: Date): Promise<DayCloseRow | null> {
+    const rows: DayCloseRow[] = await m.query(`SELECT day::text AS day, closes_at FROM ledger_day_closes WHERE closes_at <= $1 ORDER BY day DESC LIMIT 1`, [at]);
+    return rows[0] ?? null;
+  }
+
+  /**
+   * The checkpoint at `closesAt`: the base's balances plus the postings made from the base's end
+   * (or the beginning) up to `closesAt`, summed per account first, then one primary-key probe per
+   * account moved for its institution and type (an hour moves a small part of the accounts; the
+   * planner would otherwise hash all of them). Zero balances are not stored.
+   */
+  async checkpoint(m: EntityManager, closesAt: Date, base: CheckpointBase): Promise<{ postings: string; storedRows: number }> {
+    const [row]: { postings: string; storedRows: number }[] = await m.query(
+      `WITH per_account AS MATERIALIZED (
+         SELECT account_id, sum(amount) AS amount, count(*) AS n FROM ledger_postings
+          WHERE created_at < $1 AND created_at >= coalesce($2::timestamptz, '-infinity'::timestamptz)
+          GROUP BY account_id),
+       moved AS (
+         SELECT a.institution_id, a.type AS account_type, a.currency,
+                sum(x.amount * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END) AS delta
+           FROM per_account x
+           CROSS JOIN LATERAL (SELECT institution_id, type, currency, normal_side FROM ledger_accounts WHERE id = x.account_id OFFSET 0) a
+          WHERE a.institution_id IS NOT NULL
+          GROUP BY 1, 2, 3),
+       prev AS (
+         SELECT institution_id, account_type, currency, balance FROM ledger_checkpoint_balances WHERE closes_at = $3::timestamptz
+         UNION ALL
+         SELECT institution_id, account_type, currency, balance FROM ledger_day_balances WHERE day = $4::date),
+       next AS (
+         SELECT coalesce(m.institution_id, p.institution_id) AS institution_id, coalesce(m.account_type, p.account_type) AS account_type,
+                coalesce(m.currency, p.currency) AS currency, coalesce(p.balance, 0) + coalesce(m.delta, 0) AS balance
+           FROM moved m FULL JOIN prev p ON p.institution_id = m.institution_id AND p.account_type = m.account_type AND p.currency = m.currency),
+       taken AS (
+         INSERT INTO ledger_checkpoints (closes_at, postings, balances)
+         SELECT $1, coalesce((SELECT sum(n) FROM per_account), 0), (SELECT count(*) FROM next WHERE balance <> 0)
+         RETURNING postings::text, balances),
+       written AS (
+         INSERT INTO ledger_checkpoint_balances (closes_at, institution_id, account_type, currency, balance)
+         SELECT $1, institution_id, account_type, currency, balance FROM next WHERE balance <> 0)
+       SELECT postings, balances AS "storedRows" FROM taken`,
+      [closesAt, base?.closes_at ?? null, base?.kind === 'checkpoint' ? base.closes_at : null, base?.kind === 'day' ? base.day : null],
+    );
+    return row;
+  }
+
+  /**
+   * Deletes the checkpoints that ended before `before` (derived data; the daily close stays),
+   * except the latest one, the next checkpoint's base.
+   */
+  async pruneCheckpoints(m: EntityManager, before: Date): Promise<number> {
+    const old = `closes_at < $1 AND closes_at < (SELECT max(closes_at) FROM ledger_checkpoints)`;
+    await m.query(`DELETE FROM ledger_checkpoint_balances WHERE ${old}`, [before]);
+    const [{ n }]: { n: number }[] = await m.query(`WITH d AS (DELETE FROM ledger_checkpoints WHERE ${old} RETURNING 1) SELECT count(*)::int AS n FROM d`, [before]);
+    return n;
   }
 }

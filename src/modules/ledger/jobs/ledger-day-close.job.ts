@@ -2,11 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { Clock } from '@common/clock';
 import { JobHandler, JobHandlerOf } from '@infra/queues/job-handler.decorator';
 import { JobName, JobPayloads } from '@infra/queues/queue.constants';
-import { DayCloseResult, LedgerDayCloseService } from '../ledger-day-close.service';
+import { CheckpointResult, DayCloseResult, LedgerDayCloseService } from '../ledger-day-close.service';
 
 /**
  * Hourly (the schedule), so a day is closed soon after China midnight and a missed run or a day
  * that had to wait is caught up by the next one; closing is exactly once per day whatever runs.
+ * Then the hourly checkpoints (the audit of now adds at most about an hour of postings to the last).
  */
 @Injectable()
 @JobHandler(JobName.LedgerDayClose)
@@ -16,7 +17,8 @@ export class LedgerDayCloseJob implements JobHandlerOf<JobName.LedgerDayClose> {
     private readonly clock: Clock,
   ) {}
 
-  handle(payload: JobPayloads[JobName.LedgerDayClose] = {}): Promise<DayCloseResult> {
-    return this.days.closeDays(payload.today ?? this.clock.today());
+  async handle(payload: JobPayloads[JobName.LedgerDayClose] = {}): Promise<DayCloseResult & { checkpoints: CheckpointResult }> {
+    const closed = await this.days.closeDays(payload.today ?? this.clock.today());
+    return { ...closed, checkpoints: await this.days.takeCheckpoints(this.clock.now()) };
   }
 }
