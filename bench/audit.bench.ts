@@ -7,7 +7,8 @@ import { addDaysTo } from '@common/dates';
 import { DatabaseUrl } from '@infra/database/database-url';
 import { ApiKeysService } from '@modules/api-keys/api-keys.service';
 import { LedgerDayCloseService } from '@modules/ledger/ledger-day-close.service';
-import { benchBankSecretKeys, benchBaseline, benchDatabase, percentile, round } from './bench-support';
+import { BenchDatabase, benchBankSecretKeys, benchBaseline, benchDatabase, percentile, round } from './bench-support';
+import { runMigrations } from '@infra/database/migrator';
 import { withBaseline } from './pgbench-baseline';
 
 /**
@@ -19,7 +20,7 @@ import { withBaseline } from './pgbench-baseline';
  *   close run for the past days; times GET /audit/districts/310000 now and as of yesterday noon.
  * `--institutions N --contracts N` change the size, `--baseline` runs pgbench first. Ends with one JSON line.
  */
-const USAGE = 'npm run bench:audit -- [--shape district|city] [--institutions N] [--contracts N] [--requests 30] [--baseline]';
+const USAGE = 'npm run bench:audit -- [--shape district|city] [--institutions N] [--contracts N] [--requests 30] [--reuse <kept database URL>] [--baseline]';
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -30,6 +31,8 @@ const CITY = SHAPE === 'city';
 const INSTITUTIONS = Number(arg('--institutions') ?? process.env.BENCH_INSTITUTIONS ?? (CITY ? 20_000 : 2000));
 const CONTRACTS = Number(arg('--contracts') ?? process.env.BENCH_CONTRACTS ?? (CITY ? 5_000_000 : 500_000));
 const REQUESTS = Number(arg('--requests') ?? process.env.BENCH_REQUESTS ?? 30);
+/** `--reuse <database URL>`: a database kept by an earlier run (BENCH_KEEP=1), migrated, not seeded again nor dropped. */
+const REUSE = arg('--reuse');
 /** Shanghai's 16 districts; the district shape puts everything in Jiading (310117). */
 const DISTRICTS = CITY
   ? ['310101', '310104', '310105', '310106', '310107', '310109', '310110', '310112', '310113', '310114', '310115', '310116', '310117', '310118', '310120', '310151']
@@ -60,7 +63,7 @@ async function seed(url: string): Promise<void> {
     UNION ALL SELECT 'institution:' || i.id || ':institution_unsettled:CNY', 'institution_unsettled', 'CNY', 'credit', false, 16, NULL, i.id FROM institutions i`);
   await c.query(`
     CREATE TEMP TABLE seed_contracts AS
-    SELECT gen_random_uuid() AS id, i.id AS institution_id, e.id AS escrow_id, co.id AS course_id, n,
+    SELECT gen_random_uuid() AS id, i.id AS institution_id, e.id AS escrow_id, co.id AS course_id, n, row_number() OVER () AS g,
            ((n % 4900) + 100)::numeric(18,2) AS total, ((n % 4900) + 100)::numeric(18,2) / 10 AS lesson
       FROM institutions i JOIN escrow_accounts e ON e.institution_id = i.id JOIN courses co ON co.institution_id = i.id,
            generate_series(1, $1) n`, [per]);
@@ -81,9 +84,11 @@ async function seed(url: string): Promise<void> {
   await c.query(`
     CREATE TEMP TABLE seed_moves AS
     SELECT row_number() OVER () + (SELECT coalesce(max(id), 0) FROM ledger_transactions) AS txn, kind, s.id AS contract_id, s.institution_id, s.escrow_id, amount,
-           now() - make_interval(days => CASE WHEN $1::int = 0 THEN 0 WHEN kind = 'funding' THEN n % $1::int ELSE (n % $1::int) / 2 END, secs => n % 3000) AS at
-      FROM (SELECT id, institution_id, escrow_id, 'funding' AS kind, total AS amount, n FROM seed_contracts
-            UNION ALL SELECT id, institution_id, escrow_id, 'release', lesson, n FROM seed_contracts WHERE n % 3 = 0) s
+           -- Spread evenly over the history (every hour of every day, not one burst a day): a
+           -- funding g*7919 s (mod the history) ago, its release half as long ago.
+           now() - make_interval(secs => CASE WHEN $1::int = 0 THEN n % 3000 WHEN kind = 'funding' THEN (g * 7919) % ($1::int * 86400) ELSE ((g * 7919) % ($1::int * 86400)) / 2 END) AS at
+      FROM (SELECT id, institution_id, escrow_id, 'funding' AS kind, total AS amount, n, g FROM seed_contracts
+            UNION ALL SELECT id, institution_id, escrow_id, 'release', lesson, n, g FROM seed_contracts WHERE n % 3 = 0) s
      ORDER BY at`, [HISTORY_DAYS]);
   await c.query(`INSERT INTO ledger_transactions (id, type, request_hash, created_at) SELECT txn, kind, 'bench', at FROM seed_moves`);
   await c.query(`SELECT setval(pg_get_serial_sequence('ledger_transactions', 'id'), (SELECT max(id) FROM ledger_transactions))`);
@@ -111,14 +116,24 @@ async function seed(url: string): Promise<void> {
   await c.end();
 }
 
+async function reusedDatabase(url: string): Promise<BenchDatabase> {
+  await runMigrations(url);
+  const server = new URL(url);
+  server.pathname = '/postgres';
+  return { url, serverUrl: server.toString(), where: `the kept database ${server.host}${new URL(url).pathname}`, drop: async () => undefined };
+}
+
 async function main() {
-  const db = await benchDatabase(process.env);
+  const db = REUSE ? await reusedDatabase(REUSE) : await benchDatabase(process.env);
   const baseline = await benchBaseline(db);
   const t0 = Date.now();
-  process.stdout.write(`bench:audit (${SHAPE}) on ${db.where}: seeding ${INSTITUTIONS} institutions in ${DISTRICTS.length} districts and ${CONTRACTS} contracts...\n`);
-  await seed(db.url);
-  const seedS = round((Date.now() - t0) / 1000);
-  process.stdout.write(`seeded in ${seedS} s\n`);
+  let seedS: number | null = null;
+  if (!REUSE) {
+    process.stdout.write(`bench:audit (${SHAPE}) on ${db.where}: seeding ${INSTITUTIONS} institutions in ${DISTRICTS.length} districts and ${CONTRACTS} contracts...\n`);
+    await seed(db.url);
+    seedS = round((Date.now() - t0) / 1000);
+    process.stdout.write(`seeded in ${seedS} s\n`);
+  }
   const config = loadConfig({ DATABASE_URL: db.url, BANK_SECRET_KEYS: benchBankSecretKeys(process.env), PROCESS_ROLE: 'api', LOG_LEVEL: 'warn', PORT: '0', HOST: '127.0.0.1' });
   const app = await createApp(config, new DatabaseUrl(db.url, false));
   try {
@@ -176,7 +191,7 @@ async function main() {
       p50_ms: round(percentile(now.times, 50)),
       p99_ms: round(percentile(now.times, 99)),
       asof_p99_ms: round(percentile(past.times, 99)),
-      seed_s: seedS,
+      ...(seedS === null ? {} : { seed_s: seedS }),
       ...(closeS === null ? {} : { day_close_s: closeS }),
     });
     process.stdout.write(`${JSON.stringify(withBaseline(line, baseline))}\n`);
