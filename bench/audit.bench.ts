@@ -16,9 +16,11 @@ import { withBaseline } from './pgbench-baseline';
  * balanced ledger postings with their balance rows, then times the audit over HTTP as a regulator.
  *   (default) `--shape district`: one district (310117), 2,000 institutions, 500,000 contracts.
  *   `--shape city`: Shanghai (310000) over its 16 districts, 20,000 institutions, 5,000,000
- *   contracts, postings spread over the last 30 days (a 30th of them today), the ledger's daily
- *   close run for the past days; times GET /audit/districts/310000 now and as of yesterday noon.
- * `--institutions N --contracts N` change the size, `--baseline` runs pgbench first. Ends with one JSON line.
+ *   contracts, postings spread evenly over the last 30 days, the ledger's daily close run for the
+ *   past days and its checkpoints taken up to 5 minutes before the last posting; times
+ *   GET /audit/districts/310000 now, as of yesterday 12:30 and as of 20 days ago at noon.
+ * `--institutions N --contracts N` change the size, `--baseline` runs pgbench first, `--reuse URL`
+ * runs on a database kept by an earlier run (BENCH_KEEP=1). Ends with one JSON line.
  */
 const USAGE = 'npm run bench:audit -- [--shape district|city] [--institutions N] [--contracts N] [--requests 30] [--reuse <kept database URL>] [--baseline]';
 function arg(name: string): string | undefined {
@@ -116,6 +118,16 @@ async function seed(url: string): Promise<void> {
   await c.end();
 }
 
+async function sql(url: string, text: string): Promise<Record<string, unknown>[]> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text)).rows;
+  } finally {
+    await c.end();
+  }
+}
+
 async function reusedDatabase(url: string): Promise<BenchDatabase> {
   await runMigrations(url);
   const server = new URL(url);
@@ -138,15 +150,24 @@ async function main() {
   const app = await createApp(config, new DatabaseUrl(db.url, false));
   try {
     let closeS: number | null = null;
+    let checkpointS: number | null = null;
+    let sinceCheckpoint: number | null = null;
     if (HISTORY_DAYS > 0) {
       const t1 = Date.now();
       const closed = await app.get(LedgerDayCloseService).closeDays(chinaDate(new Date()));
       closeS = round((Date.now() - t1) / 1000);
-      const c = new Client({ connectionString: db.url });
-      await c.connect();
-      await c.query(`ANALYZE ledger_day_balances`);
-      await c.end();
+      await sql(db.url, `ANALYZE ledger_day_balances`);
       process.stdout.write(`daily close of ${closed.closed.length} past days in ${closeS} s (${round(closeS / Math.max(1, closed.closed.length), 2)} s a day)\n`);
+      // Checkpoints up to 5 minutes before the last posting (the job runs every 5 minutes, so
+      // "now" adds up to about 5 minutes of postings; here 5 to 10: the worse case).
+      const lastAt = (await sql(db.url, `SELECT max(created_at) AS at FROM ledger_postings`))[0].at as Date;
+      const t2 = Date.now();
+      const cps = await app.get(LedgerDayCloseService).takeCheckpoints(new Date(lastAt.getTime() - 5 * 60_000));
+      checkpointS = round((Date.now() - t2) / 1000);
+      await sql(db.url, `ANALYZE ledger_checkpoint_balances`);
+      const [{ since, n }] = await sql(db.url, `SELECT max(closes_at) AS since, (SELECT count(*)::int FROM ledger_postings WHERE created_at >= (SELECT max(closes_at) FROM ledger_checkpoints)) AS n FROM ledger_checkpoints`);
+      sinceCheckpoint = n as number;
+      process.stdout.write(`${cps.taken.length} checkpoints in ${checkpointS} s (${round(checkpointS / Math.max(1, cps.taken.length), 2)} s each); ${n} postings since the last (${(since as Date).toISOString()})\n`);
     }
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.getHttpServer().address() as AddressInfo;
@@ -177,13 +198,18 @@ async function main() {
       `GET /audit/districts/${AUDITED} x${REQUESTS}: ${audit.institutions.length} institutions, obligations ${totals.obligations}, ` +
         `bank cash ${totals.bankCash}, coverage ${totals.coverage} | p50 ${round(percentile(now.times, 50))} ms, p99 ${round(percentile(now.times, 99))} ms | CSV ${round(csv.ms)} ms\n`,
     );
-    // A past day: yesterday noon, China time (the close of the day before plus half a day of postings).
-    const asOfAt = new Date(`${addDaysTo(chinaDate(new Date()), -1)}T12:00:00+08:00`).toISOString();
-    const past = await timed(`?asOf=${asOfAt}`);
-    const pastTotals = (JSON.parse(past.last) as { totals: Record<string, string>[] }).totals.find((x) => x.currency === 'CNY');
-    process.stdout.write(
-      `GET /audit/districts/${AUDITED}?asOf=${asOfAt} x${REQUESTS}: obligations ${pastTotals?.obligations} | p50 ${round(percentile(past.times, 50))} ms, p99 ${round(percentile(past.times, 99))} ms\n`,
-    );
+    // A past day: yesterday 12:30 China time (half an hour from the nearest checkpoint, the
+    // worst case within the kept week) and, for the city, 20 days ago at noon (older than the
+    // checkpoints: half a day from the nearest daily close, the worst case there).
+    const pastAudit = async (daysAgo: number, time: string) => {
+      const at = new Date(`${addDaysTo(chinaDate(new Date()), -daysAgo)}T${time}+08:00`).toISOString();
+      const r = await timed(`?asOf=${at}`);
+      const t = (JSON.parse(r.last) as { totals: Record<string, string>[] }).totals.find((x) => x.currency === 'CNY');
+      process.stdout.write(`GET /audit/districts/${AUDITED}?asOf=${at} x${REQUESTS}: obligations ${t?.obligations} | p50 ${round(percentile(r.times, 50))} ms, p99 ${round(percentile(r.times, 99))} ms\n`);
+      return r;
+    };
+    const past = await pastAudit(1, CITY ? '12:30:00' : '12:00:00');
+    const old = HISTORY_DAYS > 20 ? await pastAudit(20, '12:00:00') : null;
     const line: Record<string, unknown> = CITY ? { bench: 'audit', shape: 'city' } : { bench: 'audit' };
     Object.assign(line, {
       institutions: audit.institutions.length,
@@ -191,8 +217,9 @@ async function main() {
       p50_ms: round(percentile(now.times, 50)),
       p99_ms: round(percentile(now.times, 99)),
       asof_p99_ms: round(percentile(past.times, 99)),
+      ...(old ? { asof_old_p99_ms: round(percentile(old.times, 99)) } : {}),
       ...(seedS === null ? {} : { seed_s: seedS }),
-      ...(closeS === null ? {} : { day_close_s: closeS }),
+      ...(closeS === null ? {} : { day_close_s: closeS, checkpoints_s: checkpointS, postings_since_checkpoint: sinceCheckpoint }),
     });
     process.stdout.write(`${JSON.stringify(withBaseline(line, baseline))}\n`);
   } finally {

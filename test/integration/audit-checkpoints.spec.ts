@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import Decimal from 'decimal.js';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '@common/clock';
 import { addDaysTo } from '@common/dates';
 import { Money } from '@common/money/money';
 import { LedgerDayCloseJob } from '@modules/ledger/jobs/ledger-day-close.job';
-import { LedgerDayCloseService } from '@modules/ledger/ledger-day-close.service';
+import { CheckpointPlan, LedgerDayCloseService } from '@modules/ledger/ledger-day-close.service';
 import { LedgerService } from '@modules/ledger/ledger.service';
 import { LedgerOwner } from '@modules/ledger/ledger.types';
 import { eligibleInstitution } from '../support/register-fixtures';
@@ -55,8 +56,11 @@ async function expectExact(t: TestApp, key: string, institutionIds: string[], at
   const want = await reference(t, at);
   for (const id of institutionIds) {
     const row = res.body.institutions.find((i: { institutionId: string }) => i.institutionId === id);
-    const got = Object.fromEntries(FIELDS.map((f) => [f, row[f]]));
-    expect({ at, id, ...got }).toEqual({ at, id, ...ZERO, ...Object.fromEntries(FIELDS.map((f) => [f, want.get(id)?.[f] ?? '0.00'])) });
+    const got = Object.fromEntries([...FIELDS, 'coverage'].map((f) => [f, row[f]]));
+    const sums = { ...ZERO, ...Object.fromEntries(FIELDS.map((f) => [f, want.get(id)?.[f] ?? '0.00'])) };
+    // The coverage as decimal.js writes it (half up, 4 decimals), against the audit's SQL.
+    const coverage = new Decimal(sums.obligations).isZero() ? null : new Decimal(sums.bankCash).div(sums.obligations).toDecimalPlaces(4, Decimal.ROUND_HALF_UP).toFixed(4);
+    expect({ at, id, ...got }).toEqual({ at, id, ...sums, coverage });
   }
 }
 
@@ -80,6 +84,8 @@ async function setup(t: TestApp) {
 }
 
 const cny = (s: string) => Money.parse(s, 'CNY');
+/** Checkpoints every second, kept ten seconds, no waiting for transactions in flight. */
+const EVERY_SECOND: CheckpointPlan = { everyMs: 1000, fineKeptMs: 10_000, coarseMs: 1000, keptMs: 10_000, graceMs: 0 };
 
 describe('audit from checkpoints', () => {
   it('answers to the cent as a plain sum of the postings, now and as of any moment, at and around every boundary', async () => {
@@ -98,12 +104,12 @@ describe('audit from checkpoints', () => {
       const plan: [string, string | null, (m: EntityManager, ref: string) => Promise<unknown>][] = [
         ['P1', ts(china(10, '11:00:00')), (m, ref) => ledger.fundContract(m, a.owner(a1), cny('1000.00'), ref)],
         ['P2', ts(china(10, '20:00:00')), (m, ref) => ledger.holdInSuspense(m, a.owner(), cny('12.34'), ref)],
-        ['P9', ts(china(9, '00:00:00')), (m, ref) => ledger.holdInSuspense(m, b.owner(), cny('5.00'), ref)],
+        ['P9', ts(china(9, '00:00:00')), (m, ref) => ledger.holdInSuspense(m, b.owner(), cny('0.01'), ref)],
         ['P3', ts(china(9, '03:00:00')), (m, ref) => ledger.release(m, a.owner(a1), cny('100.00'), ref)],
         ['P4', ts(h0 - 50 * HOUR), (m, ref) => ledger.fundContract(m, a.owner(a2), cny('400.00'), ref)],
         ['P5', ts(h0 - 50 * HOUR, " - interval '500 microseconds'"), (m, ref) => ledger.holdInSuspense(m, b.owner(), cny('0.01'), ref)],
         ['P6', ts(h0 - 3 * HOUR + 50 * 60_000), (m, ref) => ledger.release(m, a.owner(a2), cny('40.00'), ref)],
-        ['P10', ts(h0 - 3 * HOUR + 50 * 60_000), (m, ref) => ledger.fundContract(m, b.owner(b1), cny('333.33'), ref)],
+        ['P10', ts(h0 - 3 * HOUR + 50 * 60_000), (m, ref) => ledger.fundContract(m, b.owner(b1), cny('400.00'), ref)],
         ['P7', ts(h0), (m, ref) => ledger.fundContract(m, a.owner(a3), cny('250.00'), ref)],
         ['P8', null, (m, ref) => ledger.release(m, a.owner(a3), cny('25.00'), ref)],
       ];
@@ -118,8 +124,11 @@ describe('audit from checkpoints', () => {
       const run = await t.app.get(LedgerDayCloseJob).handle({});
       expect(run.closed[0]).toBe(addDaysTo(today, -10));
       const taken = run.checkpoints.taken.map((d) => d.getTime());
+      // Every 5 minutes for the last two hours, hourly before, for a week.
       expect(taken).toContain(h0);
-      expect(Math.min(...taken)).toBe(Math.max(...taken) - 167 * HOUR);
+      expect(taken).toContain(Math.floor(Date.now() / 300_000) * 300_000);
+      expect(Math.min(...taken)).toBe(h0 - 168 * HOUR);
+      expect(taken.filter((x) => x < h0 - 3 * HOUR).every((x) => x % HOUR === 0)).toBe(true);
       // A checkpoint's own balances are the sum of every posting created before its end.
       for (const at of [h0, h0 - 2 * HOUR, h0 - 50 * HOUR]) {
         const rows: { institution_id: string; account_type: string; balance: string }[] = await t.db.query(
@@ -137,6 +146,8 @@ describe('audit from checkpoints', () => {
 
       const ids = books.map((x) => x.inst.id);
       await expectExact(t, r1, ids, null);
+      // 400.02 / 400.00 = 1.00005: half up, not to even.
+      expect((await t.request('GET', '/audit/districts/310117', { key: r1 })).body.institutions.find((i: { institutionId: string }) => i.institutionId === b.inst.id).coverage).toBe('1.0001');
       const moments = [
         china(10, '10:59:59.999'), china(10, '11:00:00'), china(10, '11:30:00'), china(10, '19:00:00'), china(10, '20:00:00'), china(10, '23:59:59.999'),
         china(9, '00:00:00'), china(9, '02:59:59.999'), china(9, '03:00:00'), china(9, '15:00:00'),
@@ -164,7 +175,7 @@ describe('audit from checkpoints', () => {
       const [c1, c2] = [await a.contract(), await a.contract()];
       await ds.transaction((m) => ledger.fundContract(m, a.owner(c1), cny('100.00'), randomUUID()));
       // Checkpoints every second (kept ten) so that one falls while the late transaction is open.
-      await days.takeCheckpoints(new Date(), 1000, 10);
+      await days.takeCheckpoints(new Date(), EVERY_SECOND);
       let startedAt = 0;
       let during: Awaited<ReturnType<LedgerDayCloseService['takeCheckpoints']>> | null = null;
       await ds.transaction(async (m) => {
@@ -174,11 +185,11 @@ describe('audit from checkpoints', () => {
         while (Date.now() < Math.floor(startedAt / 1000) * 1000 + 2200) await new Promise((r) => setTimeout(r, 100));
         // A posting by another transaction meanwhile (committed, after the boundary).
         await ds.transaction((o) => ledger.holdInSuspense(o, b.owner(), cny('7.77'), randomUUID()));
-        during = await days.takeCheckpoints(new Date(), 1000, 10);
+        during = await days.takeCheckpoints(new Date(), EVERY_SECOND);
         await expectExact(t, r1, ids, null);
       });
       const boundary = Math.floor(startedAt / 1000) * 1000 + 1000;
-      const after = await days.takeCheckpoints(new Date(), 1000, 10);
+      const after = await days.takeCheckpoints(new Date(), EVERY_SECOND);
       // Exact now: the late posting is in the checkpoints taken after it committed, once.
       await expectExact(t, r1, ids, null);
       // The second that ended after the open transaction began waited for it.
@@ -195,9 +206,9 @@ describe('audit from checkpoints', () => {
       expect(res.body.institutions.find((i: { institutionId: string }) => i.institutionId === a.inst.id)).toMatchObject({ obligations: '600.00', bankCash: '600.00' });
       expect(res.body.institutions.find((i: { institutionId: string }) => i.institutionId === b.inst.id)).toMatchObject({ suspense: '7.77', bankCash: '7.77' });
       for (const at of [startedAt - 1, startedAt, boundary, Date.now()]) await expectExact(t, r1, ids, new Date(at).toISOString());
-      // Only the ten latest are kept.
+      // Only the last ten seconds' are kept.
       const [{ n }]: { n: number }[] = await t.db.query(`SELECT count(*)::int AS n FROM ledger_checkpoints`);
-      expect(n).toBeLessThanOrEqual(10);
+      expect(n).toBeLessThanOrEqual(11);
     } finally {
       await t.close();
     }

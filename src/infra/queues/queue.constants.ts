@@ -110,7 +110,7 @@ export const JOB_SPECS: Record<JobName, JobSpec> = {
 export const SCHEDULES: { id: string; job: JobName; pattern: string }[] = [
   { id: 'idempotency-cleanup-daily', job: JobName.IdempotencyCleanup, pattern: '17 3 * * *' },
   { id: 'outbox-cleanup-daily', job: JobName.OutboxCleanup, pattern: '27 3 * * *' },
-  { id: 'ledger-day-close', job: JobName.LedgerDayClose, pattern: '2 * * * *' },
+  { id: 'ledger-day-close', job: JobName.LedgerDayClose, pattern: '*/5 * * * *' },
   { id: 'supervision-daily', job: JobName.DailySupervision, pattern: '5 0 * * *' },
   { id: 'suspense-aging-daily', job: JobName.SuspenseAging, pattern: '35 0 * * *' },
   { id: 'alerts-evaluation', job: JobName.AlertEvaluation, pattern: '*/5 * * * *' },

@@ -133,13 +133,22 @@ export class LedgerDayCloseRepository {
   }
 
   /**
-   * Deletes the checkpoints that ended before `before` (derived data; the daily close stays),
-   * except the latest one, the next checkpoint's base.
+   * Deletes the checkpoints out of the plan (derived data; the daily close stays): those that
+   * ended before `oldest`, and before `fineFrom` those not on a multiple of `coarseMs`; never the
+   * latest one, the next checkpoint's base.
    */
-  async pruneCheckpoints(m: EntityManager, before: Date): Promise<number> {
-    const old = `closes_at < $1 AND closes_at < (SELECT max(closes_at) FROM ledger_checkpoints)`;
-    await m.query(`DELETE FROM ledger_checkpoint_balances WHERE ${old}`, [before]);
-    const [{ n }]: { n: number }[] = await m.query(`WITH d AS (DELETE FROM ledger_checkpoints WHERE ${old} RETURNING 1) SELECT count(*)::int AS n FROM d`, [before]);
-    return n;
+  async pruneCheckpoints(m: EntityManager, oldest: Date, fineFrom: Date, coarseMs: number): Promise<number> {
+    const gone: { closes_at: Date }[] = await m.query(
+      `SELECT closes_at FROM ledger_checkpoints
+        WHERE (closes_at < $1 OR (closes_at < $2 AND (extract(epoch FROM closes_at) * 1000)::bigint % $3 <> 0))
+          AND closes_at < (SELECT max(closes_at) FROM ledger_checkpoints)`,
+      [oldest, fineFrom, coarseMs],
+    );
+    if (gone.length === 0) return 0;
+    // By the key's first column (one index range per checkpoint), balances first (they reference it).
+    const at = gone.map((g) => g.closes_at);
+    await m.query(`DELETE FROM ledger_checkpoint_balances WHERE closes_at = ANY($1::timestamptz[])`, [at]);
+    await m.query(`DELETE FROM ledger_checkpoints WHERE closes_at = ANY($1::timestamptz[])`, [at]);
+    return gone.length;
   }
 }

@@ -20,16 +20,30 @@ export interface DayCloseResult {
 const MAX_DAYS_PER_RUN = 400;
 
 const HOUR_MS = 3_600_000;
+
 /**
- * Hourly checkpoints are kept this long (the daily close for ever): an audit of a moment in the
- * last week reads the checkpoint of its hour; older moments read the nearer daily close. A city
- * (20,000 institutions) writes 60,000 rows an hour, so a week is ~10 M rows (~1.5 GB).
+ * When checkpoints are taken and how long they are kept (the daily close is kept for ever).
+ * A city (20,000 institutions) writes 60,000 rows a checkpoint: every 5 minutes kept 2 hours
+ * (~1.4 M rows), then one an hour kept a week (~10 M rows, ~1.5 GB). The audit of now adds at
+ * most about 5 minutes of postings; of a moment in the last week, at most half an hour's.
  */
-export const CHECKPOINT_KEPT_HOURS = 7 * 24;
+export interface CheckpointPlan {
+  everyMs: number;
+  fineKeptMs: number;
+  coarseMs: number;
+  keptMs: number;
+  /** How long a run waits for a transaction begun before a checkpoint's end (else the next run takes it). */
+  graceMs: number;
+}
+
+export const CHECKPOINT_PLAN: CheckpointPlan = { everyMs: 5 * 60_000, fineKeptMs: 2 * HOUR_MS, coarseMs: HOUR_MS, keptMs: 7 * 24 * HOUR_MS, graceMs: 10_000 };
+
+const floorTo = (ms: number, unit: number) => Math.floor(ms / unit) * unit;
+const ceilTo = (ms: number, unit: number) => Math.ceil(ms / unit) * unit;
 
 export interface CheckpointResult {
   taken: Date[];
-  /** The first hour end not taken because a transaction that began before it is still running. */
+  /** The first checkpoint not taken because a transaction that began before its end is still running. */
   waitingFor: Date | null;
   pruned: number;
 }
@@ -78,32 +92,37 @@ export class LedgerDayCloseService {
     return { closed, waitingFor: null };
   }
   /**
-   * Takes the hourly checkpoints due up to `now`, oldest first, each in its own transaction under
-   * one advisory lock (exactly once per hour), from the later of the previous checkpoint and the
-   * daily close; then deletes those older than the kept window. As for the daily close, an hour's
-   * end is taken only once no transaction that began before it is still open: a posting is dated
-   * no earlier than its transaction's start, so none dated before the end can commit afterwards
-   * and the checkpoint never misses a late commit (nor counts it twice: the next checkpoint sums
-   * from this end onwards). `every` and `keep` (checkpoints kept) let a test use seconds.
+   * Takes the checkpoints due up to `now` (see CheckpointPlan), oldest first, each in its own
+   * transaction under one advisory lock (exactly once each), from the later of the previous
+   * checkpoint and the daily close; then deletes those out of the plan. As for the daily close, a
+   * checkpoint is taken only once no transaction that began before its end is still open: a
+   * posting is dated no earlier than its transaction's start, so none dated before the end can
+   * commit afterwards and the checkpoint never misses a late commit (nor counts it twice: the
+   * next checkpoint sums from this end onwards).
    */
-  async takeCheckpoints(now: Date, every = HOUR_MS, keep = CHECKPOINT_KEPT_HOURS): Promise<CheckpointResult> {
-    const floor = (ms: number) => Math.floor(ms / every) * every;
+  async takeCheckpoints(now: Date, plan: CheckpointPlan = CHECKPOINT_PLAN): Promise<CheckpointResult> {
+    const { everyMs, coarseMs } = plan;
+    const nowMs = now.getTime();
+    const fineFrom = floorTo(nowMs, everyMs) - plan.fineKeptMs;
+    const oldest = floorTo(nowMs, coarseMs) - plan.keptMs;
     const taken: Date[] = [];
-    const oldestKept = floor(now.getTime()) - (keep - 1) * every;
     let waitingFor: Date | null = null;
-    for (let i = 0; i < keep + 24; i++) {
+    const graceUntil = Date.now() + plan.graceMs;
+    for (let i = 0; i < plan.keptMs / coarseMs + plan.fineKeptMs / everyMs + 24; i++) {
       const step = await this.ds.transaction(async (m) => {
         await this.repo.lockCheckpointer(m);
         const last = await this.repo.lastCheckpointAt(m);
-        let next = last ? last.getTime() + every : null;
-        if (next === null || next < oldestKept) {
+        let next = last ? last.getTime() + everyMs : null;
+        if (next === null || next < oldest) {
           const first = await this.repo.firstPostingAt(m);
           if (!first) return { done: true as const };
-          next = Math.max(oldestKept, floor(first.getTime()) + every);
+          next = Math.max(oldest, floorTo(first.getTime(), everyMs) + everyMs);
         }
+        // Older than the fine window: only the coarse ones (a catch-up after a pause).
+        if (next < fineFrom) next = Math.min(ceilTo(next, coarseMs), fineFrom);
         const closesAt = new Date(next);
-        // Never an hour that has not ended (a travelled test clock may say otherwise).
-        if (next > now.getTime() || next > Date.now()) return { done: true as const };
+        // Never a checkpoint that has not ended (a travelled test clock may say otherwise).
+        if (next > nowMs || next > Date.now()) return { done: true as const };
         if ((await this.repo.openTransactionsStartedBefore(m, closesAt)) > 0) return { done: true as const, waitingFor: closesAt };
         const day = await this.repo.lastClosedBy(m, closesAt);
         // The later of the two bases (a close after a gap in the checkpoints saves summing the gap).
@@ -117,15 +136,21 @@ export class LedgerDayCloseService {
         this.logger.debug(`Ledger checkpoint ${closesAt.toISOString()}: ${r.postings} postings, ${r.storedRows} balance rows`);
         return { done: false as const, closesAt };
       });
-      if (step.done) {
-        waitingFor = 'waitingFor' in step ? (step.waitingFor ?? null) : null;
-        break;
+      if (!step.done) {
+        taken.push(step.closesAt);
+        continue;
       }
-      taken.push(step.closesAt);
+      waitingFor = 'waitingFor' in step ? (step.waitingFor ?? null) : null;
+      // A transaction in flight across the boundary usually ends within milliseconds.
+      if (waitingFor && Date.now() + 250 < graceUntil) {
+        await new Promise((r) => setTimeout(r, 250));
+        continue;
+      }
+      break;
     }
     const pruned = await this.ds.transaction(async (m) => {
       await this.repo.lockCheckpointer(m);
-      return this.repo.pruneCheckpoints(m, new Date(oldestKept));
+      return this.repo.pruneCheckpoints(m, new Date(oldest), new Date(fineFrom), coarseMs);
     });
     return { taken, waitingFor, pruned };
   }

@@ -5,9 +5,9 @@ import { JobName, JobPayloads } from '@infra/queues/queue.constants';
 import { CheckpointResult, DayCloseResult, LedgerDayCloseService } from '../ledger-day-close.service';
 
 /**
- * Hourly (the schedule), so a day is closed soon after China midnight and a missed run or a day
+ * Every 5 minutes (the schedule), so a day is closed soon after China midnight and a missed run or a day
  * that had to wait is caught up by the next one; closing is exactly once per day whatever runs.
- * Then the hourly checkpoints (the audit of now adds at most about an hour of postings to the last).
+ * Then the checkpoints (the audit of now adds at most about 5 minutes of postings to the last).
  */
 @Injectable()
 @JobHandler(JobName.LedgerDayClose)
