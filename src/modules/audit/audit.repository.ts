@@ -3,10 +3,11 @@ import { EntityManager } from 'typeorm';
 
 /**
  * One institution and currency, its figures already summed in SQL (numeric, exact) and written
- * with two decimals; the `total_*` columns are the sums over every row of the same currency.
+ * with two decimals; after the institutions, one row per currency with its totals
+ * (`institution_id` null, `currency_institutions` the number of rows it sums).
  */
 export interface AuditRow {
-  institution_id: string;
+  institution_id: string | null;
   name: string;
   uscc: string;
   district_code: string;
@@ -27,15 +28,7 @@ export interface AuditRow {
   alerts_info: number;
   alerts_warning: number;
   alerts_critical: number;
-  currency_institutions: number;
-  total_obligations: string;
-  total_paid_in: string;
-  total_released: string;
-  total_refunded: string;
-  total_transferred: string;
-  total_bank_cash: string;
-  total_suspense: string;
-  total_coverage: string | null;
+  currency_institutions: number | null;
 }
 
 /**
@@ -91,7 +84,7 @@ export class AuditRepository {
    * and the moment (now or `asOf`), so at most an hour of postings (half a day for moments
    * older than the checkpoints) is summed and no per-contract balance row is read. Otherwise
    * (now, with no recent snapshot) the balance rows are summed. Everything a row shows is summed
-   * here in numeric (exact), per institution and per currency (`total_*`), with the coverage
+   * here in numeric (exact), per institution and per currency (the totals' rows), with the coverage
    * rounded half away from zero to 4 decimals in integer arithmetic, so the service only formats.
    * Runs in the caller's transaction: JIT is turned off for it (the planner's estimate of the
    * per-account probes made it compile the query, ~0.6 s of a 1.2 s city audit).
@@ -119,19 +112,25 @@ export class AuditRepository {
       : `SELECT b.institution_id, b.account_type AS type, b.currency, b.balance AS total
            FROM ledger_balances b
           WHERE b.institution_id IN ${inst}`;
-    const coverage = (cash: string, owed: string) =>
-      `CASE WHEN ${owed} = 0 THEN NULL ELSE (sign(${cash}) * sign(${owed}) * div(2 * abs(${cash}) * 10000 + abs(${owed}), 2 * abs(${owed})) / 10000)::numeric(30,4)::text END`;
+    // The sums keep the balances' two decimals (zero is written 0.00), and the coverage: bank cash /
+    // obligations rounded half away from zero to 4 decimals, exactly (integer division).
+    const figures = (x: string) =>
+      `${x}.obligations, ${x}.obligations + ${x}.released + ${x}.refunded + ${x}.transferred AS paid_in, ${x}.released, ${x}.refunded,
+       ${x}.transferred, ${x}.bank_cash, ${x}.suspense,
+       CASE WHEN ${x}.obligations = 0 THEN NULL
+            WHEN ${x}.obligations > 0 AND ${x}.bank_cash >= 0 THEN div(${x}.bank_cash * 20000 + ${x}.obligations, ${x}.obligations * 2) * 0.0001
+            ELSE sign(${x}.bank_cash) * sign(${x}.obligations) * div(abs(${x}.bank_cash) * 20000 + abs(${x}.obligations), abs(${x}.obligations) * 2) * 0.0001 END AS coverage`;
     return m.query(
       `WITH ${fromSnapshot ? SNAPSHOT_CTES : ''}
        bal AS (${balances}),
        fig AS (
          SELECT institution_id, currency,
-                coalesce(sum(total) FILTER (WHERE type IN ('contract_held', 'closure_pool')), 0) AS obligations,
-                coalesce(sum(total) FILTER (WHERE type IN ('institution_unsettled', 'institution_settled')), 0) AS released,
-                coalesce(sum(total) FILTER (WHERE type IN ('refund_payable', 'payer_refunded')), 0) AS refunded,
-                coalesce(sum(total) FILTER (WHERE type IN ('transfer_payable', 'payer_transferred')), 0) AS transferred,
-                coalesce(sum(total) FILTER (WHERE type = 'bank_cash'), 0) AS bank_cash,
-                coalesce(sum(total) FILTER (WHERE type = 'suspense'), 0) AS suspense
+                coalesce(sum(total) FILTER (WHERE type IN ('contract_held', 'closure_pool')), 0.00) AS obligations,
+                coalesce(sum(total) FILTER (WHERE type IN ('institution_unsettled', 'institution_settled')), 0.00) AS released,
+                coalesce(sum(total) FILTER (WHERE type IN ('refund_payable', 'payer_refunded')), 0.00) AS refunded,
+                coalesce(sum(total) FILTER (WHERE type IN ('transfer_payable', 'payer_transferred')), 0.00) AS transferred,
+                coalesce(sum(total) FILTER (WHERE type = 'bank_cash'), 0.00) AS bank_cash,
+                coalesce(sum(total) FILTER (WHERE type = 'suspense'), 0.00) AS suspense
            FROM bal GROUP BY institution_id, currency),
        alerted AS (
          SELECT institution_id, count(*) FILTER (WHERE severity = 'info')::int AS info, count(*) FILTER (WHERE severity = 'warning')::int AS warning,
@@ -140,8 +139,8 @@ export class AuditRepository {
        rows AS (
          SELECT i.id AS institution_id, i.name, i.uscc, i.district_code, coalesce(f.currency, e.currency, 'CNY') AS currency,
                 e.id AS escrow_account_id, e.bank_code, e.account_number, e.state AS escrow_state,
-                coalesce(f.obligations, 0) AS obligations, coalesce(f.released, 0) AS released, coalesce(f.refunded, 0) AS refunded,
-                coalesce(f.transferred, 0) AS transferred, coalesce(f.bank_cash, 0) AS bank_cash, coalesce(f.suspense, 0) AS suspense,
+                coalesce(f.obligations, 0.00) AS obligations, coalesce(f.released, 0.00) AS released, coalesce(f.refunded, 0.00) AS refunded,
+                coalesce(f.transferred, 0.00) AS transferred, coalesce(f.bank_cash, 0.00) AS bank_cash, coalesce(f.suspense, 0.00) AS suspense,
                 coalesce(al.info, 0) AS alerts_info, coalesce(al.warning, 0) AS alerts_warning, coalesce(al.critical, 0) AS alerts_critical
            FROM institutions i
            LEFT JOIN fig f ON f.institution_id = i.id
@@ -152,16 +151,13 @@ export class AuditRepository {
          SELECT currency, count(*)::int AS n, sum(obligations) AS obligations, sum(released) AS released, sum(refunded) AS refunded,
                 sum(transferred) AS transferred, sum(bank_cash) AS bank_cash, sum(suspense) AS suspense
            FROM rows GROUP BY currency)
-       SELECT r.institution_id, r.name, r.uscc, r.district_code, r.currency, r.escrow_account_id, r.bank_code, r.account_number, r.escrow_state,
-              round(r.obligations, 2)::text AS obligations, round(r.obligations + r.released + r.refunded + r.transferred, 2)::text AS paid_in,
-              round(r.released, 2)::text AS released, round(r.refunded, 2)::text AS refunded, round(r.transferred, 2)::text AS transferred,
-              round(r.bank_cash, 2)::text AS bank_cash, round(r.suspense, 2)::text AS suspense, ${coverage('r.bank_cash', 'r.obligations')} AS coverage,
-              r.alerts_info, r.alerts_warning, r.alerts_critical, t.n AS currency_institutions,
-              round(t.obligations, 2)::text AS total_obligations, round(t.obligations + t.released + t.refunded + t.transferred, 2)::text AS total_paid_in,
-              round(t.released, 2)::text AS total_released, round(t.refunded, 2)::text AS total_refunded, round(t.transferred, 2)::text AS total_transferred,
-              round(t.bank_cash, 2)::text AS total_bank_cash, round(t.suspense, 2)::text AS total_suspense, ${coverage('t.bank_cash', 't.obligations')} AS total_coverage
-         FROM rows r JOIN tot t ON t.currency = r.currency
-        ORDER BY r.district_code, r.name, r.institution_id, r.currency`,
+       -- The institutions' rows, then one row per currency with its totals (no institution id).
+       SELECT 0 AS part, r.institution_id, r.name, r.uscc, r.district_code, r.currency, r.escrow_account_id, r.bank_code, r.account_number, r.escrow_state,
+              ${figures('r')}, r.alerts_info, r.alerts_warning, r.alerts_critical, NULL::int AS currency_institutions
+         FROM rows r
+       UNION ALL
+       SELECT 1, NULL, NULL, NULL, NULL, t.currency, NULL, NULL, NULL, NULL, ${figures('t')}, 0, 0, 0, t.n FROM tot t
+        ORDER BY part, district_code, name, institution_id, currency`,
       fromSnapshot ? [patterns, institutionId, asOf] : [patterns, institutionId],
     );
   }

@@ -67,7 +67,7 @@ function formatter(currency: string): (v: string) => string {
   return minorUnits(currency) === 2 ? (v) => v : (v) => Money.fromDb(v, currency).toString();
 }
 
-function toAudit(r: AuditRow, lastReconciledDay: string | null): InstitutionAudit {
+function toAudit(r: AuditRow & { institution_id: string }, lastReconciledDay: string | null): InstitutionAudit {
   const f = formatter(r.currency);
   return {
     institutionId: r.institution_id,
@@ -89,26 +89,21 @@ function toAudit(r: AuditRow, lastReconciledDay: string | null): InstitutionAudi
   };
 }
 
-/** One entry per currency, in currency order, from the per-currency sums on the rows. */
-function totalsByCurrency(rows: AuditRow[]): CurrencyTotals[] {
-  const byCurrency = new Map<string, CurrencyTotals>();
-  for (const r of rows) {
-    if (byCurrency.has(r.currency)) continue;
-    const f = formatter(r.currency);
-    byCurrency.set(r.currency, {
-      currency: r.currency,
-      institutions: r.currency_institutions,
-      obligations: f(r.total_obligations),
-      paidIn: f(r.total_paid_in),
-      released: f(r.total_released),
-      refunded: f(r.total_refunded),
-      transferred: f(r.total_transferred),
-      bankCash: f(r.total_bank_cash),
-      suspense: f(r.total_suspense),
-      coverage: r.total_coverage,
-    });
-  }
-  return [...byCurrency.keys()].sort().map((c) => byCurrency.get(c)!);
+/** One entry per currency, in currency order (the totals' rows come so from SQL). */
+function toTotals(r: AuditRow): CurrencyTotals {
+  const f = formatter(r.currency);
+  return {
+    currency: r.currency,
+    institutions: r.currency_institutions ?? 0,
+    obligations: f(r.obligations),
+    paidIn: f(r.paid_in),
+    released: f(r.released),
+    refunded: f(r.refunded),
+    transferred: f(r.transferred),
+    bankCash: f(r.bank_cash),
+    suspense: f(r.suspense),
+    coverage: r.coverage,
+  };
 }
 
 const RECENT_SNAPSHOT_MS = 2 * 86_400_000;
@@ -150,14 +145,15 @@ export class AuditService {
   private read(district: string, patterns: string[] | null, institutionId: string | null, asOf: Date | null, fromSnapshot: boolean): Promise<DistrictAudit> {
     return this.ds.transaction('REPEATABLE READ', async (m) => {
       await m.query(`SET TRANSACTION READ ONLY`);
-      const rows = await this.repo.byInstitution(m, patterns, institutionId, asOf, fromSnapshot);
+      const all = await this.repo.byInstitution(m, patterns, institutionId, asOf, fromSnapshot);
+      const rows = all.filter((r): r is AuditRow & { institution_id: string } => r.institution_id !== null);
       const reconciled = await this.reconciliation.lastReconciledDays([...new Set(rows.map((r) => r.institution_id))], asOf ? chinaDate(asOf) : null, m);
       return {
         district,
         asOf: asOf ? asOf.toISOString() : null,
         generatedAt: new Date().toISOString(),
         institutions: rows.map((r) => toAudit(r, reconciled.get(r.institution_id) ?? null)),
-        totals: totalsByCurrency(rows),
+        totals: all.filter((r) => r.institution_id === null).map(toTotals),
       };
     });
   }
