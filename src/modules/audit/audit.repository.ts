@@ -95,23 +95,40 @@ export class AuditRepository {
     await m.query(`SET LOCAL work_mem = '64MB'`);
     // The audited institutions: a plain subquery (not a CTE) so the planner sees how many.
     const inst = `(SELECT id FROM institutions WHERE ($1::text[] IS NULL OR district_code LIKE ANY($1::text[])) AND ($2::uuid IS NULL OR id = $2::uuid))`;
-    const balances = fromSnapshot
-      ? `SELECT d.institution_id, d.account_type AS type, d.currency, d.balance AS total
-           FROM ledger_day_balances d
-          WHERE d.day = (SELECT day FROM base) AND d.institution_id IN ${inst}
-         UNION ALL
-         SELECT c.institution_id, c.account_type AS type, c.currency, c.balance AS total
-           FROM ledger_checkpoint_balances c
-          WHERE c.closes_at = (SELECT closes_at FROM base WHERE day IS NULL) AND c.institution_id IN ${inst}
-         UNION ALL
-         SELECT a.institution_id, a.type, a.currency, m.amount * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END AS total
-           FROM moved m
-           -- One primary-key probe per account moved (OFFSET 0 keeps the planner from hashing every account).
-           CROSS JOIN LATERAL (SELECT institution_id, type, currency, normal_side FROM ledger_accounts WHERE id = m.account_id OFFSET 0) a
-          WHERE a.institution_id IN ${inst}`
-      : `SELECT b.institution_id, b.account_type AS type, b.currency, b.balance AS total
-           FROM ledger_balances b
-          WHERE b.institution_id IN ${inst}`;
+    // The audit's six figures from rows of (kind, amount on the kind's normal side).
+    const figuresOf = (v: string, k: string) =>
+      `coalesce(sum(${v}) FILTER (WHERE ${k} IN ('contract_held', 'closure_pool')), 0.00) AS obligations,
+       coalesce(sum(${v}) FILTER (WHERE ${k} IN ('institution_unsettled', 'institution_settled')), 0.00) AS released,
+       coalesce(sum(${v}) FILTER (WHERE ${k} IN ('refund_payable', 'payer_refunded')), 0.00) AS refunded,
+       coalesce(sum(${v}) FILTER (WHERE ${k} IN ('transfer_payable', 'payer_transferred')), 0.00) AS transferred,
+       coalesce(sum(${v}) FILTER (WHERE ${k} = 'bank_cash'), 0.00) AS bank_cash,
+       coalesce(sum(${v}) FILTER (WHERE ${k} = 'suspense'), 0.00) AS suspense`;
+    const six = ['obligations', 'released', 'refunded', 'transferred', 'bank_cash', 'suspense'];
+    const fig = fromSnapshot
+      ? `snap AS (
+           SELECT institution_id, currency, contract_held + closure_pool AS obligations, institution_unsettled + institution_settled AS released,
+                  refund_payable + payer_refunded AS refunded, transfer_payable + payer_transferred AS transferred, bank_cash, suspense
+             FROM ledger_checkpoint_balances
+            WHERE closes_at = (SELECT closes_at FROM base WHERE day IS NULL) AND institution_id IN ${inst}
+           UNION ALL
+           SELECT institution_id, currency, ${figuresOf('balance', 'account_type')}
+             FROM ledger_day_balances
+            WHERE day = (SELECT day FROM base) AND institution_id IN ${inst}
+            GROUP BY 1, 2),
+         mv AS (
+           SELECT a.institution_id, a.currency, ${figuresOf(`m.amount * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END`, 'a.type')}
+             FROM moved m
+             -- One primary-key probe per account moved (OFFSET 0 keeps the planner from hashing every account).
+             CROSS JOIN LATERAL (SELECT institution_id, type, currency, normal_side FROM ledger_accounts WHERE id = m.account_id OFFSET 0) a
+            WHERE a.institution_id IN ${inst}
+            GROUP BY 1, 2),
+         fig AS (
+           SELECT coalesce(s.institution_id, v.institution_id) AS institution_id, coalesce(s.currency, v.currency) AS currency,
+                  ${six.map((f) => `coalesce(s.${f}, 0.00) + coalesce(v.${f}, 0.00) AS ${f}`).join(', ')}
+             FROM snap s FULL JOIN mv v ON v.institution_id = s.institution_id AND v.currency = s.currency),`
+      : `fig AS (
+           SELECT institution_id, currency, ${figuresOf('balance', 'account_type')}
+             FROM ledger_balances WHERE institution_id IN ${inst} GROUP BY 1, 2),`;
     // The sums keep the balances' two decimals (zero is written 0.00), and the coverage: bank cash /
     // obligations rounded half away from zero to 4 decimals, exactly (integer division).
     const figures = (x: string) =>
@@ -122,16 +139,7 @@ export class AuditRepository {
             ELSE sign(${x}.bank_cash) * sign(${x}.obligations) * div(abs(${x}.bank_cash) * 20000 + abs(${x}.obligations), abs(${x}.obligations) * 2) * 0.0001 END AS coverage`;
     return m.query(
       `WITH ${fromSnapshot ? SNAPSHOT_CTES : ''}
-       bal AS (${balances}),
-       fig AS (
-         SELECT institution_id, currency,
-                coalesce(sum(total) FILTER (WHERE type IN ('contract_held', 'closure_pool')), 0.00) AS obligations,
-                coalesce(sum(total) FILTER (WHERE type IN ('institution_unsettled', 'institution_settled')), 0.00) AS released,
-                coalesce(sum(total) FILTER (WHERE type IN ('refund_payable', 'payer_refunded')), 0.00) AS refunded,
-                coalesce(sum(total) FILTER (WHERE type IN ('transfer_payable', 'payer_transferred')), 0.00) AS transferred,
-                coalesce(sum(total) FILTER (WHERE type = 'bank_cash'), 0.00) AS bank_cash,
-                coalesce(sum(total) FILTER (WHERE type = 'suspense'), 0.00) AS suspense
-           FROM bal GROUP BY institution_id, currency),
+       ${fig}
        alerted AS (
          SELECT institution_id, count(*) FILTER (WHERE severity = 'info')::int AS info, count(*) FILTER (WHERE severity = 'warning')::int AS warning,
                 count(*) FILTER (WHERE severity = 'critical')::int AS critical

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { ACCOUNT_KINDS } from './chart-of-accounts';
 
 export interface DayCloseRow {
   day: string;
@@ -94,38 +95,41 @@ export class LedgerDayCloseRepository {
 
   /**
    * The checkpoint at `closesAt`: the base's balances plus the postings made from the base's end
-   * (or the beginning) up to `closesAt`, summed per account first, then one primary-key probe per
-   * account moved for its institution and type (an hour moves a small part of the accounts; the
-   * planner would otherwise hash all of them). Zero balances are not stored.
+   * (or the beginning) up to `closesAt`, one row per institution and currency with a column per
+   * account kind. The postings are summed per account first, then one primary-key probe per
+   * account moved for its institution and kind (a few minutes move a small part of the accounts;
+   * the planner would otherwise hash all of them). All-zero rows are not stored.
    */
   async checkpoint(m: EntityManager, closesAt: Date, base: CheckpointBase): Promise<{ postings: string; storedRows: number }> {
+    const kinds = ACCOUNT_KINDS;
+    const pivot = (value: string, kind: string) => kinds.map((k) => `coalesce(sum(${value}) FILTER (WHERE ${kind} = '${k}'), 0) AS ${k}`).join(', ');
     const [row]: { postings: string; storedRows: number }[] = await m.query(
       `WITH per_account AS MATERIALIZED (
          SELECT account_id, sum(amount) AS amount, count(*) AS n FROM ledger_postings
           WHERE created_at < $1 AND created_at >= coalesce($2::timestamptz, '-infinity'::timestamptz)
           GROUP BY account_id),
        moved AS (
-         SELECT a.institution_id, a.type AS account_type, a.currency,
-                sum(x.amount * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END) AS delta
+         SELECT a.institution_id, a.currency, ${pivot(`x.amount * CASE WHEN a.normal_side = 'debit' THEN 1 ELSE -1 END`, 'a.type')}
            FROM per_account x
            CROSS JOIN LATERAL (SELECT institution_id, type, currency, normal_side FROM ledger_accounts WHERE id = x.account_id OFFSET 0) a
           WHERE a.institution_id IS NOT NULL
-          GROUP BY 1, 2, 3),
+          GROUP BY 1, 2),
        prev AS (
-         SELECT institution_id, account_type, currency, balance FROM ledger_checkpoint_balances WHERE closes_at = $3::timestamptz
+         SELECT institution_id, currency, ${kinds.join(', ')} FROM ledger_checkpoint_balances WHERE closes_at = $3::timestamptz
          UNION ALL
-         SELECT institution_id, account_type, currency, balance FROM ledger_day_balances WHERE day = $4::date),
+         SELECT institution_id, currency, ${pivot('balance', 'account_type')} FROM ledger_day_balances WHERE day = $4::date GROUP BY 1, 2),
        next AS (
-         SELECT coalesce(m.institution_id, p.institution_id) AS institution_id, coalesce(m.account_type, p.account_type) AS account_type,
-                coalesce(m.currency, p.currency) AS currency, coalesce(p.balance, 0) + coalesce(m.delta, 0) AS balance
-           FROM moved m FULL JOIN prev p ON p.institution_id = m.institution_id AND p.account_type = m.account_type AND p.currency = m.currency),
+         SELECT coalesce(m.institution_id, p.institution_id) AS institution_id, coalesce(m.currency, p.currency) AS currency,
+                ${kinds.map((k) => `coalesce(p.${k}, 0) + coalesce(m.${k}, 0) AS ${k}`).join(', ')}
+           FROM moved m FULL JOIN prev p ON p.institution_id = m.institution_id AND p.currency = m.currency),
+       kept AS (SELECT * FROM next WHERE ${kinds.map((k) => `${k} <> 0`).join(' OR ')}),
        taken AS (
          INSERT INTO ledger_checkpoints (closes_at, postings, balances)
-         SELECT $1, coalesce((SELECT sum(n) FROM per_account), 0), (SELECT count(*) FROM next WHERE balance <> 0)
+         SELECT $1, coalesce((SELECT sum(n) FROM per_account), 0), (SELECT count(*) FROM kept)
          RETURNING postings::text, balances),
        written AS (
-         INSERT INTO ledger_checkpoint_balances (closes_at, institution_id, account_type, currency, balance)
-         SELECT $1, institution_id, account_type, currency, balance FROM next WHERE balance <> 0)
+         INSERT INTO ledger_checkpoint_balances (closes_at, institution_id, currency, ${kinds.join(', ')})
+         SELECT $1, institution_id, currency, ${kinds.join(', ')} FROM kept)
        SELECT postings, balances AS "storedRows" FROM taken`,
       [closesAt, base?.closes_at ?? null, base?.kind === 'checkpoint' ? base.closes_at : null, base?.kind === 'day' ? base.day : null],
     );
