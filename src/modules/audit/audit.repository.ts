@@ -37,9 +37,9 @@ export interface AuditRow {
  * One aggregation per request, over balances (exact, maintained with every posting) rather
  * than postings: held for undelivered lessons, released (unsettled + settled), refunds,
  * bank cash and suspense per institution and currency. It starts from the ledger's nearest
- * snapshot of balances per institution (an hourly checkpoint, kept a week, or a daily close) and
- * adds the postings since (now: at most about an hour's), or for a past moment subtracts the
- * postings between it and a later snapshot when that one is nearer. Amounts of different
+ * snapshot of balances per institution (a checkpoint: every 5 minutes for two hours, hourly for a
+ * week; or a daily close) and adds the postings since (now: about 5 minutes' at most), or for a
+ * past moment subtracts the postings between it and a later snapshot when that one is nearer. Amounts of different
  * currencies are never added together.
  */
 /**
@@ -71,7 +71,7 @@ const SNAPSHOT_CTES = `
 
 @Injectable()
 export class AuditRepository {
-  /** When the latest snapshot (hourly checkpoint or daily close) ended, or null before the first. */
+  /** When the latest snapshot (checkpoint or daily close) ended, or null before the first. */
   async lastSnapshotEnd(m: EntityManager): Promise<Date | null> {
     const rows: { closes_at: Date | null }[] = await m.query(
       `SELECT greatest((SELECT max(closes_at) FROM ledger_checkpoints), (SELECT closes_at FROM ledger_day_closes ORDER BY day DESC LIMIT 1)) AS closes_at`,
@@ -81,8 +81,8 @@ export class AuditRepository {
 
   /**
    * `fromSnapshot`: the nearest checkpoint or daily close plus or minus the postings between it
-   * and the moment (now or `asOf`), so at most an hour of postings (half a day for moments
-   * older than the checkpoints) is summed and no per-contract balance row is read. Otherwise
+   * and the moment (now or `asOf`), so at most about 5 minutes of postings for now, half an hour's
+   * within the week, half a day's for older moments, is summed and no per-contract balance row is read. Otherwise
    * (now, with no recent snapshot) the balance rows are summed. Everything a row shows is summed
    * here in numeric (exact), per institution and per currency (the totals' rows), with the coverage
    * rounded half away from zero to 4 decimals in integer arithmetic, so the service only formats.
@@ -90,9 +90,8 @@ export class AuditRepository {
    * per-account probes made it compile the query, ~0.6 s of a 1.2 s city audit).
    */
   async byInstitution(m: EntityManager, patterns: string[] | null, institutionId: string | null, asOf: Date | null, fromSnapshot = asOf !== null): Promise<AuditRow[]> {
-    await m.query(`SET LOCAL jit = off`);
-    // Enough memory to group a city's 70,000 balance rows in a hash, not a sort spilling to disk.
-    await m.query(`SET LOCAL work_mem = '64MB'`);
+    // For this transaction only; and enough memory to group in a hash, not a sort spilling to disk.
+    await m.query(`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`);
     // The audited institutions: a plain subquery (not a CTE) so the planner sees how many.
     const inst = `(SELECT id FROM institutions WHERE ($1::text[] IS NULL OR district_code LIKE ANY($1::text[])) AND ($2::uuid IS NULL OR id = $2::uuid))`;
     // The audit's six figures from rows of (kind, amount on the kind's normal side).

@@ -130,9 +130,9 @@ export class AuditService {
   }
 
   /**
-   * A past moment always reads the nearest snapshot (hourly checkpoint or daily close) plus or
+   * A past moment always reads the nearest snapshot (checkpoint or daily close) plus or
    * minus the postings in between. Now reads the latest one too when it ended within two days
-   * (at most two days of postings to add; the hourly job keeps it within about an hour);
+   * (at most two days of postings to add; the job keeps it within about 5 minutes);
    * otherwise, or before any, the balance rows. Both give the same figures.
    */
   private async fromSnapshot(asOf: Date | null): Promise<boolean> {

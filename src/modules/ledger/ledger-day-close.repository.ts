@@ -12,7 +12,7 @@ export type CheckpointBase = { kind: 'checkpoint'; closes_at: Date } | { kind: '
 
 /**
  * The ledger's daily close (end-of-day balances per institution, account type and currency) and
- * its hourly checkpoints (the same balances at each hour's end, kept a few days). Reads postings,
+ * its checkpoints (the same balances every 5 minutes and every hour, kept a while). Reads postings,
  * writes only `ledger_day_closes` and `ledger_day_balances` (append-only) and
  * `ledger_checkpoints` / `ledger_checkpoint_balances` (never updated; old ones deleted whole).
  */
@@ -77,7 +77,7 @@ export class LedgerDayCloseRepository {
     );
     return row;
   }
-  /** One checkpoint taker at a time (transaction-scoped): each hour is taken exactly once. */
+  /** One checkpoint taker at a time (transaction-scoped): each checkpoint is taken exactly once. */
   async lockCheckpointer(m: EntityManager): Promise<void> {
     await m.query(`SELECT pg_advisory_xact_lock(hashtext('ledger_checkpoint'))`);
   }

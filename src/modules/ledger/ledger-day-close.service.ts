@@ -23,8 +23,8 @@ const HOUR_MS = 3_600_000;
 
 /**
  * When checkpoints are taken and how long they are kept (the daily close is kept for ever).
- * A city (20,000 institutions) writes 60,000 rows a checkpoint: every 5 minutes kept 2 hours
- * (~1.4 M rows), then one an hour kept a week (~10 M rows, ~1.5 GB). The audit of now adds at
+ * A city (20,000 institutions) writes 20,000 rows a checkpoint (3.3 MB): every 5 minutes kept
+ * 2 hours, then one an hour kept a week (192 kept, ~620 MB). The audit of now adds at
  * most about 5 minutes of postings; of a moment in the last week, at most half an hour's.
  */
 export interface CheckpointPlan {
