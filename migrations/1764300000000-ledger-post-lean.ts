@@ -252,7 +252,7 @@ BEGIN
 END
 $fn$`;
 
-const CHECK_BALANCED_STATEMENT_ROWS = `
+export const CHECK_BALANCED_STATEMENT_ROWS = `
 CREATE OR REPLACE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE bad record;
 BEGIN

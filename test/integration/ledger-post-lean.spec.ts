@@ -141,6 +141,24 @@ describe('ledger_post (lean)', () => {
     expect(await ledgerViolations(ds)).toEqual([]);
   });
 
+  it('the database refuses, around ledger_post, postings naming a missing transaction or account, and never loses an account', async () => {
+    const c = openContract(openEscrowBook());
+    const { id } = await fund(ledger, ds, c, '3.00');
+    const [cash, held] = await Promise.all([accountIdOf(ds, 'bank_cash', c.owner), accountIdOf(ds, 'contract_held', c.owner)]);
+    const insert = (values: string) => ds.query(`INSERT INTO ledger_postings (transaction_id, account_id, amount, currency) VALUES ${values}`);
+    await expect(insert(`(${id}, ${cash}, 1, 'CNY'), (${id}, 999999999, -1, 'CNY')`)).rejects.toThrow(/no such transaction or account/);
+    await expect(insert(`(999999999, ${cash}, 1, 'CNY'), (999999999, ${held}, -1, 'CNY')`)).rejects.toThrow(/no such transaction or account/);
+    for (const sql of [`DELETE FROM ledger_accounts WHERE id = ${held}`, `TRUNCATE ledger_accounts CASCADE`, `UPDATE ledger_accounts SET id = id + 1000000000 WHERE id = ${held}`]) {
+      await expect(ds.query(sql)).rejects.toThrow(/append-only|refused/);
+    }
+    // An account with no postings yet is kept as well (its id may sit in a service's cache).
+    const [{ id: lone }] = await ds.query(
+      `INSERT INTO ledger_accounts (code, type, currency, normal_side, allow_negative, stripes) VALUES ('lean:lone', 'suspense', 'CNY', 'credit', false, 1) RETURNING id`,
+    );
+    await expect(ds.query(`DELETE FROM ledger_accounts WHERE id = ${lone}`)).rejects.toThrow(/append-only/);
+    expect(await ledgerViolations(ds)).toEqual([]);
+  });
+
   it('consecutive transactions of one process take consecutive chains and stripes (in-flight writers do not meet)', async () => {
     const book = openEscrowBook();
     const c = openContract(book);
