@@ -1,9 +1,9 @@
-import { BalanceOwner1763818000000 } from './1763818000000-balance-owner';
-import { Contracts1763814400000 } from './1763814400000-contracts';
 import { Foundation1763800000000 } from './1763800000000-foundation';
-import { Ledger1763807200000 } from './1763807200000-ledger';
-import { Lessons1763821600000 } from './1763821600000-lessons';
 import { Register1763803600000 } from './1763803600000-register';
+import { Ledger1763807200000 } from './1763807200000-ledger';
+import { Contracts1763814400000 } from './1763814400000-contracts';
+import { BalanceOwner1763818000000 } from './1763818000000-balance-owner';
+import { Lessons1763821600000 } from './1763821600000-lessons';
 import { ReleaseCadences1763825200000 } from './1763825200000-release-cadences';
 import { SettlementDelivery1763828800000 } from './1763828800000-settlement-delivery';
 import { SettlementResults1763832400000 } from './1763832400000-settlement-results';
@@ -33,8 +33,10 @@ import { AlertSubscriptions1763943000000 } from './1763943000000-alert-subscript
 import { ActionLogChains1763944000000 } from './1763944000000-action-log-chains';
 import { LedgerDayBalances1763960000000 } from './1763960000000-ledger-day-balances';
 import { ClosureTransferWithdrawal1763990000000 } from './1763990000000-closure-transfer-withdrawal';
+import { LedgerPostLean1764300000000 } from './1764300000000-ledger-post-lean';
+import { LedgerPostingsReferences1764300000001 } from './1764300000001-ledger-postings-references';
 import { LedgerCheckpoints1764400000000 } from './1764400000000-ledger-checkpoints';
 import { LedgerCheckpointColumns1764410000000 } from './1764410000000-ledger-checkpoint-columns';
 
 /** Every migration, oldest first. Listed explicitly so compiled and ts-jest runs load the same set. */
-export const ALL_MIGRATIONS = [Foundation1763800000000, Register1763803600000, Ledger1763807200000, Contracts1763814400000, BalanceOwner1763818000000, Lessons1763821600000, ReleaseCadences1763825200000, SettlementDelivery1763828800000, SettlementResults1763832400000, LedgerChart1763836000000, MoneyMovements1763839600000, BankSecrets1763843200000, IdempotencyOwner1763850400000, ContractTerms1763854000000, RateLimits1763857600000, RefundMemoAccounts1763861200000, BankStatements1763864800000, BalanceCurrency1763868400000, Reconciliation1763872000000, ReconciliationPages1763875600000, ReconciliationAccepted1763879200000, Refunds1763900000000, MovementReinstruction1763903600000, SuspenseResolutions1763907200000, Closures1763910800000, ClosuresCompletion1763914400000, Deductions1763930000000, Instalments1763933600000, LedgerHashChain1763940000000, Alerts1763941000000, ActionLog1763942000000, AlertSubscriptions1763943000000, ActionLogChains1763944000000, LedgerDayBalances1763960000000, ClosureTransferWithdrawal1763990000000, LedgerCheckpoints1764400000000, LedgerCheckpointColumns1764410000000];
+export const ALL_MIGRATIONS = [Foundation1763800000000, Register1763803600000, Ledger1763807200000, Contracts1763814400000, BalanceOwner1763818000000, Lessons1763821600000, ReleaseCadences1763825200000, SettlementDelivery1763828800000, SettlementResults1763832400000, LedgerChart1763836000000, MoneyMovements1763839600000, BankSecrets1763843200000, IdempotencyOwner1763850400000, ContractTerms1763854000000, RateLimits1763857600000, RefundMemoAccounts1763861200000, BankStatements1763864800000, BalanceCurrency1763868400000, Reconciliation1763872000000, ReconciliationPages1763875600000, ReconciliationAccepted1763879200000, Refunds1763900000000, MovementReinstruction1763903600000, SuspenseResolutions1763907200000, Closures1763910800000, ClosuresCompletion1763914400000, Deductions1763930000000, Instalments1763933600000, LedgerHashChain1763940000000, Alerts1763941000000, ActionLog1763942000000, AlertSubscriptions1763943000000, ActionLogChains1763944000000, LedgerDayBalances1763960000000, ClosureTransferWithdrawal1763990000000, LedgerPostLean1764300000000, LedgerPostingsReferences1764300000001, LedgerCheckpoints1764400000000, LedgerCheckpointColumns1764410000000];

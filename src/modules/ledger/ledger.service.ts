@@ -39,6 +39,7 @@ export class LedgerService {
   private readonly ids = new LedgerAccountCache();
   /** The credit stripe of each database transaction (see `stripeFor`). */
   private readonly stripes = new WeakMap<EntityManager, number>();
+  private nextHint = Math.floor(Math.random() * 64);
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
@@ -230,17 +231,26 @@ export class LedgerService {
   }
 
   /**
-   * The stripe every credit of one database transaction lands on: random per transaction, so
-   * concurrent callers rarely meet, and the same within it. A transaction posting twice (a credit
-   * and its excess to suspense, a job releasing a batch of lessons) then holds one stripe of an
-   * account, never a second one that a debit (locking all stripes in order) may hold: that was a
-   * lock cycle, a deadlock answered 500.
+   * The stripe every credit of one database transaction lands on (and its chain: hint % 64), the
+   * same within it. A transaction posting twice (a credit and its excess to suspense, a job
+   * releasing a batch of lessons) then holds one stripe of an account, never a second one that a
+   * debit (locking all stripes in order) may hold: that was a lock cycle, a deadlock answered 500.
+   * Successive transactions take successive hints (from a random start per process), not random
+   * ones: 16 callers drawing at random among 64 chains and 16 stripes met on a chain head or a
+   * stripe in most rounds (a birthday collision), and the loser waited for the winner's commit,
+   * WAL flush included. Consecutive hints keep the transactions in flight apart.
    */
   private stripeFor(m: EntityManager): number {
-    if (!m.queryRunner) return Math.floor(Math.random() * 64);
+    if (!m.queryRunner) return this.takeHint();
     let stripe = this.stripes.get(m);
-    if (stripe === undefined) this.stripes.set(m, (stripe = Math.floor(Math.random() * 64)));
+    if (stripe === undefined) this.stripes.set(m, (stripe = this.takeHint()));
     return stripe;
+  }
+
+  private takeHint(): number {
+    const hint = this.nextHint;
+    this.nextHint = (hint + 1) % 64;
+    return hint;
   }
 
   private toItem(cmd: PostTransactionCommand, m: EntityManager): PostItem {
