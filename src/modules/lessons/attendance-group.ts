@@ -31,7 +31,7 @@ export interface Registered {
 }
 
 /** In-process concurrency of group transactions: one waits on PostgreSQL while the next is built. */
-const GROUPS_IN_FLIGHT = 3;
+export const GROUPS_IN_FLIGHT = 3;
 const GROUP_MAX = 128;
 
 /**
