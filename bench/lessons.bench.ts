@@ -96,7 +96,9 @@ async function seedWith(c: Client): Promise<School[]> {
 
 async function startService(url: string): Promise<{ base: string; stop: () => Promise<void> }> {
   const nodeArgs = (process.env.BENCH_SERVICE_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, join(__dirname, '..', 'src', 'main.js')], {
+  // BENCH_SERVICE_MAIN: another build's service (e.g. /work/before/dist/src/main.js) under the same driver, for A/B runs.
+  const main = process.env.BENCH_SERVICE_MAIN || join(__dirname, '..', 'src', 'main.js');
+  const child = spawn(process.execPath, [...nodeArgs, main], {
     env: { ...process.env, DATABASE_URL: url, BANK_SECRET_KEYS: benchBankSecretKeys(process.env), REDIS_URL: '', PROCESS_ROLE: 'api', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', RATE_LIMIT_PER_MINUTE: '100000000', DATABASE_POOL_SIZE: '24' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -113,6 +115,9 @@ async function startService(url: string): Promise<{ base: string; stop: () => Pr
 }
 
 let sessionSeq = 0;
+/** Real clients send an Idempotency-Key with every mutation; BENCH_IDEMPOTENCY=0 measures without one. */
+const IDEMPOTENCY = process.env.BENCH_IDEMPOTENCY !== '0';
+let idemSeq = 0;
 function sessionBody(s: School, attendees: number): string {
   const list: string[] = [];
   for (let i = 0; i < attendees; i++) list.push(s.contracts[(s.cursor + i) % s.contracts.length]);
@@ -123,7 +128,26 @@ function sessionBody(s: School, attendees: number): string {
   return JSON.stringify({ sessionKey: `bench-${minute}`, courseId: s.course, startsAt: start, endsAt: end, teacher: 'T', location: 'R', attendees: list });
 }
 
-async function run(base: string, name: string, pick: () => School, attendees: number) {
+/** Commits of the bench database so far (PostgreSQL's own count): commits per request = delta / requests. */
+async function commits(url: string): Promise<number> {
+  const c = new Client({ connectionString: url });
+  await c.connect();
+  try {
+    const [{ n }] = (await c.query(`SELECT xact_commit::bigint::text AS n FROM pg_stat_database WHERE datname = current_database()`)).rows;
+    return Number(n);
+  } finally {
+    await c.end();
+  }
+}
+
+async function run(url: string, base: string, name: string, pick: () => School, attendees: number) {
+  // Each shape starts from a vacuumed, analysed database: what the shape before it wrote (twice as much
+  // when it is twice as fast) would otherwise be vacuumed during it by autovacuum.
+  const v = new Client({ connectionString: url });
+  await v.connect();
+  await v.query(`VACUUM ANALYZE`).finally(() => v.end());
+  await new Promise((r) => setTimeout(r, 600)); // pg_stat_database is flushed by backends every 500 ms
+  const before = await commits(url);
   let lessons = 0;
   let failed = 0;
   const result = await autocannon({
@@ -135,7 +159,9 @@ async function run(base: string, name: string, pick: () => School, attendees: nu
         method: 'POST',
         setupRequest: (req: autocannon.Request) => {
           const s = pick();
-          return { ...req, path: `/institutions/${s.id}/lesson-sessions`, headers: { 'content-type': 'application/json', authorization: `Bearer ${s.token}` }, body: sessionBody(s, attendees) };
+          const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${s.token}` };
+          if (IDEMPOTENCY) headers['idempotency-key'] = `bench-${process.pid}-${idemSeq++}`;
+          return { ...req, path: `/institutions/${s.id}/lesson-sessions`, headers, body: sessionBody(s, attendees) };
         },
         onResponse: (status: number) => {
           if (status === 201) lessons += attendees;
@@ -146,8 +172,10 @@ async function run(base: string, name: string, pick: () => School, attendees: nu
   });
   const perS = result.requests.average;
   const lessonsPerS = lessons / SECONDS;
+  await new Promise((r) => setTimeout(r, 600));
+  const perRequest = (await commits(url)) - before - 1;
   process.stdout.write(
-    `${name.padEnd(34)} ${round(perS)} req/s, ${Math.round(lessonsPerS)} lessons recorded/s, ${failed} failed | p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms\n`,
+    `${name.padEnd(34)} ${round(perS)} req/s, ${Math.round(lessonsPerS)} lessons recorded/s, ${failed} failed | p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms | ${round(perRequest / Math.max(1, result.requests.total))} commits/request\n`,
   );
   return { perS, lessonsPerS, p99: result.latency.p99 };
 }
@@ -163,10 +191,12 @@ async function main() {
     const svc = await startService(db.url);
     try {
       let i = 0;
-      const a = await run(svc.base, '(a) single attendances, 100 inst', () => spread[i++ % spread.length], 1);
+      // BENCH_ONLY_SINGLE=1: (a) alone (for a profile of it); BENCH_ONLY_BATCH=1: (b) alone.
+      const onlyBatch = process.env.BENCH_ONLY_BATCH === '1';
+      const a = onlyBatch ? null : await run(db.url, svc.base, '(a) single attendances, 100 inst', () => spread[i++ % spread.length], 1);
       const only = process.env.BENCH_ONLY_SINGLE === '1';
-      const b = only ? a : await run(svc.base, '(b) sessions of 30, 100 inst', () => spread[i++ % spread.length], 30);
-      const c = only ? a : await run(svc.base, '(c) sessions of 30, one institution', () => hot, 30);
+      const b = only ? a! : await run(db.url, svc.base, '(b) sessions of 30, 100 inst', () => spread[i++ % spread.length], 30);
+      const c = only || onlyBatch ? (a ?? b) : await run(db.url, svc.base, '(c) sessions of 30, one institution', () => hot, 30);
       const check = new Client({ connectionString: db.url });
       await check.connect();
       const [{ bad }] = (await check.query(`SELECT count(*)::int AS bad FROM contracts c WHERE amount_consumed <> (SELECT coalesce(sum(amount), 0) FROM lessons l WHERE l.contract_id = c.id AND state <> 'withdrawn')`)).rows;
@@ -178,11 +208,11 @@ async function main() {
           withBaseline(
             {
               bench: 'lessons',
-              single_per_s: Math.round(a.perS),
-              single_p99_ms: a.p99,
+              single_per_s: Math.round((a ?? b).perS),
+              single_p99_ms: (a ?? b).p99,
               batch_releases_per_s: Math.round(b.lessonsPerS),
               hot_batch_releases_per_s: Math.round(c.lessonsPerS),
-              p99_ms: Math.max(a.p99, b.p99, c.p99),
+              p99_ms: Math.max((a ?? b).p99, b.p99, c.p99),
             },
             baseline,
           ),

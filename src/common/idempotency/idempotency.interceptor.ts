@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { from, Observable } from 'rxjs';
 import { catchError, mergeMap } from 'rxjs/operators';
 import { AppConfig } from '@config/app-config';
+import { GroupWriter } from '@common/batching/group-writer';
 import { ProcessLiveness } from '@infra/database/process-liveness.service';
 import { DomainError, IdempotentReplay } from '../errors/domain-error';
 import { mapError } from '../errors/error-body';
@@ -26,15 +27,27 @@ const KEY_FORMAT = /^[\x21-\x7e]{1,255}$/;
  * IDEMPOTENCY_LOCK_SECONDS.
  * Domain operations also de-duplicate on natural keys, so even a taken-over key cannot move
  * money twice.
+ * Claims and completions of concurrent requests are written together (group commit: one
+ * statement and one commit for all that arrived during the previous write); each request still
+ * waits for its own to be committed before its handler runs or its answer leaves.
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
+  private readonly claims: GroupWriter<Claim, boolean>;
+  private readonly completions: GroupWriter<Completion, undefined>;
+
   constructor(
     private readonly repo: IdempotencyRepository,
     private readonly reflector: Reflector,
     private readonly config: AppConfig,
     private readonly liveness: ProcessLiveness,
-  ) {}
+  ) {
+    this.claims = new GroupWriter((items) => this.repo.claimMany(items, this.config.IDEMPOTENCY_TTL_HOURS));
+    this.completions = new GroupWriter(async (items) => {
+      await this.repo.completeMany(items);
+      return items.map(() => undefined);
+    });
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
@@ -54,11 +67,11 @@ export class IdempotencyInterceptor implements NestInterceptor {
 
     return from(this.begin(principalId, key, request.method, request.url, hash)).pipe(
       mergeMap(() => next.handle()),
-      mergeMap((body) => from(this.repo.complete(principalId, key, status, redact(body, options?.redact)).then(() => body))),
+      mergeMap((body) => from(this.completions.write({ principalId, key, status, body: redact(body, options?.redact) }).then(() => body))),
       catchError((err: unknown) => {
         if (err instanceof IdempotentReplay || isClaimError(err)) throw err;
         const mapped = mapError(err, String(request.id));
-        const settle = mapped.status >= 500 ? this.repo.release(principalId, key) : this.repo.complete(principalId, key, mapped.status, mapped.body);
+        const settle = mapped.status >= 500 ? this.repo.release(principalId, key) : this.completions.write({ principalId, key, status: mapped.status, body: mapped.body });
         return from(settle.catch(() => undefined)).pipe(
           mergeMap(() => {
             throw err;
@@ -72,7 +85,7 @@ export class IdempotencyInterceptor implements NestInterceptor {
     const ttl = this.config.IDEMPOTENCY_TTL_HOURS;
     const lock = this.config.IDEMPOTENCY_LOCK_SECONDS;
     const owner = this.liveness.liveInstanceId;
-    if (await this.repo.claim(principalId, key, method, url, hash, ttl, owner)) return;
+    if (await this.claims.write({ principalId, key, method, path: url, hash, owner })) return;
     const existing = await this.repo.find(principalId, key, lock);
     if (!existing) {
       // Freed between our insert and read (the first request failed): try once more.
@@ -86,6 +99,22 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (existing.stale && (await this.repo.takeOverStale(principalId, key, lock, owner))) return;
     throw claimError('IDEMPOTENCY_REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is in progress');
   }
+}
+
+interface Claim {
+  principalId: string;
+  key: string;
+  method: string;
+  path: string;
+  hash: string;
+  owner: number | null;
+}
+
+interface Completion {
+  principalId: string;
+  key: string;
+  status: number;
+  body: unknown;
 }
 
 /**

@@ -41,6 +41,29 @@ export class IdempotencyRepository {
     return rows.length === 1;
   }
 
+  /**
+   * Claims many keys in one statement (one commit for concurrent requests); true for each key
+   * this statement claimed. A key twice in `claims` is claimed by its first occurrence only.
+   */
+  async claimMany(claims: { principalId: string; key: string; method: string; path: string; hash: string; owner: number | null }[], ttlHours: number): Promise<boolean[]> {
+    const seen = new Set<string>();
+    const first = claims.map((c) => {
+      const id = `${c.principalId}\n${c.key}`;
+      if (seen.has(id)) return false;
+      seen.add(id);
+      return true;
+    });
+    const rows: { principal_id: string; idem_key: string }[] = await this.ds.query(
+      `INSERT INTO idempotency_keys (principal_id, idem_key, request_method, request_path, request_hash, state, expires_at, owner_instance)
+       SELECT x.p, x.k, x.m, x.u, x.h, 'in_progress', now() + make_interval(hours => $7), x.o
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[]) AS x(p, k, m, u, h, o)
+       ON CONFLICT (principal_id, idem_key) DO NOTHING RETURNING principal_id, idem_key`,
+      [...(['principalId', 'key', 'method', 'path', 'hash', 'owner'] as const).map((f) => claims.filter((_, i) => first[i]).map((c) => c[f])), ttlHours],
+    );
+    const claimed = new Set(rows.map((r) => `${r.principal_id}\n${r.idem_key}`));
+    return claims.map((c, i) => first[i] && claimed.has(`${c.principalId}\n${c.key}`));
+  }
+
   async find(principalId: string, key: string, lockSeconds: number): Promise<IdempotencyRecord | null> {
     const rows: IdempotencyRecord[] = await this.ds.query(
       `SELECT request_hash, state, response_status, response_body,
@@ -66,6 +89,16 @@ export class IdempotencyRepository {
       `UPDATE idempotency_keys SET state = 'completed', response_status = $3, response_body = $4
         WHERE principal_id = $1 AND idem_key = $2`,
       [principalId, key, status, JSON.stringify(body ?? null)],
+    );
+  }
+
+  /** Stores the answers of many requests in one statement (one commit). */
+  async completeMany(items: { principalId: string; key: string; status: number; body: unknown }[]): Promise<void> {
+    await this.ds.query(
+      `UPDATE idempotency_keys k SET state = 'completed', response_status = x.s, response_body = x.b
+         FROM unnest($1::text[], $2::text[], $3::int[], $4::jsonb[]) AS x(p, k, s, b)
+        WHERE k.principal_id = x.p AND k.idem_key = x.k`,
+      [items.map((i) => i.principalId), items.map((i) => i.key), items.map((i) => i.status), items.map((i) => JSON.stringify(i.body ?? null))],
     );
   }
 

@@ -48,6 +48,16 @@ export class ActionLogRepository {
     );
   }
 
+  /** Many entries in one statement (one commit); the insert trigger chains each row, all on one chain per transaction. */
+  async insertMany(m: EntityManager, es: ActionEntry[]): Promise<void> {
+    const col = <K extends keyof ActionEntry>(k: K) => es.map((e) => e[k]);
+    await m.query(
+      `INSERT INTO action_log (actor_id, role, scope, method, route, target, request_id, status, district_code, institution_id)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::smallint[], $9::char(6)[], $10::uuid[])`,
+      [col('actorId'), col('role'), col('scope'), col('method'), col('route'), col('target'), col('requestId'), col('status'), col('districtCode'), col('institutionId')],
+    );
+  }
+
   async districtOf(m: EntityManager, institutionId: string): Promise<string | null> {
     const rows: { district_code: string }[] = await m.query(`SELECT district_code FROM institutions WHERE id = $1`, [institutionId]);
     return rows[0]?.district_code ?? null;

@@ -4,8 +4,9 @@ import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { districtFilter } from '@common/auth/access';
 import { Principal } from '@common/auth/principal';
+import { GroupWriter } from '@common/batching/group-writer';
 import { breakOf, ChainBreak } from '@modules/ledger/ledger-chain';
-import { ActionLogRepository, ActionRow } from './action-log.repository';
+import { ActionEntry, ActionLogRepository, ActionRow } from './action-log.repository';
 
 /** Calls that change something; reads are not logged. */
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
@@ -34,18 +35,26 @@ export interface FinishedCall {
 
 /**
  * The action log (issue 16): who did what, on what, with which outcome, for every mutating call
- * of an admin, a regulator, an institution or a bank. Each row is its own short transaction,
- * written before the response leaves (so a caller never sees a success the log does not hold).
+ * of an admin, a regulator, an institution or a bank, written before the response leaves (so a
+ * caller never sees a success the log does not hold). The rows of concurrent calls are written
+ * together, one statement and one commit for all that arrived during the previous write (group
+ * commit); each call waits for its own row's commit.
  */
 @Injectable()
 export class ActionLogService {
   private readonly logger = new Logger(ActionLogService.name);
   private readonly districts = new Map<string, string | null>();
+  private readonly writer: GroupWriter<ActionEntry, undefined>;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: ActionLogRepository,
-  ) {}
+  ) {
+    this.writer = new GroupWriter(async (entries) => {
+      await this.repo.insertMany(this.ds.manager, entries);
+      return entries.map(() => undefined);
+    });
+  }
 
   async record(call: FinishedCall): Promise<void> {
     const p = call.principal;
@@ -61,7 +70,7 @@ export class ActionLogService {
       const single = p.role === 'regulator' && p.districts.length === 1 && !p.districts[0].endsWith('00') ? p.districts[0] : null;
       const districtCode = (institutionId ? await this.districtOf(institutionId) : null) ?? single;
       const scope = p.role === 'regulator' ? p.districts.join(',') : p.role === 'institution' ? (p.institutionId ?? '') : p.role === 'bank' ? (p.bankCode ?? '') : '*';
-      await this.repo.insert(this.ds.manager, {
+      await this.writer.write({
         actorId: p.id,
         role: p.role,
         scope,

@@ -4,9 +4,14 @@ import { DataSource, EntityManager } from 'typeorm';
 import { CalendarRepository } from './calendar.repository';
 import { WorkingDays } from './working-days';
 
-/** The working-day calendar with the admins' overrides, read fresh for each use case. */
+/** How old the calendar of the lessons' hot path may be (see recentWorkingDays). */
+const RECENT_MS = 1000;
+
+/** The working-day calendar with the admins' overrides, read fresh for each use case (or at most a second old on the hot path). */
 @Injectable()
 export class CalendarService {
+  private recent: { at: number; days: Promise<WorkingDays> } | null = null;
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: CalendarRepository,
@@ -17,7 +22,28 @@ export class CalendarService {
     return new WorkingDays(new Map(rows.map((r) => [r.day, r.is_workday])));
   }
 
-  override(day: string, isWorkday: boolean, reason: string, actor: string): Promise<void> {
-    return this.repo.upsert(this.ds.manager, day, isWorkday, reason, actor);
+  /**
+   * The calendar as read at most a second ago: lesson registration asks for it with every request
+   * (each lesson's confirmation deadline) and overrides are rare admin acts, so one read a second
+   * serves them all. An override made in this process is seen at once; in another process within
+   * a second.
+   */
+  recentWorkingDays(): Promise<WorkingDays> {
+    const now = Date.now();
+    if (!this.recent || now - this.recent.at > RECENT_MS) {
+      const days = this.workingDays();
+      const entry = { at: now, days };
+      this.recent = entry;
+      days.catch(() => {
+        if (this.recent === entry) this.recent = null;
+      });
+    }
+    return this.recent.days;
+  }
+
+  async override(day: string, isWorkday: boolean, reason: string, actor: string): Promise<void> {
+    this.recent = null;
+    await this.repo.upsert(this.ds.manager, day, isWorkday, reason, actor);
+    this.recent = null;
   }
 }

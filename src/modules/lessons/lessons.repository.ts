@@ -34,6 +34,10 @@ export interface SessionRow {
 const LESSON = `id, session_id, contract_id, institution_id, amount::text, state, release_mode, to_char(delivered_on, 'YYYY-MM-DD') AS delivered_on,
   to_char(confirm_by, 'YYYY-MM-DD') AS confirm_by, confirmation, dispute_reason, released_at, release_txn_id::text`;
 
+/** A session's natural key, as one string (maps of a group of attendances). */
+export const sessionKeyOf = (institutionId: string, sessionKey: string) => `${institutionId}\n${sessionKey}`;
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 /** The only writer of `lessons`, `lesson_sessions` and `contract_releases`. */
 @Injectable()
 export class LessonsRepository {
@@ -47,6 +51,57 @@ export class LessonsRepository {
     if (inserted[0]) return { session: inserted[0], created: true };
     const rows: SessionRow[] = await m.query(`SELECT * FROM lesson_sessions WHERE institution_id = $1 AND session_key = $2`, [s.institution_id, s.session_key]);
     return { session: rows[0], created: false };
+  }
+
+  /**
+   * For each (institution, session key, contract): the session if it exists, and the lesson that
+   * contract already has in it (null if none). One statement for a group of single attendances.
+   */
+  async sessionsWithLessons(m: EntityManager, keys: { institution_id: string; session_key: string; contract_id: string }[]): Promise<Map<string, { session: SessionRow; lesson: LessonRow | null }>> {
+    const rows: (SessionRow & { lesson: (Omit<LessonRow, 'released_at'> & { released_at: string | null }) | null })[] = await m.query(
+      `SELECT s.id, s.institution_id, s.course_id, s.session_key, s.starts_at, s.ends_at, s.teacher, s.location,
+              (SELECT to_jsonb(z) FROM (SELECT ${LESSON} FROM lessons WHERE session_id = s.id AND contract_id = x.c) z) AS lesson
+         FROM unnest($1::uuid[], $2::text[], $3::uuid[]) AS x(i, k, c)
+         JOIN lesson_sessions s ON s.institution_id = x.i AND s.session_key = x.k`,
+      [keys.map((k) => k.institution_id), keys.map((k) => k.session_key), keys.map((k) => k.contract_id)],
+    );
+    return new Map(
+      rows.map(({ lesson, ...session }) => [
+        sessionKeyOf(session.institution_id, session.session_key),
+        { session, lesson: lesson ? { ...lesson, released_at: lesson.released_at ? new Date(lesson.released_at) : null } : null },
+      ]),
+    );
+  }
+
+  /** Creates many sessions in one statement; returns those it created (a key another transaction holds is left out). */
+  async insertSessions(m: EntityManager, ss: (Omit<SessionRow, 'id'> & { created_by: string })[]): Promise<Map<string, SessionRow>> {
+    // Key order: two such statements wait for each other's keys in the same order, never in a cycle.
+    const sorted = [...ss].sort((a, b) => cmp(sessionKeyOf(a.institution_id, a.session_key), sessionKeyOf(b.institution_id, b.session_key)));
+    const col = <K extends keyof (typeof ss)[number]>(k: K) => sorted.map((s) => s[k]);
+    const rows: SessionRow[] = await m.query(
+      `INSERT INTO lesson_sessions (institution_id, course_id, session_key, starts_at, ends_at, teacher, location, created_by)
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[], $8::uuid[])
+       ON CONFLICT (institution_id, session_key) DO NOTHING
+       RETURNING id, institution_id, course_id, session_key, starts_at, ends_at, teacher, location`,
+      [col('institution_id'), col('course_id'), col('session_key'), col('starts_at'), col('ends_at'), col('teacher'), col('location'), col('created_by')],
+    );
+    return new Map(rows.map((r) => [sessionKeyOf(r.institution_id, r.session_key), r]));
+  }
+
+  /** Records lessons of several sessions in one statement. */
+  insertLessonsOfSessions(
+    m: EntityManager,
+    rows: { session_id: string; contract_id: string; institution_id: string; delivered_on: string; amount: string; confirm_by: string; release_mode: string }[],
+  ): Promise<LessonRow[]> {
+    const col = <K extends keyof (typeof rows)[number]>(k: K) => rows.map((r) => r[k]);
+    return m.query(
+      `INSERT INTO lessons (session_id, contract_id, institution_id, amount, state, delivered_on, confirm_by, release_mode)
+       SELECT x.session_id, x.contract_id, x.institution_id, x.amount, 'delivered', x.delivered_on, x.confirm_by, x.release_mode
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::numeric[], $5::date[], $6::date[], $7::text[])
+           AS x(session_id, contract_id, institution_id, amount, delivered_on, confirm_by, release_mode)
+       RETURNING ${LESSON}`,
+      [col('session_id'), col('contract_id'), col('institution_id'), col('amount'), col('delivered_on'), col('confirm_by'), col('release_mode')],
+    );
   }
 
   existingLessons(m: EntityManager, sessionId: string): Promise<LessonRow[]> {

@@ -8,14 +8,15 @@ import { DomainError } from '@common/errors/domain-error';
 import { ErrorCode } from '@common/errors/error-codes';
 import { Money } from '@common/money/money';
 import { CalendarService } from '@modules/calendar/calendar.service';
-import { lessonAmount } from '@modules/contracts/contract-rules';
 import { ContractsService } from '@modules/contracts/contracts.service';
 import { CoursesService } from '@modules/courses/courses.service';
 import { InstitutionsService } from '@modules/institutions/institutions.service';
 import { ContractForConsumption } from '@modules/contracts/contract.types';
+import { Attendance, AttendanceGroup, Registered } from './attendance-group';
+import { AttendeeFailure, attendanceRefusal } from './attendance-refusal';
 import { LessonReleaseService, ReleaseResult } from './lesson-release.service';
 import { invalidLessonTransition, lessonNotFound } from './lessons.errors';
-import { LessonRow, LessonsRepository, SessionRow } from './lessons.repository';
+import { LessonRow, LessonsRepository } from './lessons.repository';
 
 export interface RegisterSessionCommand {
   sessionKey: string;
@@ -27,11 +28,6 @@ export interface RegisterSessionCommand {
   attendees: string[];
 }
 
-interface AttendeeFailure {
-  contractId: string;
-  code: ErrorCode;
-  message: string;
-}
 
 /**
  * One lesson, one release. A class session consumes the next lesson of each attendee's
@@ -41,6 +37,8 @@ interface AttendeeFailure {
  */
 @Injectable()
 export class LessonsService {
+  private readonly group: AttendanceGroup;
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: LessonsRepository,
@@ -50,9 +48,11 @@ export class LessonsService {
     private readonly calendar: CalendarService,
     private readonly releases: LessonReleaseService,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.group = new AttendanceGroup(ds, repo, courses, contracts, calendar, (a) => this.registerAlone(a, [a.contractId]));
+  }
 
-  async registerSession(who: Principal, institutionId: string, cmd: RegisterSessionCommand): Promise<{ session: SessionRow; lessons: LessonRow[]; recorded: number }> {
+  async registerSession(who: Principal, institutionId: string, cmd: RegisterSessionCommand): Promise<Registered> {
     const attendees = cmd.attendees.map((a) => a.toLowerCase());
     const dupes = attendees.filter((a, i) => attendees.indexOf(a) !== i);
     if (dupes.length) throw new DomainError('DUPLICATE_ATTENDEES', 'A contract attends a session once', { duplicates: [...new Set(dupes)] });
@@ -61,35 +61,44 @@ export class LessonsService {
     if (!(endsAt > startsAt)) throw new DomainError('VALIDATION_FAILED', 'endsAt must be after startsAt');
     if (startsAt > this.clock.now()) throw new DomainError('SESSION_IN_FUTURE', 'A lesson can be registered once it has been delivered', { startsAt: cmd.startsAt });
     const deliveredOn = chinaDate(startsAt);
+    const a: Attendance = { who, institutionId, contractId: attendees[0], sessionKey: cmd.sessionKey, courseId: cmd.courseId, startsAt, endsAt, deliveredOn, teacher: cmd.teacher, location: cmd.location };
+    // A single attendance of an institution's own lesson (in scope by the scope rule itself): group commit with concurrent ones.
+    if (attendees.length === 1 && who.role === 'institution' && who.institutionId === institutionId) return this.group.register(a);
+    return this.registerAlone(a, attendees);
+  }
 
+  /** A session registered in its own transaction: all or none. */
+  private registerAlone(a: Attendance, attendees: string[]): Promise<Registered> {
+    const { who, institutionId, startsAt, deliveredOn } = a;
     return this.ds.transaction(async (m) => {
       // Who may register (the institution, an admin) is the endpoint's role list; which institution, the scope rule.
       // An institution registering its own lessons is in scope by the scope rule itself (read access
       // to itself); that it exists follows from its course (found by institution and id). Anyone
       // else is checked against the institution's row.
       const inst = who.role === 'institution' && who.institutionId === institutionId ? { id: institutionId } : await this.institutions.access(who, institutionId, 'read', m);
-      const course = await this.courses.get(m, inst.id, cmd.courseId);
+      const course = await this.courses.get(m, inst.id, a.courseId);
+      // Contracts first, then the session: the lock order of every registration (a group of single attendances too).
+      const locked = new Map((await this.contracts.lockForConsumption(m, attendees)).map((c) => [c.id, c]));
       const { session, created } = await this.repo.upsertSession(m, {
         institution_id: inst.id,
         course_id: course.id,
-        session_key: cmd.sessionKey,
+        session_key: a.sessionKey,
         starts_at: startsAt,
-        ends_at: endsAt,
-        teacher: cmd.teacher,
-        location: cmd.location,
+        ends_at: a.endsAt,
+        teacher: a.teacher,
+        location: a.location,
         created_by: who.id,
       });
       if (!created && (session.course_id !== course.id || new Date(session.starts_at).getTime() !== startsAt.getTime())) {
-        throw new DomainError('SESSION_CONFLICT', `Session key ${cmd.sessionKey} is already used for another session`, { sessionId: session.id });
+        throw new DomainError('SESSION_CONFLICT', `Session key ${a.sessionKey} is already used for another session`, { sessionId: session.id });
       }
       // A session this transaction just created has no lessons yet: no query to ask.
       const existing = new Map(created ? [] : (await this.repo.existingLessons(m, session.id)).map((l) => [l.contract_id, l]));
-      const locked = new Map((await this.contracts.lockForConsumption(m, attendees)).map((c) => [c.id, c]));
       const failures: AttendeeFailure[] = [];
       const toRecord: ContractForConsumption[] = [];
       for (const id of attendees) {
         const c = locked.get(id);
-        const failure = this.refusal(c, id, inst.id, course.id, deliveredOn, existing.has(id));
+        const failure = attendanceRefusal(c, id, inst.id, course.id, deliveredOn, existing.has(id));
         if (failure) failures.push(failure);
         else if (!existing.has(id)) toRecord.push(c!);
       }
@@ -97,31 +106,15 @@ export class LessonsService {
         if (attendees.length === 1) throw new DomainError(failures[0].code as ErrorCode, failures[0].message, { contractId: failures[0].contractId });
         throw new DomainError('LESSON_BATCH_REJECTED', `${failures.length} of ${attendees.length} attendees were refused; nothing was recorded`, { failures });
       }
-      const calendar = await this.calendar.workingDays(m);
+      const calendar = await this.calendar.recentWorkingDays();
       // Each lesson's price by the contracts' remainder rule, consumed in one statement for the session.
       const amounts = toRecord.length ? await this.contracts.consumeNextLessons(m, toRecord) : new Map();
       const rows = toRecord.map((c) => ({ contract_id: c.id, amount: amounts.get(c.id)!.toString(), confirm_by: calendar.add(deliveredOn, c.deemed_days), release_mode: c.cadence }));
       if (rows.length) {
         for (const l of await this.repo.insertLessons(m, session.id, inst.id, deliveredOn, rows)) existing.set(l.contract_id, l);
       }
-      return { session, lessons: attendees.map((a) => existing.get(a)!), recorded: toRecord.length };
+      return { session, lessons: attendees.map((id) => existing.get(id)!), recorded: toRecord.length };
     });
-  }
-
-  private refusal(c: ContractForConsumption | undefined, id: string, institutionId: string, courseId: string, deliveredOn: string, alreadyRecorded: boolean): AttendeeFailure | null {
-    if (!c || c.institution_id !== institutionId) return { contractId: id, code: 'CONTRACT_NOT_FOUND', message: 'No such contract of this institution' };
-    if (alreadyRecorded) return null;
-    // Checked first: a contract whose lessons are all consumed (and released) is `completed`, and this says why.
-    if (c.lessons_consumed >= c.lessons) return { contractId: id, code: 'NO_LESSONS_REMAINING', message: `All ${c.lessons} lessons are consumed` };
-    if (c.state !== 'active') return { contractId: id, code: 'CONTRACT_NOT_ACTIVE', message: `The contract is ${c.state}; lessons need an active (paid) contract` };
-    // Whatever the cadence, a lesson is consumed only when paid for (a contract paid in instalments pays as it goes).
-    const next = lessonAmount(Money.fromDb(c.total_price, c.currency), c.lessons, c.lessons_consumed, Money.fromDb(c.amount_consumed, c.currency));
-    if (Money.fromDb(c.amount_consumed, c.currency).plus(next).gt(Money.fromDb(c.amount_paid, c.currency))) {
-      return { contractId: id, code: 'LESSONS_NOT_PAID', message: `The next lesson (${next}) is beyond what was paid in (${c.amount_paid})` };
-    }
-    if (c.course_id !== courseId) return { contractId: id, code: 'COURSE_MISMATCH', message: 'The contract is for another course' };
-    if (deliveredOn < c.start_date) return { contractId: id, code: 'BEFORE_CONTRACT_START', message: `The contract starts on ${c.start_date}` };
-    return null;
   }
 
   /** The payer confirms (with the contract's token); a confirmed lesson is released at once if it may be. */
