@@ -177,6 +177,12 @@ export class MoneyMovementsService {
     return row ? { row, kind: kindOf(row.kind) } : null;
   }
 
+  /** `context` of several movements in one read (delivery groups its concurrent reads); unknown ids are absent. */
+  async contexts(ids: string[], m: EntityManager = this.ds.manager): Promise<Map<string, MovementContext>> {
+    const rows = await this.repo.findMany(m, ids);
+    return new Map(rows.map((row) => [row.id, { row, kind: kindOf(row.kind) }]));
+  }
+
   async get(id: string, m: EntityManager = this.ds.manager): Promise<MovementRow> {
     const row = await this.repo.find(m, id);
     if (!row) throw movementNotFound(id);
@@ -231,6 +237,22 @@ export class MoneyMovementsService {
     return row.sequence ? Promise.resolve(row.sequence) : this.repo.assignSequence(this.ds.manager, row.id, row.escrow_account_id);
   }
 
+  /**
+   * `assignSequence` for several movements in one statement (a movement that has one keeps it).
+   * Returns each id's sequence.
+   */
+  async assignSequences(rows: MovementRow[]): Promise<Map<string, string>> {
+    const result = new Map(rows.filter((r) => r.sequence).map((r) => [r.id, r.sequence!]));
+    const missing = rows.filter((r) => !r.sequence);
+    if (missing.length === 0) return result;
+    const assigned = await this.repo.assignSequences(this.ds.manager, missing.map((r) => r.id));
+    for (const r of missing) {
+      // Assigned by a concurrent attempt after this statement's snapshot: read it back.
+      result.set(r.id, assigned.get(r.id) ?? (await this.repo.assignSequence(this.ds.manager, r.id, r.escrow_account_id)));
+    }
+    return result;
+  }
+
   /** No usable endpoint: parked as queued until the bank's endpoint is enabled. */
   /**
    * The payee a delivery must name. A release instructed while the institution had no payout
@@ -270,6 +292,11 @@ export class MoneyMovementsService {
   /** A delivery attempt: recorded (time, status, latency, answer) with the movement's new state, at once. */
   recordAttempt(id: string, accepted: boolean, attempt: DeliveryAttempt, m: EntityManager = this.ds.manager): Promise<void> {
     return this.repo.recordAttempt(m, id, accepted, attempt);
+  }
+
+  /** Delivery attempts of several movements, recorded with their movements' new states in one statement (all or none). */
+  recordAttempts(items: { id: string; accepted: boolean; attempt: DeliveryAttempt }[], m: EntityManager = this.ds.manager): Promise<void> {
+    return this.repo.recordAttempts(m, items);
   }
 
   attempts(id: string): Promise<DeliveryAttemptRow[]> {
