@@ -43,12 +43,12 @@ export interface NewMovement {
   reinstructs?: { id: string; reason: string; by: string } | null;
 }
 
-const COLUMNS = `id, kind, state, amount::text, currency, end_to_end_ref, source_ref, escrow_account_id, institution_id, contract_id, district_code,
+export const COLUMNS = `id, kind, state, amount::text, currency, end_to_end_ref, source_ref, escrow_account_id, institution_id, contract_id, district_code,
   escrow_bank_code, escrow_account_number, escrow_account_name, payee_bank, payee_account_number, payee_account_name, sequence::text,
   to_char(not_before, 'YYYY-MM-DD') AS not_before, ledger_txn_id::text, settlement_txn_id::text, failure_txn_id::text, bank_transaction_id,
   failure_code, attempts, last_attempt_at, next_attempt_at, dead_lettered_at, executed_at, reinstructs_id, reinstruct_reason, reinstructed_by, created_at, updated_at`;
 
-const event = (e: MovementEvent) => ({ from: [...MOVEMENT_EVENTS[e].from], to: MOVEMENT_EVENTS[e].to });
+export const event = (e: MovementEvent) => ({ from: [...MOVEMENT_EVENTS[e].from], to: MOVEMENT_EVENTS[e].to });
 
 /** The only writer of `settlement_instructions` and `movement_sequences`. Every state change is guarded by the state machine's `from` list. */
 /** One delivery attempt of a movement, as recorded. */
@@ -155,81 +155,6 @@ export class MoneyMovementsRepository {
               state = CASE WHEN state = ANY($2::text[]) THEN $3 ELSE state END
         WHERE id = $1 AND state = ANY($4::text[])`,
       [id, from, to, [...DELIVERABLE_STATES], a.attempt, a.statusCode, a.error, a.latencyMs, a.response],
-    );
-  }
-
-  /** Several movements in one statement (the delivery's grouped reads); unknown ids are absent. */
-  findMany(m: EntityManager, ids: string[]): Promise<MovementRow[]> {
-    return m.query(`SELECT ${COLUMNS} FROM settlement_instructions WHERE id = ANY($1::uuid[])`, [ids]);
-  }
-
-  /**
-   * `assignSequence` for several movements in one statement: each escrow account's counter moves
-   * once by the number of its movements still without one, which take the numbers in order of
-   * creation. The counters are bumped in account order, so two such statements never deadlock.
-   * Returns every id's sequence; a movement whose number another attempt assigned meanwhile keeps
-   * that one (a gap in the account's sequence, never a duplicate) and is absent from the result.
-   */
-  async assignSequences(m: EntityManager, ids: string[]): Promise<Map<string, string>> {
-    const rows = rowsOf<{ id: string; sequence: string | null }>(
-      await m.query(
-        `WITH req AS (
-           SELECT id, escrow_account_id, row_number() OVER (PARTITION BY escrow_account_id ORDER BY created_at, id) AS k
-             FROM settlement_instructions WHERE id = ANY($1::uuid[]) AND sequence IS NULL),
-         counts AS (SELECT escrow_account_id, count(*) AS n FROM req GROUP BY escrow_account_id),
-         bumped AS (
-           INSERT INTO movement_sequences (escrow_account_id, last) SELECT escrow_account_id, n FROM counts ORDER BY escrow_account_id
-           ON CONFLICT (escrow_account_id) DO UPDATE SET last = movement_sequences.last + EXCLUDED.last RETURNING escrow_account_id, last),
-         assigned AS (
-           UPDATE settlement_instructions s SET sequence = b.last - c.n + r.k
-             FROM req r JOIN counts c USING (escrow_account_id) JOIN bumped b USING (escrow_account_id)
-            WHERE s.id = r.id AND s.sequence IS NULL
-           RETURNING s.id, s.sequence::text)
-         SELECT id, sequence FROM assigned
-         UNION ALL
-         SELECT id, sequence::text FROM settlement_instructions WHERE id = ANY($1::uuid[]) AND sequence IS NOT NULL`,
-        [ids],
-      ),
-    );
-    return new Map(rows.filter((r) => r.sequence !== null).map((r) => [r.id, r.sequence!]));
-  }
-
-  /**
-   * `recordAttempt` for several attempts in one statement (group commit of concurrent deliveries):
-   * every attempt row, and per movement its count and new state as the state machine moves it
-   * (acknowledged when one of its attempts was accepted, else sent). All or nothing: one statement.
-   */
-  async recordAttempts(m: EntityManager, items: { id: string; accepted: boolean; attempt: DeliveryAttempt }[]): Promise<void> {
-    const ack = event('acknowledged');
-    const failed = event('attempt_failed');
-    await m.query(
-      `WITH input AS (
-         SELECT * FROM unnest($1::uuid[], $2::boolean[], $3::int[], $4::int[], $5::text[], $6::int[], $7::text[])
-                  WITH ORDINALITY AS t(id, accepted, attempt, status_code, error, latency_ms, response, ord)),
-       logged AS (
-         INSERT INTO settlement_delivery_attempts (instruction_id, attempt, status_code, error, latency_ms, response)
-         SELECT id, attempt, status_code, error, latency_ms, response FROM input ORDER BY ord),
-       per AS (SELECT id, count(*)::int AS n, bool_or(accepted) AS accepted FROM input GROUP BY id)
-       UPDATE settlement_instructions s SET attempts = s.attempts + per.n, last_attempt_at = now(), updated_at = now(),
-              state = CASE WHEN per.accepted AND s.state = ANY($8::text[]) THEN $9
-                           WHEN NOT per.accepted AND s.state = ANY($10::text[]) THEN $11
-                           ELSE s.state END
-         FROM per
-        WHERE s.id = per.id AND s.state = ANY($12::text[])`,
-      [
-        items.map((i) => i.id),
-        items.map((i) => i.accepted),
-        items.map((i) => i.attempt.attempt),
-        items.map((i) => i.attempt.statusCode),
-        items.map((i) => i.attempt.error),
-        items.map((i) => i.attempt.latencyMs),
-        items.map((i) => i.attempt.response),
-        ack.from,
-        ack.to,
-        failed.from,
-        failed.to,
-        [...DELIVERABLE_STATES],
-      ],
     );
   }
 

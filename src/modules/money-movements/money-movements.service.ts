@@ -16,6 +16,7 @@ import { kindOf, MONEY_MOVEMENT_KINDS } from './kinds';
 import { LegTemplate, MoneyMovementKind, MoneyMovementKindName } from './money-movement-kind';
 import { MovementRow } from './money-movement.types';
 import { DeliveryAttempt, DeliveryAttemptRow, ExecutedMovementRow, MoneyMovementsRepository } from './money-movements.repository';
+import { MovementDeliveryRepository } from './movement-delivery.repository';
 
 export type { DeliveryAttempt, DeliveryAttemptRow } from './money-movements.repository';
 import { MovementOutcomeListener, MovementOutcomes, ReinstructionGuard } from './movement-outcomes';
@@ -78,6 +79,7 @@ export class MoneyMovementsService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: MoneyMovementsRepository,
+    private readonly deliveryRepo: MovementDeliveryRepository,
     private readonly ledger: LedgerService,
     private readonly escrowAccounts: EscrowAccountsService,
     private readonly institutions: InstitutionsService,
@@ -179,7 +181,7 @@ export class MoneyMovementsService {
 
   /** `context` of several movements in one read (delivery groups its concurrent reads); unknown ids are absent. */
   async contexts(ids: string[], m: EntityManager = this.ds.manager): Promise<Map<string, MovementContext>> {
-    const rows = await this.repo.findMany(m, ids);
+    const rows = await this.deliveryRepo.findMany(m, ids);
     return new Map(rows.map((row) => [row.id, { row, kind: kindOf(row.kind) }]));
   }
 
@@ -237,20 +239,9 @@ export class MoneyMovementsService {
     return row.sequence ? Promise.resolve(row.sequence) : this.repo.assignSequence(this.ds.manager, row.id, row.escrow_account_id);
   }
 
-  /**
-   * `assignSequence` for several movements in one statement (a movement that has one keeps it).
-   * Returns each id's sequence.
-   */
-  async assignSequences(rows: MovementRow[]): Promise<Map<string, string>> {
-    const result = new Map(rows.filter((r) => r.sequence).map((r) => [r.id, r.sequence!]));
-    const missing = rows.filter((r) => !r.sequence);
-    if (missing.length === 0) return result;
-    const assigned = await this.repo.assignSequences(this.ds.manager, missing.map((r) => r.id));
-    for (const r of missing) {
-      // Assigned by a concurrent attempt after this statement's snapshot: read it back.
-      result.set(r.id, assigned.get(r.id) ?? (await this.repo.assignSequence(this.ds.manager, r.id, r.escrow_account_id)));
-    }
-    return result;
+  /** `assignSequence` for several movements in one statement; each id's sequence (one it had stays). */
+  assignSequences(ids: string[]): Promise<Map<string, string>> {
+    return this.deliveryRepo.assignSequences(this.ds.manager, ids);
   }
 
   /** No usable endpoint: parked as queued until the bank's endpoint is enabled. */
@@ -296,7 +287,7 @@ export class MoneyMovementsService {
 
   /** Delivery attempts of several movements, recorded with their movements' new states in one statement (all or none). */
   recordAttempts(items: { id: string; accepted: boolean; attempt: DeliveryAttempt }[], m: EntityManager = this.ds.manager): Promise<void> {
-    return this.repo.recordAttempts(m, items);
+    return this.deliveryRepo.recordAttempts(m, items);
   }
 
   attempts(id: string): Promise<DeliveryAttemptRow[]> {

@@ -9,7 +9,6 @@ import { QueueService } from '@infra/queues/queue.service';
 import { BanksService } from '@modules/banks/banks.service';
 import { isDeliverable } from '@modules/money-movements/movement-state-machine';
 import { DeliveryAttempt, MoneyMovementsService, MovementContext } from '@modules/money-movements/money-movements.service';
-import { MovementRow } from '@modules/money-movements/money-movement.types';
 import { SupervisionEventsService } from '@modules/supervision/supervision-events.service';
 import { GroupCommit } from './group-commit';
 import { movementPayload } from './movement-payload';
@@ -37,7 +36,7 @@ export class SettlementDeliveryService implements DeliveryPort, OnModuleDestroy 
    * movements' new states. Each job still waits for its own statement's commit.
    */
   private readonly reads: GroupCommit<string, MovementContext | null>;
-  private readonly sequences: GroupCommit<MovementRow, string>;
+  private readonly sequences: GroupCommit<string, string>;
   private readonly records: GroupCommit<{ id: string; accepted: boolean; attempt: DeliveryAttempt }, void>;
 
   constructor(
@@ -56,9 +55,9 @@ export class SettlementDeliveryService implements DeliveryPort, OnModuleDestroy 
       const found = await this.movements.contexts(ids);
       return ids.map((id) => found.get(id) ?? null);
     }, group);
-    this.sequences = new GroupCommit(async (rows) => {
-      const assigned = await this.movements.assignSequences(rows);
-      return rows.map((r) => assigned.get(r.id)!);
+    this.sequences = new GroupCommit(async (ids) => {
+      const assigned = await this.movements.assignSequences(ids);
+      return ids.map((id) => assigned.get(id)!);
     }, group);
     this.records = new GroupCommit<{ id: string; accepted: boolean; attempt: DeliveryAttempt }, void>(async (items) => {
       await this.movements.recordAttempts(items);
@@ -110,7 +109,7 @@ export class SettlementDeliveryService implements DeliveryPort, OnModuleDestroy 
       await this.scheduleAttempt(row.id, attempt, Math.max(wait, 1000), round, `nb${row.not_before}`);
       return 'waiting';
     }
-    const sequence = row.sequence ?? (await this.sequences.submit(row));
+    const sequence = row.sequence ?? (await this.sequences.submit(row.id));
     return { webhookId: row.id, url: bank.webhookUrl, secrets: bank.secrets, body: JSON.stringify(movementPayload(ctx, sequence)) };
   }
 
