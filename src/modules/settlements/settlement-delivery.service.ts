@@ -50,7 +50,10 @@ export class SettlementDeliveryService implements DeliveryPort, OnModuleDestroy 
     private readonly clock: Clock,
   ) {
     this.delivery = new WebhookDelivery(scheduleOf(config), config.QUEUE_CONCURRENCY);
-    const group = { maxBatch: 256, maxInFlight: 2 };
+    // One statement of each kind at a time: two sequence statements would queue on the same
+    // escrow accounts' counters anyway, and a longer wait gathers a bigger group (measured: 0.23-0.25x
+    // pgbench with one in flight against 0.08-0.20x with two, same hour).
+    const group = { maxBatch: 256, maxInFlight: 1 };
     this.reads = new GroupCommit(async (ids) => {
       const found = await this.movements.contexts(ids);
       return ids.map((id) => found.get(id) ?? null);
