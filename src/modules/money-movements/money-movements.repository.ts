@@ -43,12 +43,12 @@ export interface NewMovement {
   reinstructs?: { id: string; reason: string; by: string } | null;
 }
 
-const COLUMNS = `id, kind, state, amount::text, currency, end_to_end_ref, source_ref, escrow_account_id, institution_id, contract_id, district_code,
+export const COLUMNS = `id, kind, state, amount::text, currency, end_to_end_ref, source_ref, escrow_account_id, institution_id, contract_id, district_code,
   escrow_bank_code, escrow_account_number, escrow_account_name, payee_bank, payee_account_number, payee_account_name, sequence::text,
   to_char(not_before, 'YYYY-MM-DD') AS not_before, ledger_txn_id::text, settlement_txn_id::text, failure_txn_id::text, bank_transaction_id,
   failure_code, attempts, last_attempt_at, next_attempt_at, dead_lettered_at, executed_at, reinstructs_id, reinstruct_reason, reinstructed_by, created_at, updated_at`;
 
-const event = (e: MovementEvent) => ({ from: [...MOVEMENT_EVENTS[e].from], to: MOVEMENT_EVENTS[e].to });
+export const event = (e: MovementEvent) => ({ from: [...MOVEMENT_EVENTS[e].from], to: MOVEMENT_EVENTS[e].to });
 
 /** The only writer of `settlement_instructions` and `movement_sequences`. Every state change is guarded by the state machine's `from` list. */
 /** One delivery attempt of a movement, as recorded. */

@@ -16,6 +16,7 @@ import { kindOf, MONEY_MOVEMENT_KINDS } from './kinds';
 import { LegTemplate, MoneyMovementKind, MoneyMovementKindName } from './money-movement-kind';
 import { MovementRow } from './money-movement.types';
 import { DeliveryAttempt, DeliveryAttemptRow, ExecutedMovementRow, MoneyMovementsRepository } from './money-movements.repository';
+import { MovementDeliveryRepository } from './movement-delivery.repository';
 
 export type { DeliveryAttempt, DeliveryAttemptRow } from './money-movements.repository';
 import { MovementOutcomeListener, MovementOutcomes, ReinstructionGuard } from './movement-outcomes';
@@ -78,6 +79,7 @@ export class MoneyMovementsService {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly repo: MoneyMovementsRepository,
+    private readonly deliveryRepo: MovementDeliveryRepository,
     private readonly ledger: LedgerService,
     private readonly escrowAccounts: EscrowAccountsService,
     private readonly institutions: InstitutionsService,
@@ -177,6 +179,12 @@ export class MoneyMovementsService {
     return row ? { row, kind: kindOf(row.kind) } : null;
   }
 
+  /** `context` of several movements in one read (delivery groups its concurrent reads); unknown ids are absent. */
+  async contexts(ids: string[], m: EntityManager = this.ds.manager): Promise<Map<string, MovementContext>> {
+    const rows = await this.deliveryRepo.findMany(m, ids);
+    return new Map(rows.map((row) => [row.id, { row, kind: kindOf(row.kind) }]));
+  }
+
   async get(id: string, m: EntityManager = this.ds.manager): Promise<MovementRow> {
     const row = await this.repo.find(m, id);
     if (!row) throw movementNotFound(id);
@@ -231,6 +239,11 @@ export class MoneyMovementsService {
     return row.sequence ? Promise.resolve(row.sequence) : this.repo.assignSequence(this.ds.manager, row.id, row.escrow_account_id);
   }
 
+  /** `assignSequence` for several movements in one statement; each id's sequence (one it had stays). */
+  assignSequences(ids: string[]): Promise<Map<string, string>> {
+    return this.deliveryRepo.assignSequences(this.ds.manager, ids);
+  }
+
   /** No usable endpoint: parked as queued until the bank's endpoint is enabled. */
   /**
    * The payee a delivery must name. A release instructed while the institution had no payout
@@ -270,6 +283,11 @@ export class MoneyMovementsService {
   /** A delivery attempt: recorded (time, status, latency, answer) with the movement's new state, at once. */
   recordAttempt(id: string, accepted: boolean, attempt: DeliveryAttempt, m: EntityManager = this.ds.manager): Promise<void> {
     return this.repo.recordAttempt(m, id, accepted, attempt);
+  }
+
+  /** Delivery attempts of several movements, recorded with their movements' new states in one statement (all or none). */
+  recordAttempts(items: { id: string; accepted: boolean; attempt: DeliveryAttempt }[], m: EntityManager = this.ds.manager): Promise<void> {
+    return this.deliveryRepo.recordAttempts(m, items);
   }
 
   attempts(id: string): Promise<DeliveryAttemptRow[]> {

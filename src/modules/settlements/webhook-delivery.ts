@@ -1,4 +1,5 @@
 import { signWebhook } from '@modules/banks/webhook-signature';
+import { WebhookHttpClient } from './webhook-http-client';
 
 export type AttemptOutcome = 'acknowledged' | 'retry' | 'dead_lettered' | 'endpoint_gone' | 'waiting' | 'done';
 
@@ -46,12 +47,18 @@ export interface DeliverySchedule {
 
 /**
  * Standard Webhooks delivery with retries (issue 16 made it shared): signs with node:crypto
- * (`signWebhook`, checked against the `standardwebhooks` package in the unit tests), POSTs with a
- * timeout, counts only 2xx, disables on 410, honours Retry-After on 429 and 503, otherwise waits
+ * (`signWebhook`, checked against the `standardwebhooks` package in the unit tests), POSTs over a
+ * kept-alive connection to the receiver (`WebhookHttpClient`) with a timeout, counts only 2xx,
+ * disables on 410, honours Retry-After on 429 and 503, otherwise waits
  * the schedule's next delay (with jitter), and dead-letters after the last retry.
  */
 export class WebhookDelivery {
-  constructor(private readonly schedule: DeliverySchedule) {}
+  private readonly http: WebhookHttpClient;
+
+  /** `maxSockets`: kept-alive connections per receiver at most (the worker's concurrency). */
+  constructor(private readonly schedule: DeliverySchedule, maxSockets = 64) {
+    this.http = new WebhookHttpClient({ maxSockets });
+  }
 
   /** The first delivery plus one retry per configured delay. */
   get maxAttempts(): number {
@@ -61,6 +68,11 @@ export class WebhookDelivery {
   /** Delay before the attempt after `attempt` failed; null when that was the last one. */
   retryDelay(attempt: number): number | null {
     return attempt <= this.schedule.delaysMs.length ? this.schedule.delaysMs[attempt - 1] : null;
+  }
+
+  /** Closes the kept-alive connections (at shutdown). */
+  close(): void {
+    this.http.destroy();
   }
 
   async attempt(port: DeliveryPort, id: string, attempt: number, round: string): Promise<AttemptOutcome> {
@@ -75,15 +87,15 @@ export class WebhookDelivery {
     let text = '';
     let retryAfter: number | null = null;
     try {
-      const res = await fetch(msg.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'webhook-id': msg.webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature },
-        body: msg.body,
-        signal: AbortSignal.timeout(this.schedule.timeoutMs),
-      });
+      const res = await this.http.post(
+        msg.url,
+        { 'content-type': 'application/json', 'webhook-id': msg.webhookId, 'webhook-timestamp': String(timestamp), 'webhook-signature': signature },
+        msg.body,
+        this.schedule.timeoutMs,
+      );
       status = res.status;
-      text = (await res.text().catch(() => '')).slice(0, 500);
-      retryAfter = parseRetryAfter(res.headers.get('retry-after'));
+      text = res.text;
+      retryAfter = parseRetryAfter(res.retryAfter);
     } catch (err) {
       error = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
     }
