@@ -60,7 +60,7 @@ export class AttendanceGroup {
     private readonly calendar: CalendarService,
     private readonly alone: (a: Attendance) => Promise<Registered>,
   ) {
-    this.writer = new GroupWriter((items) => this.flush(items), GROUP_MAX, GROUPS_IN_FLIGHT);
+    this.writer = new GroupWriter((items) => this.flush(items), { maxItems: GROUP_MAX, maxInFlight: GROUPS_IN_FLIGHT });
   }
 
   register(a: Attendance): Promise<Registered> {
