@@ -68,7 +68,6 @@ function formatter(currency: string): (v: string) => string {
 }
 
 function toAudit(r: AuditRow & { institution_id: string }, lastReconciledDay: string | null): InstitutionAudit {
-  const f = formatter(r.currency);
   return {
     institutionId: r.institution_id,
     name: r.name,
@@ -76,25 +75,16 @@ function toAudit(r: AuditRow & { institution_id: string }, lastReconciledDay: st
     districtCode: r.district_code,
     currency: r.currency,
     escrowAccount: r.escrow_account_id ? { id: r.escrow_account_id, bankCode: r.bank_code!, accountNumber: r.account_number!, state: r.escrow_state! } : null,
-    obligations: f(r.obligations),
-    paidIn: f(r.paid_in),
-    released: f(r.released),
-    refunded: f(r.refunded),
-    transferred: f(r.transferred),
-    bankCash: f(r.bank_cash),
-    suspense: f(r.suspense),
-    coverage: r.coverage,
+    ...figures(r),
     lastReconciledDay,
     openAlerts: { info: r.alerts_info, warning: r.alerts_warning, critical: r.alerts_critical },
   };
 }
 
-/** One entry per currency, in currency order (the totals' rows come so from SQL). */
-function toTotals(r: AuditRow): CurrencyTotals {
+/** The figures an institution's line and a currency's totals share, in the answer's order. */
+function figures(r: AuditRow) {
   const f = formatter(r.currency);
   return {
-    currency: r.currency,
-    institutions: r.currency_institutions ?? 0,
     obligations: f(r.obligations),
     paidIn: f(r.paid_in),
     released: f(r.released),
@@ -103,6 +93,15 @@ function toTotals(r: AuditRow): CurrencyTotals {
     bankCash: f(r.bank_cash),
     suspense: f(r.suspense),
     coverage: r.coverage,
+  };
+}
+
+/** One entry per currency, in currency order (the totals' rows come so from SQL). */
+function toTotals(r: AuditRow): CurrencyTotals {
+  return {
+    currency: r.currency,
+    institutions: r.currency_institutions ?? 0,
+    ...figures(r),
   };
 }
 
