@@ -2,15 +2,25 @@ import { GroupWriter } from '@common/batching/group-writer';
 
 describe('GroupWriter', () => {
   it('flushes a lone call at once and gathers the calls made while a flush runs into the next one', async () => {
+    // No timers: the first flush signals that it started and waits for a gate, so the test does
+    // not depend on how busy the machine is.
     const flushes: number[][] = [];
+    let started!: () => void;
+    const firstStarted = new Promise<void>((r) => (started = r));
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
     const g = new GroupWriter<number, number>(async (items) => {
       flushes.push(items);
-      await new Promise((r) => setTimeout(r, 20));
+      if (flushes.length === 1) {
+        started();
+        await gate;
+      }
       return items.map((i) => i * 10);
     }, { maxItems: 100, maxInFlight: 1, gatherTurn: true });
     const first = g.write(1);
-    await new Promise((r) => setTimeout(r, 5));
+    await firstStarted;
     const rest = [2, 3, 4, 5].map((i) => g.write(i));
+    open();
     expect(await Promise.all([first, ...rest])).toEqual([10, 20, 30, 40, 50]);
     expect(flushes).toEqual([[1], [2, 3, 4, 5]]);
   });
