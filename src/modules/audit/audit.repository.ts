@@ -89,6 +89,11 @@ export class AuditRepository {
    * Runs in the caller's transaction: JIT is turned off for it (the planner's estimate of the
    * per-account probes made it compile the query, ~0.6 s of a 1.2 s city audit).
    */
+  /** The caller's transaction becomes read-only: an audit writes nothing, and PostgreSQL holds it to that. */
+  async readOnly(m: EntityManager): Promise<void> {
+    await m.query(`SET TRANSACTION READ ONLY`);
+  }
+
   async byInstitution(m: EntityManager, patterns: string[] | null, institutionId: string | null, asOf: Date | null, fromSnapshot = asOf !== null): Promise<AuditRow[]> {
     // For this transaction only; and enough memory to group in a hash, not a sort spilling to disk.
     await m.query(`SELECT set_config('jit', 'off', true), set_config('work_mem', '64MB', true)`);

@@ -143,7 +143,7 @@ export class AuditService {
   /** One read-only transaction (one snapshot) for the figures and the reconciled days. */
   private read(district: string, patterns: string[] | null, institutionId: string | null, asOf: Date | null, fromSnapshot: boolean): Promise<DistrictAudit> {
     return this.ds.transaction('REPEATABLE READ', async (m) => {
-      await m.query(`SET TRANSACTION READ ONLY`);
+      await this.repo.readOnly(m);
       const all = await this.repo.byInstitution(m, patterns, institutionId, asOf, fromSnapshot);
       const rows = all.filter((r): r is AuditRow & { institution_id: string } => r.institution_id !== null);
       const reconciled = await this.reconciliation.lastReconciledDays([...new Set(rows.map((r) => r.institution_id))], asOf ? chinaDate(asOf) : null, m);
