@@ -244,7 +244,6 @@ export class MoneyMovementsService {
     return this.deliveryRepo.assignSequences(this.ds.manager, ids);
   }
 
-  /** No usable endpoint: parked as queued until the bank's endpoint is enabled. */
   /**
    * The payee a delivery must name. A release instructed while the institution had no payout
    * account is never sent without one: the account is looked up again at each attempt, and
